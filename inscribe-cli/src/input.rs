@@ -1,0 +1,38 @@
+//! Reading the FILE|- arguments.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::UsageError;
+
+/// Reads a text file, or standard input for `-`. Returns the name to use in messages.
+pub fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
+        return Ok(("<stdin>".to_owned(), text));
+    }
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|e| {
+                anyhow::anyhow!(
+                    "{name}: not UTF-8 text (byte {})",
+                    e.utf8_error().valid_up_to()
+                )
+            })?;
+            Ok((name, text))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(UsageError(format!("{name}: no such file")).into())
+        }
+        Err(e) => Err(e).with_context(|| name.clone()),
+    }
+}
+
+/// The path argument type for FILE|-.
+pub type InputPath = PathBuf;
