@@ -37,6 +37,26 @@ fn json(out: &Output) -> Value {
     serde_json::from_str(&ok(out)).expect("JSON output")
 }
 
+/// `relay encode` of the identity in `id` for 127.0.0.1:4000 into relay.txt, as JSON.
+fn encode_local_4000(dir: &Path) -> Value {
+    json(&lumamesh(
+        &[
+            "relay",
+            "encode",
+            "--dir",
+            "id",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            "4000",
+            "--out",
+            "relay.txt",
+            "--json",
+        ],
+        dir,
+    ))
+}
+
 #[test]
 fn operator_story_init_encode_verify_sdp() {
     let tmp = tempfile::tempdir().unwrap();
@@ -50,43 +70,13 @@ fn operator_story_init_encode_verify_sdp() {
     assert_eq!(code(&again), 2);
     assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
 
-    let enc = json(&lumamesh(
-        &[
-            "relay",
-            "encode",
-            "--dir",
-            "id",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            "4000",
-            "--out",
-            "relay.txt",
-            "--json",
-        ],
-        dir,
-    ));
+    let enc = encode_local_4000(dir);
     assert_eq!(enc["appended"], true);
     assert_eq!(enc["entry"]["fingerprint"], fingerprint.as_str());
     assert_eq!(enc["entry"]["nk"], nk.as_str());
     assert_eq!(enc["entry"]["port"], 4000);
     // Never duplicated.
-    let enc2 = json(&lumamesh(
-        &[
-            "relay",
-            "encode",
-            "--dir",
-            "id",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            "4000",
-            "--out",
-            "relay.txt",
-            "--json",
-        ],
-        dir,
-    ));
+    let enc2 = encode_local_4000(dir);
     assert_eq!(enc2["appended"], false);
     ok(&lumamesh(
         &[
