@@ -1,0 +1,31 @@
+// Byte helpers shared by the runtime: base64url, UTF-8, hex, concatenation.
+
+export const te = new TextEncoder();
+export const td = new TextDecoder();
+
+/** Decodes base64url without padding; throws on any other character. */
+export function fromB64u(s) {
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw Error('not a relay entry: expected base64url text');
+  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/** Standard base64 of bytes (no padding stripped). */
+export function toB64(bytes) {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** base64url without padding. */
+export const toB64u = (bytes) => toB64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+export const hex = (bytes, sep = '') =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(sep);
+
+export function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) out.set(p, o), (o += p.length);
+  return out;
+}
+
+export const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -1,0 +1,51 @@
+// One DataChannel to one relay, opened from its entry with a static SDP answer.
+
+import { staticAnswer, offerMid } from './sdp.js';
+import * as P from './proto.js';
+
+/**
+ * Dials a relay. Resolves to a link once the relay's Welcome arrives:
+ * `{ welcome, send(frame), close(), onframe, onclose }`. `verified` is the promise of the
+ * entry's signature check; the link is abandoned if it rejects.
+ */
+export async function dial(entry, verified, { lite = true, timeout = 8000 } = {}) {
+  const pc = new RTCPeerConnection();
+  const dc = pc.createDataChannel('lumamesh');
+  dc.binaryType = 'arraybuffer';
+  const link = { onframe() {}, onclose() {}, send: (f) => dc.send(f) };
+  let done = false;
+  link.close = () => {
+    if (done) return;
+    done = true;
+    pc.close();
+    link.onclose();
+  };
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    const e = await verified;
+    await pc.setRemoteDescription({ type: 'answer', sdp: staticAnswer(e, offerMid(pc.localDescription.sdp), lite) });
+    link.welcome = await new Promise((ok, no) => {
+      const t = setTimeout(() => no(Error('relay did not answer')), timeout);
+      dc.onopen = () => dc.send(P.hello());
+      dc.onmessage = (m) => {
+        const f = P.decode(m.data);
+        if (f.t == P.WELCOME) clearTimeout(t), ok(f);
+        else if (f.t == P.CLOSING) no(Error('relay closing: ' + f.code));
+      };
+      dc.onclose = () => no(Error('relay channel closed'));
+    });
+  } catch (err) {
+    link.close();
+    throw err;
+  }
+  dc.onmessage = (m) => {
+    try {
+      link.onframe(P.decode(m.data));
+    } catch (e) {
+      console.error(e);
+    }
+  };
+  dc.onclose = link.close;
+  pc.onconnectionstatechange = () => /failed|closed/.test(pc.connectionState) && link.close();
+  return link;
+}

@@ -1,0 +1,30 @@
+// The static SDP answer a page applies to reach a relay (docs/relay-txt.md).
+
+import { fpText } from './entry.js';
+
+/** The `a=mid` of our own offer. */
+export const offerMid = (sdp) => (/^a=mid:(\S+)/m.exec(sdp) || [, '0'])[1];
+
+/** Builds the answer for a verified entry; byte-identical to bootstrap-codec's. */
+export function staticAnswer(e, mid, lite = true) {
+  const net = e.v6 ? 'IP6' : 'IP4';
+  const conn = e.ip || '0.0.0.0';
+  return [
+    'v=0',
+    `o=- 1 1 IN ${net} ${conn}`,
+    's=-',
+    't=0 0',
+    ...(lite ? ['a=ice-lite'] : []),
+    `m=application ${e.port} UDP/DTLS/SCTP webrtc-datachannel`,
+    `c=IN ${net} ${conn}`,
+    `a=mid:${mid}`,
+    `a=ice-ufrag:${e.ufrag}`,
+    `a=ice-pwd:${e.pwd}`,
+    `a=fingerprint:sha-256 ${fpText(e.fp)}`,
+    'a=setup:passive',
+    'a=sctp-port:5000',
+    'a=max-message-size:262144',
+    `a=candidate:1 1 udp 2130706431 ${e.ip || e.host} ${e.port} typ host`,
+    '',
+  ].join('\r\n');
+}

@@ -1,0 +1,36 @@
+// Room ids and sealed signal blobs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { roomKeys, seal, open } from '../src/keys.js';
+import { hex, te, td } from '../src/bytes.js';
+
+test('room ids are deterministic and depend on app, name and secret', async () => {
+  const a = await roomKeys('app', 'lobby', 's3cret');
+  const b = await roomKeys('app', 'lobby', 's3cret');
+  assert.equal(hex(a.id), hex(b.id));
+  assert.equal(a.id.length, 32);
+  for (const other of [['app', 'lobby', ''], ['app', 'Lobby', 's3cret'], ['app2', 'lobby', 's3cret']]) {
+    assert.notEqual(hex((await roomKeys(...other)).id), hex(a.id), other.join('/'));
+  }
+  // The id is not a plain hash of the name: it reveals nothing a dictionary could match cheaply.
+  const plain = new Uint8Array(await crypto.subtle.digest('SHA-256', te.encode('lobby')));
+  assert.notEqual(hex(a.id), hex(plain));
+});
+
+test('sealed blobs open only for the right room, sender and recipient', async () => {
+  const room = await roomKeys('app', 'lobby', 'x');
+  const msg = te.encode('{"sdp":"v=0"}');
+  const blob = await seal(room, 1, 2, msg);
+  assert.notEqual(hex(blob).indexOf(hex(msg)), 0);
+  assert.equal(td.decode(await open(room, 1, 2, blob)), '{"sdp":"v=0"}');
+  await assert.rejects(open(room, 3, 2, blob), 'redirected: other sender');
+  await assert.rejects(open(room, 1, 3, blob), 'redirected: other recipient');
+  const other = await roomKeys('app', 'lobby', 'y');
+  await assert.rejects(open(other, 1, 2, blob), 'other secret');
+  const tampered = blob.slice();
+  tampered[20] ^= 1;
+  await assert.rejects(open(room, 1, 2, tampered), 'tampered');
+  const again = await seal(room, 1, 2, msg);
+  assert.notEqual(hex(again), hex(blob), 'fresh IV every time');
+});
