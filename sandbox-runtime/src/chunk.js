@@ -5,8 +5,8 @@
 import { te, td, concat } from './bytes.js';
 
 export const CHUNK = 16 * 1024 - 1;
-const JSON_ = 0, TEXT = 1, BUF = 2, U8 = 3, CTRL = 4;
-export { CTRL };
+const JSON_ = 0, TEXT = 1, BUF = 2, U8 = 3;
+export const CTRL = 4;
 
 /** Encodes a user message to `[kind, bytes]`. */
 export function pack(msg, kind) {

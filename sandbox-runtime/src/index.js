@@ -6,8 +6,8 @@ import { decodeEntry, verifyEntry } from './entry.js';
 import { dial } from './relay.js';
 import { roomKeys } from './keys.js';
 import { Room } from './room.js';
-import { hex, toB64u } from './bytes.js';
-import * as P from './proto.js';
+import { hex, toB64u, equal } from './bytes.js';
+import { join, leave, ping, getNodes, NODES, ERROR } from './proto.js';
 
 /** Relay entries embedded by `lumamesh bundle` (relay.txt lines). */
 export const RELAYS = [];
@@ -61,19 +61,19 @@ class Net extends Emitter {
     this._backoff = 250;
     link.onframe = (f) => this._frame(f);
     link.onclose = () => this._lost();
-    this._ping = setInterval(() => link.send(P.ping(Date.now() >>> 0)), (link.welcome.idle * 1000) / 3);
-    link.send(P.getNodes());
-    for (const r of this._rooms) link.send(P.join(r._keys.id));
+    this._ping = setInterval(() => link.send(ping(Date.now() >>> 0)), (link.welcome.idle * 1000) / 3);
+    link.send(getNodes());
+    for (const r of this._rooms) link.send(join(r._keys.id));
     this.emit('relay', link.welcome);
   }
 
   _frame(f) {
-    if (f.t == P.NODES) {
+    if (f.t == NODES) {
       for (const e of f.entries) this._learn(e);
       store([...this._known.values()].map((e) => e.line).slice(0, 32));
     } else if (f.room) {
-      for (const r of this._rooms) if (same(r._keys.id, f.room)) r._frame(f);
-    } else if (f.t == P.ERROR) this.emit('error', f);
+      for (const r of this._rooms) if (equal(r._keys.id, f.room)) r._frame(f);
+    } else if (f.t == ERROR) this.emit('error', f);
   }
 
   _lost() {
@@ -91,14 +91,14 @@ class Net extends Emitter {
 
   _leave(room) {
     this._rooms.delete(room);
-    this._send(P.leave(room._keys.id));
+    this._send(leave(room._keys.id));
   }
 
   /** Joins a room by name. Only a key-derived id reaches the relay, never the name. */
   async joinRoom(name, { nick = '', secret = '', app = 'lumamesh', rtc } = {}) {
     const room = new Room(this, await roomKeys(app, name, secret), { nick, rtc });
     this._rooms.add(room);
-    this._send(P.join(room._keys.id));
+    this._send(join(room._keys.id));
     return room;
   }
 
@@ -110,14 +110,13 @@ class Net extends Emitter {
   }
 }
 
-const same = (a, b) => a.every((x, i) => x == b[i]);
 
 /**
  * Connects to the first reachable relay. Options: `relays` (relay.txt lines instead of the
  * embedded ones), `lite` (announce a=ice-lite, default true), `timeout` (ms per relay).
  */
-export async function connect(opts = {}) {
+export const connect = async (opts = {}) => {
   const net = new Net(opts);
   await net._dial();
   return net;
-}
+};

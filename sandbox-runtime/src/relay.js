@@ -1,7 +1,7 @@
 // One DataChannel to one relay, opened from its entry with a static SDP answer.
 
 import { staticAnswer, offerMid } from './sdp.js';
-import * as P from './proto.js';
+import { hello, decode, WELCOME, CLOSING } from './proto.js';
 
 /**
  * Dials a relay. Resolves to a link once the relay's Welcome arrives:
@@ -26,11 +26,11 @@ export async function dial(entry, verified, { lite = true, timeout = 8000 } = {}
     await pc.setRemoteDescription({ type: 'answer', sdp: staticAnswer(e, offerMid(pc.localDescription.sdp), lite) });
     link.welcome = await new Promise((ok, no) => {
       const t = setTimeout(() => no(Error('relay did not answer')), timeout);
-      dc.onopen = () => dc.send(P.hello());
+      dc.onopen = () => dc.send(hello());
       dc.onmessage = (m) => {
-        const f = P.decode(m.data);
-        if (f.t == P.WELCOME) clearTimeout(t), ok(f);
-        else if (f.t == P.CLOSING) no(Error('relay closing: ' + f.code));
+        const f = decode(m.data);
+        if (f.t == WELCOME) clearTimeout(t), ok(f);
+        else if (f.t == CLOSING) no(Error('relay closing: ' + f.code));
       };
       dc.onclose = () => no(Error('relay channel closed'));
     });
@@ -40,7 +40,7 @@ export async function dial(entry, verified, { lite = true, timeout = 8000 } = {}
   }
   dc.onmessage = (m) => {
     try {
-      link.onframe(P.decode(m.data));
+      link.onframe(decode(m.data));
     } catch (e) {
       console.error(e);
     }

@@ -4,7 +4,7 @@ import { Emitter } from './emitter.js';
 import { Peer } from './peer.js';
 import { seal, open } from './keys.js';
 import { te, td } from './bytes.js';
-import * as P from './proto.js';
+import { signal, ROOM, LEFT, SIGNAL } from './proto.js';
 
 export class Room extends Emitter {
   constructor(net, keys, opts) {
@@ -40,13 +40,13 @@ export class Room extends Emitter {
 
   async _signal(to, obj) {
     const blob = await seal(this._keys, this._me, to, te.encode(JSON.stringify(obj)));
-    this._net._send(P.signal(this._keys.id, to, blob));
+    this._net._send(signal(this._keys.id, to, blob));
   }
 
   async _frame(f) {
-    if (f.t == P.ROOM) for (const id of f.peers) this._peer(id, true);
-    else if (f.t == P.LEFT) this._peers.get(f.peer)?.close();
-    else if (f.t == P.SIGNAL) {
+    if (f.t == ROOM) for (const id of f.peers) this._peer(id, true);
+    else if (f.t == LEFT) this._peers.get(f.peer)?.close();
+    else if (f.t == SIGNAL) {
       try {
         const msg = JSON.parse(td.decode(await open(this._keys, f.from, this._me, f.blob)));
         await this._peer(f.from, false).handle(msg);

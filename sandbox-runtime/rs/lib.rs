@@ -1,0 +1,19 @@
+//! The Lumamesh sandbox runtime: the JavaScript client that runs inside an inscription
+//! (sources under `sandbox-runtime/src/`), and the bundler that turns it into one
+//! self-contained, minified ES module with signed relay entries embedded.
+//!
+//! ```
+//! use bootstrap_codec::RelayTxt;
+//!
+//! let txt = RelayTxt::parse(&fixtures::read("relay/relay.txt"));
+//! let entries: Vec<_> = txt.entries.into_iter().map(|e| e.entry).collect();
+//! let bundle = sandbox_runtime::bundle(&entries).unwrap();
+//! assert!(bundle.js.contains("export"));
+//! assert!(bundle.brotli_len < bundle.js.len());
+//! ```
+
+mod bundle;
+mod sources;
+
+pub use bundle::{brotli, bundle, minify, Bundle, BundleError};
+pub use sources::{concatenate, MODULES};
