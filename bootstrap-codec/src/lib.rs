@@ -42,4 +42,4 @@ pub use identity::{
 pub use node_key::{InvalidNodeKey, NodeKey, NodeSecret};
 pub use relay_txt::{append_entry, LineEntry, LineError, RelayTxt};
 pub use sdp::{static_answer, AnswerError, AnswerOptions, MAX_MESSAGE_SIZE, SCTP_PORT};
-pub use secret_file::write_atomic;
+pub use secret_file::{write_atomic, write_secret_atomic};

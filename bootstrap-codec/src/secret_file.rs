@@ -1,4 +1,4 @@
-//! Writing secret files: mode 0600, all-or-nothing.
+//! Writing files all-or-nothing: secrets with mode 0600, other outputs as the umask allows.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -8,20 +8,32 @@ use std::path::{Path, PathBuf};
 /// Dropping an uncommitted `Staged` removes the temporary files.
 pub(crate) struct Staged {
     pending: Vec<(PathBuf, PathBuf)>,
+    mode: u32,
 }
 
 impl Staged {
+    /// Stages secrets: files created with mode 0600, directories with 0700.
     pub(crate) fn new() -> Self {
         Staged {
             pending: Vec::new(),
+            mode: 0o600,
         }
     }
 
-    /// Writes `contents` to a fresh 0600 file next to `target` and syncs it.
+    /// Stages ordinary outputs: mode 0666 less the umask.
+    fn public() -> Self {
+        Staged {
+            pending: Vec::new(),
+            mode: 0o666,
+        }
+    }
+
+    /// Writes `contents` to a fresh file next to `target` and syncs it.
     pub(crate) fn stage(&mut self, target: &Path, contents: &[u8]) -> io::Result<()> {
         let dir = target.parent().filter(|p| !p.as_os_str().is_empty());
         if let Some(dir) = dir {
-            create_private_dir(dir)?;
+            // Directories for secrets are private too; others follow the umask.
+            create_dir(dir, if self.mode == 0o600 { 0o700 } else { 0o777 })?;
         }
         let name = target
             .file_name()
@@ -31,7 +43,7 @@ impl Staged {
         tmp_name.push(format!(".tmp-{}", std::process::id()));
         let tmp = target.with_file_name(tmp_name);
         let _ = fs::remove_file(&tmp);
-        let mut file = open_private(&tmp)?;
+        let mut file = open_new(&tmp, self.mode)?;
         self.pending.push((tmp.clone(), target.to_owned()));
         file.write_all(contents)?;
         file.sync_all()?;
@@ -64,25 +76,35 @@ impl Drop for Staged {
     }
 }
 
-/// Writes one file atomically (temp file + rename), creating it with mode 0600.
-pub fn write_atomic(target: &Path, contents: &[u8]) -> io::Result<()> {
+/// Writes one secret file atomically (temp file + rename) with mode 0600.
+pub fn write_secret_atomic(target: &Path, contents: &[u8]) -> io::Result<()> {
     let mut staged = Staged::new();
     staged.stage(target, contents)?;
     staged.commit()
 }
 
-fn open_private(path: &Path) -> io::Result<File> {
+/// Writes one ordinary file atomically (temp file + rename): a reader sees the old file or
+/// the new one, never half of it.
+pub fn write_atomic(target: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut staged = Staged::public();
+    staged.stage(target, contents)?;
+    staged.commit()
+}
+
+fn open_new(path: &Path, mode: u32) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        options.mode(mode);
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     options.open(path)
 }
 
-fn create_private_dir(dir: &Path) -> io::Result<()> {
+fn create_dir(dir: &Path, mode: u32) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -91,7 +113,9 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
+        builder.mode(mode);
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     builder.create(dir)
 }

@@ -272,3 +272,93 @@ fn corrupt_identity_names_the_file() {
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("id/node.key"), "{}", stderr(&out));
 }
+
+#[test]
+fn bundle_and_starter_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let relays = fixtures::path("relay/relay.txt");
+    let relays = relays.to_str().unwrap();
+    let out = json(&lumamesh(
+        &[
+            "bundle",
+            "--relays",
+            relays,
+            "--out",
+            "lib/lumamesh.js",
+            "--fee-rate",
+            "10",
+            "--json",
+        ],
+        dir,
+    ));
+    assert_eq!(out["relays"], 4);
+    let js = std::fs::read_to_string(dir.join("lib/lumamesh.js")).unwrap();
+    assert_eq!(out["bytes"], js.len());
+    assert!(out["brotli_bytes"].as_u64().unwrap() < js.len() as u64);
+    assert!(out["reveal_vsize_brotli"].as_u64().unwrap() < out["reveal_vsize"].as_u64().unwrap());
+    let fee = out["reveal_fee"].as_u64().unwrap();
+    assert_eq!(fee, out["reveal_vsize_brotli"].as_u64().unwrap() * 10);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("lib/lumamesh.js"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_ne!(mode & 0o044, 0, "a bundle is not a secret: {mode:o}");
+    }
+
+    // A tampered list is refused, naming the line; nothing is written.
+    let tampered = fixtures::path("relay/tampered.txt");
+    let bad = lumamesh(
+        &[
+            "bundle",
+            "--relays",
+            tampered.to_str().unwrap(),
+            "--out",
+            "bad.js",
+        ],
+        dir,
+    );
+    assert_eq!(code(&bad), 1);
+    assert!(
+        stderr(&bad).contains("tampered.txt:3: field `signature`"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!dir.join("bad.js").exists());
+
+    let id = "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0";
+    ok(&lumamesh(&["page", "new", "lobby", "--lib", id], dir));
+    let page = std::fs::read_to_string(dir.join("lobby.html")).unwrap();
+    assert!(page.contains(&format!("import {{ connect }} from '/content/{id}';")));
+    assert!(page.contains("joinRoom(\"lobby\""));
+    let again = lumamesh(&["page", "new", "lobby", "--lib", id], dir);
+    assert_eq!(code(&again), 2, "refuses to overwrite");
+
+    ok(&lumamesh(
+        &["page", "new", "inline", "--inline", "--relays", relays],
+        dir,
+    ));
+    let inline = std::fs::read_to_string(dir.join("inline.html")).unwrap();
+    assert!(inline.contains("globalThis.lumamesh"));
+    assert!(!inline.contains("/content/"));
+
+    for (args, needle) in [
+        (vec!["page", "new", "x"], "--lib"),
+        (
+            vec!["page", "new", "x", "--lib", "nope"],
+            "not an inscription id",
+        ),
+        (vec!["page", "new", "x", "--inline"], "--relays"),
+        (
+            vec!["bundle", "--relays", relays, "--fee-rate=-1"],
+            "--fee-rate",
+        ),
+    ] {
+        let out = lumamesh(&args, dir);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+}

@@ -30,9 +30,25 @@ pub enum BundleError {
     Minify(String),
 }
 
+/// How the bundle offers its API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// An ES module exporting `connect` and `RELAYS`: inscribe it and import it by
+    /// recursion (`import { connect } from '/content/<id>'`).
+    Module,
+    /// A script that sets `globalThis.lumamesh = { connect, RELAYS }`, for pages that
+    /// inline the runtime.
+    Global,
+}
+
 /// Bundles the runtime with `relays` embedded, in the given order (the runtime dials all of
 /// them at once; the first to answer wins).
 pub fn bundle(relays: &[RelayEntry]) -> Result<Bundle, BundleError> {
+    bundle_as(relays, Flavor::Module)
+}
+
+/// [`bundle`], in the given flavor.
+pub fn bundle_as(relays: &[RelayEntry], flavor: Flavor) -> Result<Bundle, BundleError> {
     if relays.is_empty() {
         return Err(BundleError::NoRelays);
     }
@@ -42,7 +58,7 @@ pub fn bundle(relays: &[RelayEntry]) -> Result<Bundle, BundleError> {
         .map(|e| format!("'{}'", e.to_line()))
         .collect::<Vec<_>>()
         .join(",");
-    let source = concatenate(&format!("[{list}]"));
+    let source = concatenate(&format!("[{list}]"), flavor == Flavor::Global);
     let js = minify(&source)?;
     Ok(Bundle {
         brotli_len: brotli(js.as_bytes()).len(),

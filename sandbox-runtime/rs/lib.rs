@@ -15,5 +15,5 @@
 mod bundle;
 mod sources;
 
-pub use bundle::{brotli, bundle, minify, Bundle, BundleError};
+pub use bundle::{brotli, bundle, bundle_as, minify, Bundle, BundleError, Flavor};
 pub use sources::{concatenate, MODULES};

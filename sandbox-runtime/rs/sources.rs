@@ -23,17 +23,24 @@ pub const RELAYS_PLACEHOLDER: &str = "export const RELAYS = [];";
 /// statements are dropped (every name is then in one scope; module top-level names are
 /// unique, which the minifier's parser enforces) and only `index.js` keeps `export`.
 /// `relays_js` is the JavaScript array literal that replaces `RELAYS`.
-pub fn concatenate(relays_js: &str) -> String {
+///
+/// With `global`, nothing is exported: the module instead sets `globalThis.lumamesh`
+/// to `{ connect, RELAYS }`, for pages that inline the runtime in their own `<script>`.
+pub fn concatenate(relays_js: &str, global: bool) -> String {
     let mut out = String::with_capacity(64 * 1024);
     for (name, source) in MODULES {
-        let keep_exports = *name == "index.js";
+        let keep_exports = *name == "index.js" && !global;
         for line in source.lines() {
             if line.starts_with("import ") {
                 debug_assert!(line.contains(" from './"), "{name}: only local imports");
                 continue;
             }
             if line == RELAYS_PLACEHOLDER {
-                out.push_str("export const RELAYS = ");
+                out.push_str(if global {
+                    "const RELAYS = "
+                } else {
+                    "export const RELAYS = "
+                });
                 out.push_str(relays_js);
                 out.push_str(";\n");
                 continue;
@@ -46,6 +53,9 @@ pub fn concatenate(relays_js: &str) -> String {
             out.push_str(line);
             out.push('\n');
         }
+    }
+    if global {
+        out.push_str("globalThis.lumamesh = { connect, RELAYS };\n");
     }
     out
 }

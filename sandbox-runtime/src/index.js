@@ -118,5 +118,8 @@ class Net extends Emitter {
 export const connect = async (opts = {}) => {
   const net = new Net(opts);
   await net._dial();
+  // A closing tab leaves its rooms at once, so peers see `close` now rather than after
+  // ICE consent runs out.
+  globalThis.addEventListener?.('pagehide', () => net.close());
   return net;
 };
