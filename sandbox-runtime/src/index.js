@@ -30,6 +30,7 @@ class Net extends Emitter {
     this._rooms = new Set();
     this._known = new Map();
     this._backoff = 250;
+    this.sid = hex(crypto.getRandomValues(new Uint8Array(8)));
     for (const line of [...(opts.relays || RELAYS), ...store()]) this._learn(line);
   }
 
@@ -63,7 +64,10 @@ class Net extends Emitter {
     link.onclose = () => this._lost();
     this._ping = setInterval(() => link.send(ping(Date.now() >>> 0)), (link.welcome.idle * 1000) / 3);
     link.send(getNodes());
-    for (const r of this._rooms) link.send(join(r._keys.id));
+    for (const r of this._rooms) {
+      r._probe = true;
+      link.send(join(r._keys.id));
+    }
     this.emit('relay', link.welcome);
   }
 
@@ -113,7 +117,8 @@ class Net extends Emitter {
 
 /**
  * Connects to the first reachable relay. Options: `relays` (relay.txt lines instead of the
- * embedded ones), `lite` (announce a=ice-lite, default true), `timeout` (ms per relay).
+ * embedded ones), `lite` (announce a=ice-lite, default false: Chromium nominates sooner
+ * without it), `timeout` (ms per relay).
  */
 export const connect = async (opts = {}) => {
   const net = new Net(opts);

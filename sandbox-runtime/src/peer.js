@@ -1,7 +1,8 @@
 // A direct connection to one other member of a room: its own RTCPeerConnection with two
 // pre-negotiated DataChannels (0 reliable+ordered, 1 unordered with no retransmits). Signaling
 // goes through the relay, sealed end to end, until the reliable channel opens; renegotiation
-// (media) then runs over the channel itself, so the relay is out of the path.
+// (media) then runs over the channel itself, so the relay is out of the path. ICE candidates
+// trickle: each is sent as it is found, so no one waits for gathering to finish.
 
 import { Emitter } from './emitter.js';
 import { pack, chunks, reassembler, CTRL } from './chunk.js';
@@ -22,6 +23,7 @@ export class Peer extends Emitter {
     this._polite = polite;
     this._making = false;
     this._queue = Promise.resolve();
+    this._rx = Promise.resolve();
     const pc = (this.pc = new RTCPeerConnection(config));
     const ch = (id, o) => {
       const c = pc.createDataChannel('m' + id, { negotiated: true, id, ...o });
@@ -38,6 +40,7 @@ export class Peer extends Emitter {
     this.unrel.onmessage = (m) => this._recv(reassembler()(m.data));
     // The side that did not initiate waits for the first offer rather than racing it.
     pc.onnegotiationneeded = () => (initiator || pc.remoteDescription) && this._offer();
+    pc.onicecandidate = ({ candidate }) => candidate && this._send({ c: candidate });
     pc.ontrack = ({ track, streams: [stream] }) =>
       this.emit('track', { track, stream, kind: this.kinds[stream && stream.id] });
     pc.onconnectionstatechange = () => /failed|closed/.test(pc.connectionState) && this.close();
@@ -79,7 +82,6 @@ export class Peer extends Emitter {
     try {
       this._making = true;
       await this.pc.setLocalDescription();
-      await gathered(this.pc);
       this._send({ sdp: this.pc.localDescription, kinds: this._kinds, nick: this._nick });
     } catch (e) {
       console.error(e);
@@ -88,10 +90,15 @@ export class Peer extends Emitter {
     }
   }
 
-  /** Handles a decrypted signal (or in-band control message) from the other side. */
-  async handle({ sdp, kinds, nick }) {
+  /** Queues a signal (or in-band control message) from the other side, in arrival order. */
+  handle(msg) {
+    return (this._rx = this._rx.then(async () => this._apply(await msg)).catch((e) => console.error(e)));
+  }
+
+  async _apply({ sdp, kinds, nick, c }) {
     if (nick != null) this.nick = nick;
     Object.assign(this.kinds, kinds);
+    if (c) return this.pc.addIceCandidate(c).catch(() => {}); // a candidate of an ignored offer
     if (!sdp) return;
     const pc = this.pc;
     const glare = sdp.type == 'offer' && (this._making || pc.signalingState != 'stable');
@@ -99,7 +106,6 @@ export class Peer extends Emitter {
     await pc.setRemoteDescription(sdp);
     if (sdp.type == 'offer') {
       await pc.setLocalDescription();
-      await gathered(pc);
       this._send({ sdp: pc.localDescription, kinds: this._kinds, nick: this._nick });
     }
   }
@@ -110,13 +116,4 @@ export class Peer extends Emitter {
     this.pc.close();
     this.emit('close');
   }
-}
-
-/** Waits until ICE gathering completes (no trickle: one signal per description). */
-function gathered(pc) {
-  return new Promise((ok) => {
-    if (pc.iceGatheringState == 'complete') return ok();
-    const t = setTimeout(ok, 2000);
-    pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState == 'complete' && (clearTimeout(t), ok()));
-  });
 }

@@ -8,7 +8,7 @@ import { hello, decode, WELCOME, CLOSING } from './proto.js';
  * `{ welcome, send(frame), close(), onframe, onclose }`. `verified` is the promise of the
  * entry's signature check; the link is abandoned if it rejects.
  */
-export async function dial(entry, verified, { lite = true, timeout = 8000 } = {}) {
+export async function dial(entry, verified, { lite = false, timeout = 8000 } = {}) {
   const pc = new RTCPeerConnection();
   const dc = pc.createDataChannel('lumamesh');
   dc.binaryType = 'arraybuffer';

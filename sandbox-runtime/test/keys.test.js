@@ -34,3 +34,16 @@ test('sealed blobs open only for the right room, sender and recipient', async ()
   const again = await seal(room, 1, 2, msg);
   assert.notEqual(hex(again), hex(blob), 'fresh IV every time');
 });
+
+test('room key vectors (docs/security.md)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { vectors } = JSON.parse(readFileSync(new URL('../../fixtures/runtime/room-keys.json', import.meta.url), 'utf8'));
+  for (const v of vectors) {
+    const room = await roomKeys(v.app, v.name, v.secret);
+    assert.equal(hex(room.id), v.room_id);
+    if (v.sealed) {
+      const blob = Uint8Array.from(Buffer.from(v.sealed, 'hex'));
+      assert.equal(td.decode(await open(room, v.from, v.to, blob)), v.plaintext);
+    }
+  }
+});

@@ -1,0 +1,87 @@
+// Type declarations for the Lumamesh runtime (`lumamesh bundle` output and src/index.js).
+
+/** Relay entries embedded at bundle time (relay.txt lines). */
+export const RELAYS: readonly string[];
+
+export interface ConnectOptions {
+  /** relay.txt lines to use instead of the embedded ones. */
+  relays?: string[];
+  /**
+   * Announce `a=ice-lite` in the static answer (default false: the relay is a lite agent
+   * either way, and Chromium opens the channel ~50 ms sooner without the line).
+   */
+  lite?: boolean;
+  /** Milliseconds to wait for each relay's Welcome (default 8000). */
+  timeout?: number;
+}
+
+export interface Welcome {
+  version: number;
+  peer: number;
+  maxFrame: number;
+  maxRoom: number;
+  maxRooms: number;
+  rate: number;
+  idle: number;
+  entry: Uint8Array;
+}
+
+export interface JoinOptions {
+  /** Shown to other peers as `peer.nick`. */
+  nick?: string;
+  /** Makes the room private: without it, anyone who guesses the name can join. */
+  secret?: string;
+  /** Separates applications that use the same room names (default "lumamesh"). */
+  app?: string;
+  /** RTCConfiguration for peer connections (e.g. iceServers). */
+  rtc?: RTCConfiguration;
+}
+
+export type Message = unknown;
+
+export interface SendOptions {
+  /** false: unordered, no retransmits, at most 16 KiB (for 60 Hz state). Default true. */
+  reliable?: boolean;
+}
+
+export interface TrackEvent {
+  track: MediaStreamTrack;
+  stream: MediaStream;
+  /** The `kind` the sender passed to `room.publish`. */
+  kind: string | undefined;
+}
+
+export interface Peer {
+  /** The relay's id for this peer. */
+  readonly id: number;
+  readonly nick: string;
+  readonly pc: RTCPeerConnection;
+  on(type: 'open' | 'close', fn: () => void): this;
+  on(type: 'data', fn: (msg: Message) => void): this;
+  on(type: 'track', fn: (ev: TrackEvent) => void): this;
+  off(type: string, fn: (...args: any[]) => void): this;
+  /** JSON values, strings, ArrayBuffers and typed arrays; large messages are chunked. */
+  send(msg: Message, opts?: SendOptions): Promise<void>;
+  close(): void;
+}
+
+export interface Room {
+  readonly peers: Peer[];
+  on(type: 'peer', fn: (peer: Peer) => void): this;
+  off(type: string, fn: (...args: any[]) => void): this;
+  broadcast(msg: Message, opts?: SendOptions): void;
+  publish(stream: MediaStream, opts?: { kind?: string }): void;
+  leave(): void;
+}
+
+export interface Net {
+  joinRoom(name: string, opts?: JoinOptions): Promise<Room>;
+  on(type: 'relay', fn: (welcome: Welcome) => void): this;
+  on(type: 'disconnected', fn: () => void): this;
+  on(type: 'error', fn: (err: { code: number; request: number }) => void): this;
+  off(type: string, fn: (...args: any[]) => void): this;
+  close(): void;
+}
+
+/** Opens a DataChannel to the first relay that answers. */
+export function connect(opts?: ConnectOptions): Promise<Net>;
