@@ -1,0 +1,125 @@
+//! `lumamesh-load`: a load generator for `lumamesh-relay`. Starts many native clients (each
+//! connects exactly as a browser does), has them join rooms and signal each other, and prints
+//! a JSON report (connect times, one-way signal latency, failures).
+//!
+//! The relay limits new sessions per source IP (`NEW_SESSIONS_PER_IP`, default 20/s); raise it
+//! on the relay under test, or spread clients over several addresses.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use bootstrap_codec::{RelayEntry, RelayTxt};
+use clap::Parser;
+use lumamesh_relay::load::{self, LoadPlan};
+
+/// Load generator for lumamesh-relay.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// The relay's relay.txt line (as printed by lumamesh-relay at start).
+    #[arg(
+        long,
+        env = "RELAY_ENTRY",
+        value_name = "RELAY_ENTRY",
+        conflicts_with = "relay_txt"
+    )]
+    entry: Option<String>,
+    /// A relay.txt file; its first entry is used.
+    #[arg(long, env = "RELAY_TXT", value_name = "RELAY_TXT")]
+    relay_txt: Option<PathBuf>,
+    /// Send to this address instead of the entry's.
+    #[arg(long, value_name = "ADDR")]
+    relay_addr: Option<SocketAddr>,
+    /// Clients to start.
+    #[arg(long, default_value_t = 100)]
+    sessions: usize,
+    /// Clients started per second.
+    #[arg(long, default_value_t = 50.0)]
+    connect_rate: f64,
+    /// Rooms to spread clients over.
+    #[arg(long, default_value_t = 10)]
+    rooms: usize,
+    /// Signals per second per client.
+    #[arg(long, default_value_t = 1.0)]
+    signals_per_sec: f64,
+    /// Signal blob size in bytes (16..=16347).
+    #[arg(long, default_value_t = 256)]
+    blob_size: usize,
+    /// Seconds each client stays after joining.
+    #[arg(long, default_value_t = 10.0)]
+    hold_secs: f64,
+    /// Seconds allowed for each connect.
+    #[arg(long, default_value_t = 30.0)]
+    connect_timeout_secs: f64,
+    /// Source IPs to spread clients over, comma separated (e.g. 127.0.0.2,127.0.0.3); more
+    /// addresses give more ports and stay under the relay's per-IP new-session limit.
+    #[arg(long, value_delimiter = ',', value_name = "IPS")]
+    local_ips: Vec<std::net::IpAddr>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("because: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let entry = match (&args.entry, &args.relay_txt) {
+        (Some(line), _) => RelayEntry::from_line(line.trim()).context("RELAY_ENTRY")?,
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let parsed = RelayTxt::parse(&text);
+            match parsed.entries.into_iter().next() {
+                Some(e) => e.entry,
+                None => bail!("{} holds no valid relay entry", path.display()),
+            }
+        }
+        (None, None) => bail!("give --entry (RELAY_ENTRY) or --relay-txt (RELAY_TXT)"),
+    };
+    if !(16..=lumamesh_relay::protocol::MAX_BLOB_LEN).contains(&args.blob_size) {
+        bail!(
+            "--blob-size must be 16..={}",
+            lumamesh_relay::protocol::MAX_BLOB_LEN
+        );
+    }
+    let secs = |name: &str, v: f64| {
+        Duration::try_from_secs_f64(v).with_context(|| format!("{name} must be a duration"))
+    };
+    let plan = LoadPlan {
+        entry,
+        relay_addr: args.relay_addr,
+        sessions: args.sessions,
+        connect_rate: args.connect_rate,
+        rooms: args.rooms.max(1),
+        signals_per_sec: args.signals_per_sec,
+        blob_size: args.blob_size,
+        hold: secs("--hold-secs", args.hold_secs)?,
+        connect_timeout: secs("--connect-timeout-secs", args.connect_timeout_secs)?,
+        local_ips: args.local_ips,
+    };
+    let report = load::run(plan).await;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! What the core needs to know: its identity material, its address and its limits.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bootstrap_codec::{IcePwd, IceUfrag, RelayEntry, RelayIdentity};
+
+use crate::protocol::{MAX_ENTRY_LEN, MAX_ROOM_SIZE_LIMIT};
+
+/// Limits the relay enforces. [`Limits::default`] gives the production defaults.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Sessions served at once (`MAX_SESSIONS`).
+    pub max_sessions: usize,
+    /// Extra sessions accepted only to tell them `Closing RelayFull`; beyond that, new STUN
+    /// checks are dropped.
+    pub overflow_sessions: usize,
+    /// Members per room (`MAX_ROOM_SIZE`).
+    pub max_room_size: u16,
+    /// Rooms one session may be in at once.
+    pub max_rooms_per_session: u8,
+    /// Sustained frames per second per session.
+    pub messages_per_sec: u16,
+    /// Frames a session may send in a burst.
+    pub message_burst: u16,
+    /// Errors a session may accumulate before it is closed (refilled one per 10 s).
+    pub error_strikes: u8,
+    /// New sessions per second per source IP.
+    pub new_sessions_per_ip_per_sec: f32,
+    /// New sessions a source IP may open in a burst.
+    pub new_session_burst_per_ip: f32,
+    /// Source IPs the new-session limiter tracks at once.
+    pub ip_table_capacity: usize,
+    /// Addresses one session may be reached from (a browser checks from each host candidate).
+    pub max_addrs_per_session: usize,
+    /// Sessions still handshaking at once. Relay credentials are public, so anyone (even
+    /// with spoofed source addresses) can start handshakes; this keeps them from taking
+    /// every session slot.
+    pub max_handshaking: usize,
+    /// Time from the first STUN check to an open DataChannel.
+    pub handshake_timeout: Duration,
+    /// Silence (no frame) after which an open session is dropped.
+    pub idle_timeout: Duration,
+    /// How long a closing session lingers so its `Closing` frame gets delivered.
+    pub close_linger: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_sessions: 1000,
+            overflow_sessions: 64,
+            max_room_size: 250,
+            max_rooms_per_session: 8,
+            messages_per_sec: 50,
+            message_burst: 200,
+            error_strikes: 8,
+            new_sessions_per_ip_per_sec: 20.0,
+            new_session_burst_per_ip: 100.0,
+            ip_table_capacity: 65_536,
+            max_addrs_per_session: 4,
+            max_handshaking: 256,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            close_linger: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Why a [`RelayConfig`] was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A limit is out of range.
+    #[error("{name} must be {range}, got {value}")]
+    Limit {
+        /// The setting.
+        name: &'static str,
+        /// What is allowed.
+        range: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// str0m could not set up DTLS with the certificate and key.
+    #[error("the DTLS certificate or key is unusable")]
+    Certificate,
+    /// The signed entry is longer than a `Welcome` may carry.
+    #[error("signed relay entry is {0} bytes, more than {MAX_ENTRY_LEN}")]
+    EntryTooLong(usize),
+}
+
+/// Everything the sans-IO core needs.
+#[derive(Clone)]
+pub struct RelayConfig {
+    /// The address browsers send to (the host candidate): public IP and UDP port.
+    pub local_addr: SocketAddr,
+    /// Local ICE ufrag shared by all sessions.
+    pub ufrag: IceUfrag,
+    /// Local ICE password shared by all sessions.
+    pub pwd: IcePwd,
+    /// DTLS certificate, DER.
+    pub cert_der: Vec<u8>,
+    /// DTLS private key, PKCS#8 DER.
+    pub key_pkcs8_der: Vec<u8>,
+    /// The relay's signed entry bytes, sent in `Welcome` and `Nodes`.
+    pub entry_bytes: Vec<u8>,
+    /// Limits.
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for RelayConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key or the password.
+        f.debug_struct("RelayConfig")
+            .field("local_addr", &self.local_addr)
+            .field("ufrag", &self.ufrag)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RelayConfig {
+    /// Builds a config from an identity and the entry it published.
+    pub fn new(identity: &RelayIdentity, entry: &RelayEntry, local_addr: SocketAddr) -> Self {
+        Self {
+            local_addr,
+            ufrag: entry.ufrag().clone(),
+            pwd: entry.pwd().clone(),
+            cert_der: identity.cert_der().to_vec(),
+            key_pkcs8_der: identity.key_pkcs8_der().to_vec(),
+            entry_bytes: entry.to_bytes(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Checks the limits and sizes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.limits.validate()?;
+        if self.entry_bytes.len() > MAX_ENTRY_LEN {
+            return Err(ConfigError::EntryTooLong(self.entry_bytes.len()));
+        }
+        Ok(())
+    }
+}
+
+impl Limits {
+    /// Checks every limit is in range; errors name the setting (environment variable names
+    /// where there is one).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let l = self;
+        let limit = |name, range, value: &dyn std::fmt::Display| ConfigError::Limit {
+            name,
+            range,
+            value: value.to_string(),
+        };
+        if l.max_sessions == 0 || l.max_sessions > 1_000_000 {
+            return Err(limit("MAX_SESSIONS", "1..=1000000", &l.max_sessions));
+        }
+        if l.max_room_size < 2 || l.max_room_size > MAX_ROOM_SIZE_LIMIT {
+            return Err(limit("MAX_ROOM_SIZE", "2..=4087", &l.max_room_size));
+        }
+        if l.max_handshaking == 0 {
+            return Err(limit("max handshaking sessions", "at least 1", &0));
+        }
+        if l.max_rooms_per_session == 0 {
+            return Err(limit("max rooms per session", "at least 1", &0));
+        }
+        if l.messages_per_sec == 0 || l.message_burst == 0 {
+            return Err(limit("message rate", "at least 1", &0));
+        }
+        if !(l.new_sessions_per_ip_per_sec > 0.0 && l.new_session_burst_per_ip >= 1.0) {
+            return Err(limit(
+                "NEW_SESSIONS_PER_IP",
+                "a positive rate with a burst of at least 1",
+                &l.new_sessions_per_ip_per_sec,
+            ));
+        }
+        if l.idle_timeout.is_zero() || l.idle_timeout.as_secs() > u64::from(u16::MAX) {
+            return Err(limit(
+                "idle timeout",
+                "1..=65535 s",
+                &l.idle_timeout.as_secs(),
+            ));
+        }
+        Ok(())
+    }
+}

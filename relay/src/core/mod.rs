@@ -1,0 +1,424 @@
+//! The relay's sans-IO core: UDP datagrams and time in, datagrams and wake-up times out.
+//!
+//! [`Relay`] owns one str0m [`Rtc`](str0m::Rtc) per session and the rooms. It never reads the
+//! clock and never touches a socket: the driver calls [`Relay::handle_input`] with the current
+//! time, then drains [`Relay::poll_output`] until it yields [`Output::Timeout`], and calls
+//! `handle_input(now, Input::Timeout)` when that time comes.
+//!
+//! Routing is O(1): sessions sit in a slab indexed by key, found by source address, by browser
+//! ufrag or by peer id through hash maps; timers live in a min-heap.
+
+mod config;
+mod dispatch;
+mod gate;
+mod lifecycle;
+mod rate;
+mod session;
+mod stats;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use str0m::config::DtlsCert;
+use str0m::crypto::Sha1HmacProvider;
+use str0m::net::{Protocol, Receive};
+use str0m::{Event, IceConnectionState, IceCreds};
+use tracing::{debug, warn};
+
+pub use config::{ConfigError, Limits, RelayConfig};
+pub use stats::{Rejects, Stats};
+
+use crate::protocol::{CloseCode, PeerId, RoomId};
+use rate::IpLimiter;
+use session::{RtcTemplate, Session};
+
+/// Something that happened to the relay.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// A UDP datagram arrived from `source`.
+    Receive {
+        /// The sender.
+        source: SocketAddr,
+        /// The datagram.
+        contents: &'a [u8],
+    },
+    /// The time last returned in [`Output::Timeout`] has come (early calls are harmless).
+    Timeout,
+}
+
+/// A UDP datagram to send.
+#[derive(Debug)]
+pub struct Transmit {
+    /// Where to.
+    pub destination: SocketAddr,
+    /// The datagram.
+    pub contents: Vec<u8>,
+}
+
+/// What the relay wants done.
+#[derive(Debug)]
+pub enum Output {
+    /// Send this datagram.
+    Transmit(Transmit),
+    /// Nothing more to send; call `handle_input(_, Input::Timeout)` at this time.
+    Timeout(Instant),
+}
+
+/// Why a session was removed (for stats and logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Removal {
+    /// ICE consent lost, handshake or idle timeout.
+    TimedOut,
+    /// The client closed its channel.
+    ClientClosed,
+    /// The relay closed it (after a `Closing` frame, or before the channel opened).
+    RelayClosed,
+    /// str0m reported an error.
+    Failed,
+}
+
+/// The relay core. See the module docs for the driving loop.
+pub struct Relay {
+    config: RelayConfig,
+    template: RtcTemplate,
+    hmac: &'static dyn Sha1HmacProvider,
+    sessions: Vec<Option<Session>>,
+    free: Vec<usize>,
+    by_addr: HashMap<SocketAddr, usize>,
+    by_ufrag: HashMap<String, usize>,
+    by_peer: HashMap<PeerId, usize>,
+    rooms: HashMap<RoomId, Vec<usize>>,
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
+    dirty: Vec<usize>,
+    events: VecDeque<(usize, Event)>,
+    transmits: VecDeque<Transmit>,
+    ip_limiter: IpLimiter,
+    next_prune: Instant,
+    next_peer: u32,
+    live: usize,
+    handshaking: usize,
+    stats: Stats,
+    scratch: Vec<u8>,
+    peer_buf: Vec<u8>,
+    shutting_down: bool,
+}
+
+impl Relay {
+    /// Creates the core. Fails if the config's limits are out of range.
+    pub fn new(config: RelayConfig, now: Instant) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let provider = crate::dtls::crypto_provider();
+        let template = RtcTemplate {
+            local_addr: config.local_addr,
+            creds: IceCreds {
+                ufrag: config.ufrag.as_str().to_owned(),
+                pass: config.pwd.as_str().to_owned(),
+            },
+            cert: DtlsCert {
+                certificate: config.cert_der.clone(),
+                private_key: config.key_pkcs8_der.clone(),
+            },
+            provider: provider.clone(),
+        };
+        // str0m panics when it cannot use the certificate; find out now, not on the first
+        // client. The probe session is dropped at once.
+        let probe = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            template.build("probe", now).is_ok()
+        }));
+        if !matches!(probe, Ok(true)) {
+            return Err(ConfigError::Certificate);
+        }
+        let l = &config.limits;
+        let ip_limiter = IpLimiter::new(
+            l.new_sessions_per_ip_per_sec,
+            l.new_session_burst_per_ip,
+            l.ip_table_capacity,
+        );
+        Ok(Self {
+            template,
+            hmac: provider.sha1_hmac_provider,
+            sessions: Vec::new(),
+            free: Vec::new(),
+            by_addr: HashMap::new(),
+            by_ufrag: HashMap::new(),
+            by_peer: HashMap::new(),
+            rooms: HashMap::new(),
+            timers: BinaryHeap::new(),
+            dirty: Vec::new(),
+            events: VecDeque::new(),
+            transmits: VecDeque::new(),
+            ip_limiter,
+            next_prune: now + rate::PRUNE_INTERVAL,
+            next_peer: 0,
+            live: 0,
+            handshaking: 0,
+            stats: Stats::default(),
+            scratch: Vec::with_capacity(crate::protocol::MAX_FRAME_LEN),
+            peer_buf: Vec::new(),
+            shutting_down: false,
+            config,
+        })
+    }
+
+    /// Feeds an input. Drain [`Self::poll_output`] afterwards.
+    pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        match input {
+            Input::Receive { source, contents } => self.receive(now, source, contents),
+            Input::Timeout => self.timeout(now),
+        }
+        self.process(now);
+    }
+
+    /// The next datagram to send, or when to call again with [`Input::Timeout`].
+    pub fn poll_output(&mut self) -> Output {
+        if let Some(t) = self.transmits.pop_front() {
+            return Output::Transmit(t);
+        }
+        while let Some(Reverse((at, key))) = self.timers.peek().copied() {
+            if self.is_scheduled(key, at) {
+                return Output::Timeout(at.min(self.next_prune));
+            }
+            self.timers.pop();
+        }
+        Output::Timeout(self.next_prune)
+    }
+
+    /// Starts a graceful shutdown: every session is told `Closing ShuttingDown` and new
+    /// sessions are refused. [`Self::is_empty`] turns true once all sessions are gone.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.shutting_down = true;
+        for key in 0..self.sessions.len() {
+            if self.sessions[key].is_some() {
+                self.close_session(key, now, CloseCode::ShuttingDown);
+            }
+        }
+        self.process(now);
+    }
+
+    /// Whether no session is left.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Counters and gauges.
+    pub fn stats(&self) -> Stats {
+        let mut stats = self.stats;
+        stats.sessions = self.live as u64;
+        stats.sessions_handshaking = self.handshaking as u64;
+        stats.rooms = self.rooms.len() as u64;
+        stats
+    }
+
+    /// The signed entry this relay serves.
+    pub fn entry_bytes(&self) -> &[u8] {
+        &self.config.entry_bytes
+    }
+
+    fn is_scheduled(&self, key: usize, at: Instant) -> bool {
+        matches!(self.sessions.get(key), Some(Some(s)) if s.scheduled == Some(at))
+    }
+
+    pub(super) fn session(&mut self, key: usize) -> Option<&mut Session> {
+        self.sessions.get_mut(key).and_then(Option::as_mut)
+    }
+
+    fn receive(&mut self, now: Instant, source: SocketAddr, contents: &[u8]) {
+        self.stats.datagrams_in += 1;
+        let key = match self.by_addr.get(&source) {
+            Some(&key) => key,
+            None => match self.admit(now, source, contents) {
+                Some(key) => key,
+                None => return,
+            },
+        };
+        let destination = self.config.local_addr;
+        let Some(session) = self.session(key) else {
+            return;
+        };
+        let Ok(receive) = Receive::new(Protocol::Udp, source, destination, contents) else {
+            return;
+        };
+        // A bad packet from a known address is dropped, not fatal: the source may be spoofed.
+        if let Err(e) = session
+            .rtc
+            .handle_input(str0m::Input::Receive(now, receive))
+        {
+            debug!(%source, error = %e, "dropped packet");
+        }
+        self.mark_dirty(key);
+    }
+
+    /// Decides whether a packet from an unknown address may reach a session: only an
+    /// authenticated binding request may, either for a known browser ufrag (a new candidate
+    /// address) or, within the limits, as a new session.
+    fn admit(&mut self, now: Instant, source: SocketAddr, packet: &[u8]) -> Option<usize> {
+        let (ufrag, pwd) = (self.config.ufrag.as_str(), self.config.pwd.as_str());
+        let Some(remote_ufrag) = gate::authenticate(packet, ufrag, pwd, self.hmac) else {
+            self.stats.rejects.unauthenticated += 1;
+            return None;
+        };
+        let limits = &self.config.limits;
+        if let Some(&key) = self.by_ufrag.get(remote_ufrag) {
+            let max_addrs = limits.max_addrs_per_session;
+            let session = self.sessions.get_mut(key).and_then(Option::as_mut)?;
+            if session.addrs.len() >= max_addrs {
+                return None;
+            }
+            session.addrs.push(source);
+            self.by_addr.insert(source, key);
+            return Some(key);
+        }
+        if self.shutting_down {
+            self.stats.rejects.shutting_down += 1;
+            return None;
+        }
+        if self.live >= limits.max_sessions + limits.overflow_sessions {
+            self.stats.rejects.relay_full += 1;
+            return None;
+        }
+        if self.handshaking >= limits.max_handshaking {
+            self.stats.rejects.too_many_handshakes += 1;
+            return None;
+        }
+        if !self.ip_limiter.allow(source.ip(), now) {
+            self.stats.rejects.ip_rate_limited += 1;
+            return None;
+        }
+        let rtc = match self.template.build(remote_ufrag, now) {
+            Ok(rtc) => rtc,
+            Err(e) => {
+                warn!(error = %e, "could not create session");
+                return None;
+            }
+        };
+        let peer = self.alloc_peer();
+        let limits = &self.config.limits;
+        let mut session = Session::new(rtc, peer, remote_ufrag, source, now);
+        session.over_capacity = self.live >= limits.max_sessions;
+        session.messages = rate::TokenBucket::full(f32::from(limits.message_burst), now);
+        session.strikes = rate::TokenBucket::full(f32::from(limits.error_strikes), now);
+        let key = match self.free.pop() {
+            Some(key) => {
+                self.sessions[key] = Some(session);
+                key
+            }
+            None => {
+                self.sessions.push(Some(session));
+                self.sessions.len() - 1
+            }
+        };
+        self.by_addr.insert(source, key);
+        self.by_ufrag.insert(remote_ufrag.to_owned(), key);
+        self.by_peer.insert(peer, key);
+        self.live += 1;
+        self.handshaking += 1;
+        self.stats.sessions_created += 1;
+        debug!(%source, %peer, "new session");
+        Some(key)
+    }
+
+    fn alloc_peer(&mut self) -> PeerId {
+        // Terminates: there are far fewer sessions than u32 values.
+        loop {
+            self.next_peer = self.next_peer.wrapping_add(1);
+            if let Some(peer) = PeerId::new(self.next_peer) {
+                if !self.by_peer.contains_key(&peer) {
+                    return peer;
+                }
+            }
+        }
+    }
+
+    fn timeout(&mut self, now: Instant) {
+        while let Some(Reverse((at, key))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if !self.is_scheduled(key, at) {
+                continue;
+            }
+            self.session_timeout(key, now);
+        }
+        if self.next_prune <= now {
+            self.ip_limiter.prune(now);
+            self.next_prune = now + rate::PRUNE_INTERVAL;
+        }
+    }
+
+    pub(super) fn mark_dirty(&mut self, key: usize) {
+        if let Some(session) = self.session(key) {
+            if !session.dirty {
+                session.dirty = true;
+                self.dirty.push(key);
+            }
+        }
+    }
+
+    /// Drains dirty sessions and handles their events until nothing is left to do.
+    fn process(&mut self, now: Instant) {
+        loop {
+            if let Some(key) = self.dirty.pop() {
+                self.drain(key);
+                continue;
+            }
+            if let Some((key, event)) = self.events.pop_front() {
+                self.on_event(key, now, event);
+                continue;
+            }
+            break;
+        }
+    }
+
+    /// Polls one session's `Rtc` until it times out, queueing its datagrams and events.
+    pub(super) fn drain(&mut self, key: usize) {
+        let (handshake, idle) = (
+            self.config.limits.handshake_timeout,
+            self.config.limits.idle_timeout,
+        );
+        let Some(session) = self.sessions.get_mut(key).and_then(Option::as_mut) else {
+            return;
+        };
+        session.dirty = false;
+        loop {
+            match session.rtc.poll_output() {
+                Ok(str0m::Output::Transmit(t)) => {
+                    self.stats.datagrams_out += 1;
+                    self.transmits.push_back(Transmit {
+                        destination: t.destination,
+                        contents: t.contents.into(),
+                    });
+                }
+                Ok(str0m::Output::Event(event)) => match event {
+                    Event::ChannelOpen(..)
+                    | Event::ChannelData(_)
+                    | Event::ChannelClose(_)
+                    | Event::Closed
+                    | Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                        self.events.push_back((key, event));
+                    }
+                    _ => {}
+                },
+                Ok(str0m::Output::Timeout(t)) => {
+                    session.rtc_timeout = Some(t);
+                    break;
+                }
+                Err(e) => {
+                    debug!(error = %e, "session failed");
+                    self.remove_session(key, Removal::Failed);
+                    return;
+                }
+            }
+        }
+        let wake = session.wake(handshake, idle);
+        if session.scheduled.is_none_or(|t| wake < t) {
+            session.scheduled = Some(wake);
+            self.timers.push(Reverse((wake, key)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+//! One client session: its str0m `Rtc`, its addresses and its protocol state.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use str0m::channel::ChannelId;
+use str0m::config::{CryptoProvider, DtlsCert, Fingerprint};
+use str0m::{Candidate, IceCreds, Rtc, RtcConfig, RtcError};
+
+use super::rate::TokenBucket;
+use crate::protocol::{PeerId, RoomId};
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// ICE/DTLS/SCTP running, no DataChannel yet.
+    Handshaking,
+    /// DataChannel open.
+    Open,
+    /// Told `Closing`; removed at the deadline.
+    Closing(Instant),
+}
+
+/// State kept per session.
+pub(crate) struct Session {
+    pub(crate) rtc: Rtc,
+    pub(crate) peer: PeerId,
+    pub(crate) remote_ufrag: String,
+    pub(crate) addrs: Vec<SocketAddr>,
+    pub(crate) channel: Option<ChannelId>,
+    pub(crate) phase: Phase,
+    pub(crate) hello: bool,
+    /// Accepted over MAX_SESSIONS only to be told `Closing RelayFull`.
+    pub(crate) over_capacity: bool,
+    pub(crate) rooms: Vec<RoomId>,
+    pub(crate) created: Instant,
+    pub(crate) last_activity: Instant,
+    pub(crate) messages: TokenBucket,
+    pub(crate) strikes: TokenBucket,
+    /// The `Rtc`'s own next timeout.
+    pub(crate) rtc_timeout: Option<Instant>,
+    /// The wake-up time last pushed to the timer heap.
+    pub(crate) scheduled: Option<Instant>,
+    /// Queued for draining.
+    pub(crate) dirty: bool,
+}
+
+/// What is shared by every session's `Rtc`.
+pub(crate) struct RtcTemplate {
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) creds: IceCreds,
+    pub(crate) cert: DtlsCert,
+    pub(crate) provider: Arc<CryptoProvider>,
+}
+
+impl RtcTemplate {
+    /// Builds the `Rtc` for a browser whose ICE ufrag is `remote_ufrag`: ICE-lite, controlled,
+    /// DTLS server, SCTP server, with the browser's fingerprint unchecked (the relay never
+    /// sees the offer; the browser authenticates the relay instead).
+    pub(crate) fn build(&self, remote_ufrag: &str, now: Instant) -> Result<Rtc, RtcError> {
+        let mut rtc = RtcConfig::new()
+            .set_ice_lite(true)
+            .set_local_ice_credentials(self.creds.clone())
+            .set_dtls_cert(self.cert.clone())
+            .set_fingerprint_verification(false)
+            .set_crypto_provider(self.provider.clone())
+            .build(now);
+        let candidate = Candidate::host(self.local_addr, "udp")?;
+        rtc.add_local_candidate(candidate);
+        let mut api = rtc.direct_api();
+        api.set_ice_controlling(false);
+        // Without remote credentials str0m queues binding requests and never answers. The
+        // password is never used: a lite agent signs responses with its own password.
+        api.set_remote_ice_credentials(IceCreds {
+            ufrag: remote_ufrag.to_owned(),
+            pass: "unusedunusedunusedunused".to_owned(),
+        });
+        // str0m refuses to start DTLS without a remote fingerprint; verification is off.
+        api.set_remote_fingerprint(Fingerprint {
+            hash_func: "sha-256".to_owned(),
+            bytes: vec![0; 32],
+        });
+        api.start_dtls(false)?;
+        api.start_sctp(false);
+        Ok(rtc)
+    }
+}
+
+impl Session {
+    pub(crate) fn new(
+        rtc: Rtc,
+        peer: PeerId,
+        remote_ufrag: &str,
+        addr: SocketAddr,
+        now: Instant,
+    ) -> Self {
+        Self {
+            rtc,
+            peer,
+            remote_ufrag: remote_ufrag.to_owned(),
+            addrs: vec![addr],
+            channel: None,
+            phase: Phase::Handshaking,
+            hello: false,
+            over_capacity: false,
+            rooms: Vec::new(),
+            created: now,
+            last_activity: now,
+            // Filled by the caller from the limits.
+            messages: TokenBucket::full(0.0, now),
+            strikes: TokenBucket::full(0.0, now),
+            rtc_timeout: None,
+            scheduled: None,
+            dirty: false,
+        }
+    }
+
+    /// Whether the DataChannel is open and the session not closing.
+    pub(crate) fn is_open(&self) -> bool {
+        self.phase == Phase::Open
+    }
+
+    /// When the relay itself must act on this session (timeouts), ignoring the `Rtc`.
+    pub(crate) fn deadline(
+        &self,
+        handshake: std::time::Duration,
+        idle: std::time::Duration,
+    ) -> Instant {
+        match self.phase {
+            Phase::Handshaking => self.created + handshake,
+            Phase::Open => self.last_activity + idle,
+            Phase::Closing(at) => at,
+        }
+    }
+
+    /// The earliest of the relay's deadline and the `Rtc`'s timeout.
+    pub(crate) fn wake(
+        &self,
+        handshake: std::time::Duration,
+        idle: std::time::Duration,
+    ) -> Instant {
+        let deadline = self.deadline(handshake, idle);
+        match self.rtc_timeout {
+            Some(t) if t < deadline => t,
+            _ => deadline,
+        }
+    }
+}

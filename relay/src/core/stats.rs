@@ -1,0 +1,68 @@
+//! Counters the relay keeps for /statsz and /metrics.
+
+use serde::Serialize;
+
+/// Why a packet or a new session was refused.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Rejects {
+    /// Packets from unknown addresses that were not an authenticated STUN binding request.
+    pub unauthenticated: u64,
+    /// New sessions refused by the per-IP rate limit.
+    pub ip_rate_limited: u64,
+    /// New sessions refused outright because even the overflow allowance was used.
+    pub relay_full: u64,
+    /// New sessions accepted only to be told `Closing RelayFull`.
+    pub relay_full_notified: u64,
+    /// New sessions refused because `max_handshaking` handshakes are already running.
+    pub too_many_handshakes: u64,
+    /// New sessions refused while shutting down.
+    pub shutting_down: u64,
+    /// Frames refused by the per-session rate limit.
+    pub message_rate_limited: u64,
+    /// Frames that did not decode (malformed, too large, unknown type).
+    pub malformed: u64,
+    /// Requests refused by room rules (room full, not in room, unknown peer, …).
+    pub refused: u64,
+    /// Frames that could not be queued: the recipient's send buffer was full or its
+    /// connection was already closing.
+    pub send_dropped: u64,
+}
+
+/// Cumulative counters plus current gauges.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Stats {
+    /// Sessions currently held (including ones still handshaking or closing).
+    pub sessions: u64,
+    /// Sessions still handshaking (ICE, DTLS, SCTP, channel open).
+    pub sessions_handshaking: u64,
+    /// Sessions whose DataChannel is open.
+    pub sessions_open: u64,
+    /// Rooms with at least one member.
+    pub rooms: u64,
+    /// Sessions ever created (authenticated STUN from a new client).
+    pub sessions_created: u64,
+    /// Sessions whose DataChannel opened (handshakes completed).
+    pub handshakes: u64,
+    /// Sessions removed for any reason.
+    pub sessions_closed: u64,
+    /// Sessions removed because of ICE consent loss, idle or handshake timeout.
+    pub sessions_timed_out: u64,
+    /// Sessions closed for too many errors.
+    pub sessions_kicked: u64,
+    /// Refusals by reason.
+    pub rejects: Rejects,
+    /// Frames received from clients.
+    pub messages_in: u64,
+    /// Frames sent to clients.
+    pub messages_out: u64,
+    /// Frame bytes received from clients.
+    pub bytes_in: u64,
+    /// Frame bytes sent to clients.
+    pub bytes_out: u64,
+    /// UDP datagrams received.
+    pub datagrams_in: u64,
+    /// UDP datagrams sent.
+    pub datagrams_out: u64,
+    /// Signals forwarded.
+    pub signals_forwarded: u64,
+}

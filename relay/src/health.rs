@@ -1,0 +1,189 @@
+//! A tiny HTTP/1.1 responder for health checks and metrics: `GET /healthz`, `/statsz`,
+//! `/metrics` (Prometheus text). One request per connection; anything else gets 404/405.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tracing::debug;
+
+use crate::core::Stats;
+
+/// Largest request head read.
+const MAX_REQUEST: usize = 8 * 1024;
+
+/// How long a client may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the health server reports.
+#[derive(Clone)]
+pub struct HealthState {
+    /// The relay's node key, hex.
+    pub node_id: String,
+    /// Latest stats from the driver.
+    pub stats: watch::Receiver<Stats>,
+    /// When the relay started.
+    pub started: Instant,
+}
+
+/// Serves health requests on `listener` forever.
+pub async fn serve(listener: TcpListener, state: HealthState) {
+    let state = Arc::new(state);
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = handle(stream, &state).await {
+                        debug!(%peer, error = %e, "health request failed");
+                    }
+                });
+            }
+            Err(e) => {
+                debug!(error = %e, "health accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn handle(mut stream: TcpStream, state: &HealthState) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1024);
+    let read = tokio::time::timeout(READ_TIMEOUT, async {
+        let mut chunk = [0u8; 1024];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < MAX_REQUEST {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+    if !matches!(read, Ok(Ok(()))) {
+        return Ok(());
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let mut parts = head.lines().next().unwrap_or("").split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let path = target.split('?').next().unwrap_or("");
+    let (status, content_type, body) = respond(method, path, state);
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    if method != "HEAD" {
+        stream.write_all(body.as_bytes()).await?;
+    }
+    stream.shutdown().await
+}
+
+fn respond(method: &str, path: &str, state: &HealthState) -> (&'static str, &'static str, String) {
+    const JSON: &str = "application/json";
+    if method != "GET" && method != "HEAD" {
+        return (
+            "405 Method Not Allowed",
+            "text/plain",
+            "method not allowed\n".into(),
+        );
+    }
+    let stats = *state.stats.borrow();
+    match path {
+        "/healthz" => {
+            let body = json!({ "nodeId": state.node_id, "ok": true, "ts": unix_millis() });
+            ("200 OK", JSON, body.to_string())
+        }
+        "/statsz" => {
+            let body = json!({
+                "nodeId": state.node_id,
+                "ts": unix_millis(),
+                "uptimeSecs": state.started.elapsed().as_secs(),
+                "stats": stats,
+            });
+            ("200 OK", JSON, body.to_string())
+        }
+        "/metrics" => (
+            "200 OK",
+            "text/plain; version=0.0.4",
+            prometheus(&stats, state.started.elapsed()),
+        ),
+        _ => ("404 Not Found", "text/plain", "not found\n".into()),
+    }
+}
+
+fn unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Current values, not running totals.
+const GAUGES: [&str; 4] = ["sessions", "sessions_handshaking", "sessions_open", "rooms"];
+
+/// Renders stats as Prometheus text: gauges as-is, counters with `_total`, rejects labelled.
+pub fn prometheus(stats: &Stats, uptime: Duration) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# TYPE lumamesh_relay_uptime_seconds gauge");
+    let _ = writeln!(out, "lumamesh_relay_uptime_seconds {}", uptime.as_secs());
+    let Ok(Value::Object(fields)) = serde_json::to_value(stats) else {
+        return out;
+    };
+    for (name, value) in &fields {
+        match value {
+            Value::Number(n) if GAUGES.contains(&name.as_str()) => {
+                let _ = writeln!(out, "# TYPE lumamesh_relay_{name} gauge");
+                let _ = writeln!(out, "lumamesh_relay_{name} {n}");
+            }
+            Value::Number(n) => {
+                let _ = writeln!(out, "# TYPE lumamesh_relay_{name}_total counter");
+                let _ = writeln!(out, "lumamesh_relay_{name}_total {n}");
+            }
+            Value::Object(reasons) => {
+                let _ = writeln!(out, "# TYPE lumamesh_relay_{name}_total counter");
+                for (reason, n) in reasons {
+                    let _ = writeln!(
+                        out,
+                        "lumamesh_relay_{name}_total{{reason=\"{reason}\"}} {n}"
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Binds the health listener (so the caller can report its address before serving).
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::prometheus;
+    use crate::core::Stats;
+
+    #[test]
+    fn metrics_text() {
+        let mut stats = Stats {
+            sessions: 3,
+            handshakes: 5,
+            ..Stats::default()
+        };
+        stats.rejects.unauthenticated = 7;
+        let text = prometheus(&stats, Duration::from_secs(9));
+        assert!(text.contains("lumamesh_relay_sessions 3\n"));
+        assert!(text.contains("lumamesh_relay_handshakes_total 5\n"));
+        assert!(text.contains("lumamesh_relay_rejects_total{reason=\"unauthenticated\"} 7\n"));
+        assert!(text.contains("lumamesh_relay_uptime_seconds 9\n"));
+    }
+}

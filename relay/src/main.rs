@@ -1,0 +1,281 @@
+//! `lumamesh-relay`: serves browser DataChannels on one UDP socket. Configured by flags or the
+//! environment variables named in `--help`.
+
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU16;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use bootstrap_codec::{IcePwd, IceUfrag, IdentityPaths, RelayAddress, RelayIdentity};
+use clap::Parser;
+use lumamesh_relay::core::{Limits, Relay, RelayConfig, Stats};
+use lumamesh_relay::{driver, health};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+use tracing::info;
+
+/// Lumamesh relay: WebRTC DataChannels from static SDP, rooms and signal forwarding.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Public IP address: the host candidate browsers send to, and the entry's address.
+    #[arg(
+        long,
+        env = "PUBLIC_IP",
+        value_name = "PUBLIC_IP",
+        default_value = "127.0.0.1"
+    )]
+    public_ip: IpAddr,
+    /// Host name to publish in the relay entry instead of PUBLIC_IP.
+    #[arg(long, env = "PUBLIC_HOST", value_name = "PUBLIC_HOST")]
+    public_host: Option<RelayAddress>,
+    /// UDP port to listen on (0 picks a free port, printed at start).
+    #[arg(
+        long,
+        env = "UDP_PORT",
+        value_name = "UDP_PORT",
+        default_value_t = 3478
+    )]
+    udp_port: u16,
+    /// Local address to bind the UDP socket to (default: all interfaces of PUBLIC_IP's family).
+    #[arg(long, env = "UDP_BIND", value_name = "UDP_BIND")]
+    udp_bind: Option<IpAddr>,
+    /// ICE username fragment shared by all sessions.
+    #[arg(
+        long,
+        env = "ICE_UFRAG",
+        value_name = "ICE_UFRAG",
+        default_value = "luma"
+    )]
+    ice_ufrag: IceUfrag,
+    /// ICE password (default: read from, or created in, <KEY_FILE>.icepwd).
+    #[arg(long, env = "ICE_PWD", value_name = "ICE_PWD", hide_env_values = true)]
+    ice_pwd: Option<IcePwd>,
+    /// DTLS certificate (PEM), created if missing.
+    #[arg(
+        long,
+        env = "CERT_FILE",
+        value_name = "CERT_FILE",
+        default_value = "server.crt"
+    )]
+    cert_file: PathBuf,
+    /// DTLS private key (PEM), created if missing.
+    #[arg(
+        long,
+        env = "KEY_FILE",
+        value_name = "KEY_FILE",
+        default_value = "server.key"
+    )]
+    key_file: PathBuf,
+    /// Ed25519 node key that signs the relay entry, created if missing.
+    #[arg(
+        long,
+        env = "NODE_KEY",
+        value_name = "NODE_KEY",
+        default_value = "node.key"
+    )]
+    node_key: PathBuf,
+    /// Address for the health/metrics HTTP server (off if unset).
+    #[arg(long, env = "HEALTH_LISTEN", value_name = "HEALTH_LISTEN")]
+    health_listen: Option<SocketAddr>,
+    /// Most sessions served at once.
+    #[arg(
+        long,
+        env = "MAX_SESSIONS",
+        value_name = "MAX_SESSIONS",
+        default_value_t = 1000
+    )]
+    max_sessions: usize,
+    /// Most members per room (2..=4087).
+    #[arg(
+        long,
+        env = "MAX_ROOM_SIZE",
+        value_name = "MAX_ROOM_SIZE",
+        default_value_t = 250
+    )]
+    max_room_size: u16,
+    /// New sessions per second allowed per source IP.
+    #[arg(
+        long,
+        env = "NEW_SESSIONS_PER_IP",
+        value_name = "NEW_SESSIONS_PER_IP",
+        default_value_t = 20.0
+    )]
+    new_sessions_per_ip: f32,
+    /// Relay mesh salt (not yet supported).
+    #[arg(
+        long,
+        env = "MESH_SALT",
+        value_name = "MESH_SALT",
+        hide = true,
+        hide_env_values = true
+    )]
+    mesh_salt: Option<String>,
+    /// Relay mesh listen address (not yet supported).
+    #[arg(long, env = "MESH_LISTEN", value_name = "MESH_LISTEN", hide = true)]
+    mesh_listen: Option<String>,
+    /// Relay mesh peers (not yet supported).
+    #[arg(long, env = "MESH_PEERS", value_name = "MESH_PEERS", hide = true)]
+    mesh_peers: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,str0m=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return report(&e.into(), 1),
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(&e, 2),
+    }
+}
+
+/// Prints `error: <msg>` and each cause, ord-style.
+fn report(error: &anyhow::Error, code: u8) -> ExitCode {
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("because: {cause}");
+    }
+    ExitCode::from(code)
+}
+
+async fn run(args: Args) -> Result<()> {
+    for (name, value) in [
+        ("MESH_SALT", &args.mesh_salt),
+        ("MESH_LISTEN", &args.mesh_listen),
+        ("MESH_PEERS", &args.mesh_peers),
+    ] {
+        if value.is_some() {
+            bail!("{name} is set, but the relay mesh is not yet supported; unset it");
+        }
+    }
+    let limits = Limits {
+        max_sessions: args.max_sessions,
+        max_room_size: args.max_room_size,
+        new_sessions_per_ip_per_sec: args.new_sessions_per_ip,
+        new_session_burst_per_ip: (args.new_sessions_per_ip * 5.0).max(1.0),
+        ..Limits::default()
+    };
+    limits.validate()?;
+    if args.public_ip.is_unspecified() || args.public_ip.is_multicast() {
+        bail!(
+            "PUBLIC_IP must be a unicast address browsers can reach, got {}",
+            args.public_ip
+        );
+    }
+    let paths = IdentityPaths {
+        ice_pwd: icepwd_path(&args.key_file),
+        cert: args.cert_file.clone(),
+        key: args.key_file.clone(),
+        node_key: args.node_key.clone(),
+    };
+    let (mut identity, created) = RelayIdentity::load_or_create(&paths)
+        .context("loading the relay identity (CERT_FILE, KEY_FILE, NODE_KEY)")?;
+    for path in &created {
+        info!(path = %path.display(), "created identity file");
+    }
+    if let Some(pwd) = args.ice_pwd.clone() {
+        identity = identity.with_ice_pwd(pwd);
+    }
+
+    let bind_ip = args.udp_bind.unwrap_or(match args.public_ip {
+        IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    });
+    let socket = UdpSocket::bind((bind_ip, args.udp_port))
+        .await
+        .with_context(|| format!("binding UDP {bind_ip}:{} (UDP_PORT)", args.udp_port))?;
+    let port = socket.local_addr()?.port();
+    let nonzero_port = NonZeroU16::new(port).context("the socket has no port")?;
+    let address = match args.public_host.clone() {
+        Some(host) => host,
+        None => RelayAddress::from_ip(args.public_ip).context("PUBLIC_IP")?,
+    };
+    let entry = identity.entry(address.clone(), nonzero_port, args.ice_ufrag.clone());
+    let local_addr = SocketAddr::new(args.public_ip, port);
+    let mut config = RelayConfig::new(&identity, &entry, local_addr);
+    config.limits = limits;
+    let started = Instant::now();
+    let relay = Relay::new(config, started).context("invalid limits")?;
+
+    let (stats_tx, stats_rx) = watch::channel(Stats::default());
+    let health_addr = match args.health_listen {
+        Some(addr) => {
+            let listener = health::bind(addr)
+                .await
+                .with_context(|| format!("binding HEALTH_LISTEN {addr}"))?;
+            let bound = listener.local_addr()?;
+            let state = health::HealthState {
+                node_id: identity.node_key().to_string(),
+                stats: stats_rx,
+                started,
+            };
+            tokio::spawn(health::serve(listener, state));
+            Some(bound)
+        }
+        None => None,
+    };
+
+    // Machine-readable start banner on stdout (tests and scripts read it); logs go to stderr.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "address: {address}")?;
+    writeln!(out, "ip: {}", args.public_ip)?;
+    writeln!(out, "port: {port}")?;
+    writeln!(out, "fingerprint: {}", identity.fingerprint())?;
+    writeln!(out, "nk: {}", identity.node_key())?;
+    if let Some(addr) = health_addr {
+        writeln!(out, "health: {addr}")?;
+    }
+    writeln!(out, "relay.txt: {}", entry.to_line())?;
+    out.flush()?;
+    drop(out);
+    info!(%local_addr, "relay serving");
+
+    driver::run(relay, socket, shutdown_signal(), stats_tx)
+        .await
+        .context("UDP driver failed")
+}
+
+/// `<key file>.icepwd`, next to the key.
+fn icepwd_path(key: &std::path::Path) -> PathBuf {
+    let mut name = key.as_os_str().to_owned();
+    name.push(".icepwd");
+    PathBuf::from(name)
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

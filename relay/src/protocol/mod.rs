@@ -1,0 +1,140 @@
+//! Layer-1 protocol spoken over the relay DataChannel (version [`PROTOCOL_VERSION`]).
+//!
+//! Every DataChannel message is one frame: a type byte followed by a fixed layout of
+//! big-endian fields; a variable-length trailing field (a signal blob, a peer list, node
+//! entries) runs to the end of the frame, so there is nothing to disagree about. Frames are at
+//! most [`MAX_FRAME_LEN`] bytes. Decoders borrow from the input, never allocate, never panic,
+//! and reject trailing bytes. The full description with hex examples is `docs/protocol.md`.
+//!
+//! The relay never sees a room name, only an opaque 32-byte [`RoomId`] (a hash the clients
+//! derive), and forwards signal blobs without looking inside them.
+
+mod client;
+mod codes;
+mod reader;
+mod relay;
+
+use std::fmt;
+
+pub use client::ClientMessage;
+pub use codes::{CloseCode, ErrorCode};
+pub use reader::DecodeError;
+pub use relay::{NodeEntries, PeerList, RelayMessage, Welcome};
+
+/// The protocol version this crate speaks, sent in `Hello` and `Welcome`.
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// Largest frame, in bytes, either side may send. Larger frames are rejected unread.
+pub const MAX_FRAME_LEN: usize = 16 * 1024;
+
+/// Bytes a `Signal` frame spends before its blob (type, room, peer id).
+pub const SIGNAL_HEADER_LEN: usize = 1 + RoomId::LEN + PeerId::LEN;
+
+/// Largest signal blob, in bytes: whatever fits in a frame after the signal header.
+pub const MAX_BLOB_LEN: usize = MAX_FRAME_LEN - SIGNAL_HEADER_LEN;
+
+/// Most node entries a `Nodes` answer carries.
+pub const MAX_NODES: usize = 16;
+
+/// Largest single node entry (a signed relay entry) in a `Welcome` or `Nodes` frame.
+pub const MAX_ENTRY_LEN: usize = 1024;
+
+/// Largest room size any relay may advertise: a full member list must fit in one frame.
+pub const MAX_ROOM_SIZE_LIMIT: u16 = ((MAX_FRAME_LEN - 1 - RoomId::LEN) / PeerId::LEN) as u16;
+
+/// Opaque 32-byte room identifier chosen by clients (for example a hash of a room secret).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomId([u8; 32]);
+
+impl RoomId {
+    /// Length in bytes on the wire.
+    pub const LEN: usize = 32;
+
+    /// Wraps 32 bytes as a room id.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only a prefix: enough to tell rooms apart in logs.
+        write!(f, "RoomId(")?;
+        for b in &self.0[..4] {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "…)")
+    }
+}
+
+/// Identifier the relay assigns to one session for its whole life; other members of a room
+/// address signals to it. Never zero.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct PeerId(u32);
+
+impl PeerId {
+    /// Length in bytes on the wire.
+    pub const LEN: usize = 4;
+
+    /// Wraps a non-zero value; `None` for zero.
+    pub const fn new(value: u32) -> Option<Self> {
+        if value == 0 {
+            None
+        } else {
+            Some(Self(value))
+        }
+    }
+
+    /// The numeric value.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Message type bytes. Client-to-relay types are below 0x80, relay-to-client at or above.
+pub mod msg_type {
+    /// Client: first message, carries the protocol version.
+    pub const HELLO: u8 = 0x01;
+    /// Client: join a room.
+    pub const JOIN: u8 = 0x02;
+    /// Client: leave a room.
+    pub const LEAVE: u8 = 0x03;
+    /// Client: forward a blob to a peer (client) / a forwarded blob (relay, [`SIGNAL_IN`]).
+    pub const SIGNAL: u8 = 0x04;
+    /// Client: keepalive request.
+    pub const PING: u8 = 0x05;
+    /// Client: ask for the relay's known node entries.
+    pub const GET_NODES: u8 = 0x06;
+    /// Relay: answer to `Hello`.
+    pub const WELCOME: u8 = 0x81;
+    /// Relay: answer to `Join`, listing the other members.
+    pub const ROOM: u8 = 0x82;
+    /// Relay: a peer joined a room you are in.
+    pub const JOINED: u8 = 0x83;
+    /// Relay: a peer (or you) left a room.
+    pub const LEFT: u8 = 0x84;
+    /// Relay: a signal blob from a peer.
+    pub const SIGNAL_IN: u8 = 0x85;
+    /// Relay: answer to `Ping`.
+    pub const PONG: u8 = 0x86;
+    /// Relay: answer to `GetNodes`.
+    pub const NODES: u8 = 0x87;
+    /// Relay: a request failed; the session stays open.
+    pub const ERROR: u8 = 0x88;
+    /// Relay: the relay is closing this session.
+    pub const CLOSING: u8 = 0x89;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,319 @@
+//! End-to-end tests: the real `lumamesh-relay` binary on 127.0.0.1, port 0, driven by native
+//! clients that connect exactly as a browser does.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bootstrap_codec::RelayEntry;
+use lumamesh_relay::client::UdpClient;
+use lumamesh_relay::load::LoadReport;
+use lumamesh_relay::protocol::{
+    ClientMessage, CloseCode, PeerId, RelayMessage, RoomId, PROTOCOL_VERSION,
+};
+
+/// Generous bound for anything to happen (machines are slow and shared).
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A relay process in its own directory, killed on drop.
+struct RelayProcess {
+    child: Child,
+    entry: RelayEntry,
+    health: SocketAddr,
+    stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl RelayProcess {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let stderr = dir.path().join("stderr.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lumamesh-relay"))
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PUBLIC_IP", "127.0.0.1")
+            .env("UDP_BIND", "127.0.0.1")
+            .env("UDP_PORT", "0")
+            .env("HEALTH_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "info,lumamesh_relay=debug,str0m=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("relay starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut entry, mut health) = (None, None);
+        while entry.is_none() {
+            let line = rx.recv_timeout(WAIT).expect("relay prints its banner");
+            if let Some(value) = line.strip_prefix("relay.txt: ") {
+                entry = Some(RelayEntry::from_line(value).expect("a valid relay.txt line"));
+            } else if let Some(value) = line.strip_prefix("health: ") {
+                health = Some(value.parse().expect("health address"));
+            }
+        }
+        Self {
+            child,
+            entry: entry.expect("loop ends with an entry"),
+            health: health.expect("health address before relay.txt"),
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    fn sigterm(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "relay did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn http_get(&self, path: &str) -> String {
+        let mut stream = TcpStream::connect(self.health).expect("health connects");
+        stream.set_read_timeout(Some(WAIT)).expect("timeout");
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: relay\r\n\r\n").expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        response
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+            eprintln!("--- relay stderr ---\n{log}");
+        }
+    }
+}
+
+async fn recv(client: &mut UdpClient) -> Vec<u8> {
+    client.recv(WAIT).await.expect("a frame from the relay")
+}
+
+async fn hello(client: &mut UdpClient, entry: &RelayEntry) -> PeerId {
+    let hello = ClientMessage::Hello {
+        version: PROTOCOL_VERSION,
+    };
+    client.send(&hello).await.expect("hello");
+    let frame = recv(client).await;
+    match RelayMessage::decode(&frame).expect("decodes") {
+        RelayMessage::Welcome(w) => {
+            assert_eq!(w.entry, entry.to_bytes().as_slice());
+            w.peer
+        }
+        other => panic!("expected welcome, got {other:?}"),
+    }
+}
+
+async fn expect(client: &mut UdpClient, expected: RelayMessage<'_>) {
+    let frame = recv(client).await;
+    assert_eq!(RelayMessage::decode(&frame).expect("decodes"), expected);
+}
+
+#[test]
+fn relay_end_to_end() {
+    let mut relay = RelayProcess::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let entry = relay.entry.clone();
+        let mut a = UdpClient::connect(&entry, None, None, WAIT)
+            .await
+            .expect("a connects");
+        let mut b = UdpClient::connect(&entry, None, None, WAIT)
+            .await
+            .expect("b connects");
+        let pa = hello(&mut a, &entry).await;
+        let pb = hello(&mut b, &entry).await;
+        let room = RoomId::from_bytes([0x42; 32]);
+
+        a.send(&ClientMessage::Join { room }).await.expect("join");
+        let frame = recv(&mut a).await;
+        assert!(matches!(
+            RelayMessage::decode(&frame),
+            Ok(RelayMessage::Room { peers, .. }) if peers.is_empty()
+        ));
+        b.send(&ClientMessage::Join { room }).await.expect("join");
+        let frame = recv(&mut b).await;
+        match RelayMessage::decode(&frame).expect("decodes") {
+            RelayMessage::Room { peers, .. } => {
+                assert_eq!(peers.iter().collect::<Vec<_>>(), vec![pa]);
+            }
+            other => panic!("expected room, got {other:?}"),
+        }
+        expect(&mut a, RelayMessage::Joined { room, peer: pb }).await;
+
+        let offer = vec![0xab; 4000];
+        b.send(&ClientMessage::Signal {
+            room,
+            to: pa,
+            blob: &offer,
+        })
+        .await
+        .expect("signal");
+        expect(
+            &mut a,
+            RelayMessage::Signal {
+                room,
+                from: pb,
+                blob: &offer,
+            },
+        )
+        .await;
+        a.send(&ClientMessage::Signal {
+            room,
+            to: pb,
+            blob: b"answer",
+        })
+        .await
+        .expect("signal");
+        expect(
+            &mut b,
+            RelayMessage::Signal {
+                room,
+                from: pa,
+                blob: b"answer",
+            },
+        )
+        .await;
+
+        // Garbage and oversized datagrams, from a stranger and from a client's own address.
+        let stranger = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let relay_addr = SocketAddr::new("127.0.0.1".parse().expect("ip"), entry.port());
+        for datagram in [
+            vec![],
+            vec![0u8; 20],
+            vec![0x16; 300],
+            vec![0xff; 1400],
+            vec![0x01; 60_000],
+        ] {
+            stranger
+                .send_to(&datagram, relay_addr)
+                .expect("send garbage");
+            b.send_datagram(&datagram).await.expect("send garbage");
+        }
+        b.send_raw(&[0xee; 40]).await.expect("bad frame");
+        let frame = recv(&mut b).await;
+        assert!(matches!(
+            RelayMessage::decode(&frame),
+            Ok(RelayMessage::Error { .. })
+        ));
+
+        // Still serving: both clients answer, and a new client gets in.
+        a.send(&ClientMessage::Ping { nonce: 1 })
+            .await
+            .expect("ping");
+        expect(&mut a, RelayMessage::Pong { nonce: 1 }).await;
+        b.send(&ClientMessage::Ping { nonce: 2 })
+            .await
+            .expect("ping");
+        expect(&mut b, RelayMessage::Pong { nonce: 2 }).await;
+        let mut c = UdpClient::connect(&entry, None, None, WAIT)
+            .await
+            .expect("c connects");
+        hello(&mut c, &entry).await;
+
+        b.send(&ClientMessage::Leave { room }).await.expect("leave");
+        expect(&mut b, RelayMessage::Left { room, peer: pb }).await;
+        expect(&mut a, RelayMessage::Left { room, peer: pb }).await;
+
+        let health = relay.http_get("/healthz");
+        assert!(health.contains("\"ok\":true"), "{health}");
+        assert!(health.contains(&entry.node_key().to_string()), "{health}");
+        // Stats are published every 250 ms; wait for them to show the three sessions.
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let metrics = relay.http_get("/metrics");
+            if metrics.contains("lumamesh_relay_sessions 3\n") {
+                assert!(
+                    metrics.contains("lumamesh_relay_signals_forwarded_total 2\n"),
+                    "{metrics}"
+                );
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "metrics never showed 3 sessions: {metrics}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let stats = relay.http_get("/statsz");
+        assert!(stats.contains("\"unauthenticated\":"), "{stats}");
+
+        relay.sigterm();
+        for client in [&mut a, &mut b, &mut c] {
+            expect(
+                client,
+                RelayMessage::Closing {
+                    code: CloseCode::ShuttingDown,
+                },
+            )
+            .await;
+        }
+    });
+    let status = relay.wait_exit();
+    assert!(status.success(), "relay exited with {status}");
+}
+
+#[test]
+fn load_generator_smoke() {
+    let mut relay = RelayProcess::start();
+    let output = Command::new(env!("CARGO_BIN_EXE_lumamesh-load"))
+        .args(["--entry", &relay.entry.to_line()])
+        .args(["--sessions", "6", "--connect-rate", "20", "--rooms", "2"])
+        .args([
+            "--signals-per-sec",
+            "5",
+            "--hold-secs",
+            "2",
+            "--connect-timeout-secs",
+            "60",
+        ])
+        .args(["--local-ips", "127.0.0.2,127.0.0.3"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("load generator runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: LoadReport = serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert_eq!(report.connected, 6, "{report:?}");
+    assert_eq!(report.failed, 0, "{report:?}");
+    assert!(report.signals_received > 0, "{report:?}");
+    // Two source addresses, three clients each, all admitted.
+    let stats = relay.http_get("/statsz");
+    assert!(stats.contains("\"sessions_created\":6"), "{stats}");
+    assert_eq!(report.connect.count, 6);
+    relay.sigterm();
+    assert!(relay.wait_exit().success());
+}
