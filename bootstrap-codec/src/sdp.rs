@@ -7,8 +7,10 @@ use crate::{RelayAddress, RelayEntry};
 /// The SCTP port both sides use (the browser's default).
 pub const SCTP_PORT: u16 = 5000;
 
-/// Largest DataChannel message the relay accepts, announced in `a=max-message-size`.
-pub const MAX_MESSAGE_SIZE: u32 = 262_144;
+/// Largest DataChannel message the relay accepts, announced in `a=max-message-size`: the
+/// relay protocol's largest frame (docs/protocol.md), so browsers refuse larger sends
+/// themselves.
+pub const MAX_MESSAGE_SIZE: u32 = 16_384;
 
 /// Choices the page makes when it builds the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod check;
+
 fn lumamesh(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lumamesh"))
         .args(args)
@@ -361,4 +363,27 @@ fn bundle_and_starter_pages() {
         assert_eq!(code(&out), 2, "{args:?}");
         assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn demo_runs_the_whole_story() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ok(&lumamesh(&["demo"], tmp.path()));
+    assert!(
+        out.contains("A and B are connected to each other directly"),
+        "{out}"
+    );
+    assert!(
+        out.contains("B | ") && out.contains("hello from A"),
+        "{out}"
+    );
+    assert!(out.contains("meanwhile the relay forwarded"), "{out}");
+    assert!(
+        out.trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("demo: ok"),
+        "{out}"
+    );
 }

@@ -130,6 +130,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info,str0m=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour only on a terminal: log files and journald get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -18,30 +18,50 @@ use lumamesh_relay::protocol::{
 /// Generous bound for anything to happen (machines are slow and shared).
 const WAIT: Duration = Duration::from_secs(60);
 
+#[path = "integration/e2e.rs"]
+mod e2e;
+
 /// A relay process in its own directory, killed on drop.
 struct RelayProcess {
     child: Child,
     entry: RelayEntry,
     health: SocketAddr,
     stderr: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    tmp: Option<tempfile::TempDir>,
 }
 
 impl RelayProcess {
     fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let stderr = dir.path().join("stderr.log");
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        Self::start_in(&dir, 0, Some(tmp))
+    }
+
+    /// Starts a relay whose identity files live in `dir` (created on first start), on `port`
+    /// (0 picks one). Its stderr, which logs every frame the relay reads, is appended to
+    /// `dir/stderr.log`.
+    fn start_in(dir: &Path, port: u16, tmp: Option<tempfile::TempDir>) -> Self {
+        let stderr = dir.join("stderr.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&stderr)
+            .expect("stderr file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_lumamesh-relay"))
-            .current_dir(dir.path())
+            .current_dir(dir)
             .env_clear()
             .env("PUBLIC_IP", "127.0.0.1")
             .env("UDP_BIND", "127.0.0.1")
-            .env("UDP_PORT", "0")
+            .env("UDP_PORT", port.to_string())
             .env("HEALTH_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "info,lumamesh_relay=debug,str0m=warn")
+            .env(
+                "RUST_LOG",
+                "info,lumamesh_relay=debug,lumamesh_relay::core::dispatch=trace,str0m=warn",
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .stderr(log)
             .spawn()
             .expect("relay starts");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -67,8 +87,31 @@ impl RelayProcess {
             entry: entry.expect("loop ends with an entry"),
             health: health.expect("health address before relay.txt"),
             stderr,
-            _dir: dir,
+            dir: dir.to_owned(),
+            tmp,
         }
+    }
+
+    /// Kills the relay with SIGKILL (no goodbye to anyone) and hands back its directory.
+    fn sigkill(mut self) -> (PathBuf, Option<tempfile::TempDir>) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.dir.clone(), self.tmp.take())
+    }
+
+    /// Every frame the relay was given to read, from its trace log.
+    fn frames_read(&self) -> Vec<Vec<u8>> {
+        let log = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains("frame in"))
+            .filter_map(|l| l.split("frame=").nth(1))
+            .map(|h| {
+                let h = h.split_whitespace().next().unwrap_or("");
+                (0..h.len() / 2)
+                    .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).expect("hex frame"))
+                    .collect()
+            })
+            .collect()
     }
 
     fn sigterm(&self) {

@@ -60,9 +60,17 @@ class Net extends Emitter {
     for (const t of tries) t.then((l) => l != link && l.close(), () => {});
     this._link = link;
     this._backoff = 250;
-    link.onframe = (f) => this._frame(f);
+    // Keepalive, and the way a dead relay is noticed: one that restarted on the same address
+    // answers ICE consent checks for a session it has forgotten, so only silence on the
+    // channel itself tells. No frame for three pings: redial.
+    let heard = Date.now();
+    const every = Math.min((link.welcome.idle * 1000) / 3, 5000);
+    link.onframe = (f) => ((heard = Date.now()), this._frame(f));
     link.onclose = () => this._lost();
-    this._ping = setInterval(() => link.send(ping(Date.now() >>> 0)), (link.welcome.idle * 1000) / 3);
+    this._ping = setInterval(() => {
+      if (Date.now() - heard > 3 * every) link.close();
+      else link.send(ping(Date.now() >>> 0));
+    }, every);
     link.send(getNodes());
     for (const r of this._rooms) {
       r._probe = true;

@@ -23,7 +23,7 @@ export function staticAnswer(e, mid, lite = true) {
     `a=fingerprint:sha-256 ${fpText(e.fp)}`,
     'a=setup:passive',
     'a=sctp-port:5000',
-    'a=max-message-size:262144',
+    'a=max-message-size:16384',
     `a=candidate:1 1 udp 2130706431 ${e.ip || e.host} ${e.port} typ host`,
     '',
   ].join('\r\n');

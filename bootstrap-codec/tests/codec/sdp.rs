@@ -72,7 +72,7 @@ fn check(entry: &RelayEntry, options: &AnswerOptions) {
     ));
     assert!(matches!(
         attr(SdpAttributeType::MaxMessageSize),
-        SdpAttribute::MaxMessageSize(262_144)
+        SdpAttribute::MaxMessageSize(16_384)
     ));
     let candidates = m.get_attributes_of_type(SdpAttributeType::Candidate);
     assert_eq!(candidates.len(), 1);

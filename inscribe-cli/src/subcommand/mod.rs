@@ -1,6 +1,8 @@
 //! One module per subcommand, as `lumamesh <subcommand>`.
 
 mod bundle;
+mod check;
+mod demo;
 mod page;
 mod relay;
 
@@ -17,6 +19,12 @@ pub enum Subcommand {
     /// Artists: starter pages that use the runtime.
     #[command(subcommand)]
     Page(page::Page),
+    /// CI and artists: load a page exactly as ord serves it, in headless Chromium, and report
+    /// every way it would break or leak.
+    Check(check::Check),
+    /// See it work: a local relay, the runtime bundled for it, a starter page served as ord
+    /// serves it, and two headless browsers talking to each other directly. No arguments.
+    Demo(demo::Demo),
 }
 
 impl Subcommand {
@@ -25,6 +33,8 @@ impl Subcommand {
             Subcommand::Relay(cmd) => cmd.run(),
             Subcommand::Bundle(cmd) => cmd.run(),
             Subcommand::Page(cmd) => cmd.run(),
+            Subcommand::Check(cmd) => cmd.run(),
+            Subcommand::Demo(cmd) => cmd.run(),
         }
     }
 }

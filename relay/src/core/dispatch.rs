@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use tracing::debug;
+use tracing::{debug, trace};
 
 use super::Relay;
 use crate::protocol::{
@@ -27,6 +27,9 @@ impl Relay {
             return;
         };
         session.last_activity = now;
+        // What the relay is given to read; tests use it to prove room names and SDP never
+        // reach it in the clear.
+        trace!(peer = %session.peer, frame = %hex(frame), "frame in");
         let request = frame.first().copied().unwrap_or(0);
         if !session.messages.take(now, rate, burst) {
             self.stats.rejects.message_rate_limited += 1;
@@ -286,4 +289,9 @@ impl Relay {
         }
         self.mark_dirty(key);
     }
+}
+
+/// Lower-case hex of `bytes`, for trace logs.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -25,7 +25,7 @@ pub use relay::{NodeEntries, PeerList, RelayMessage, Welcome};
 pub const PROTOCOL_VERSION: u8 = 1;
 
 /// Largest frame, in bytes, either side may send. Larger frames are rejected unread.
-pub const MAX_FRAME_LEN: usize = 16 * 1024;
+pub const MAX_FRAME_LEN: usize = bootstrap_codec::MAX_MESSAGE_SIZE as usize;
 
 /// Bytes a `Signal` frame spends before its blob (type, room, peer id).
 pub const SIGNAL_HEADER_LEN: usize = 1 + RoomId::LEN + PeerId::LEN;

@@ -1,0 +1,44 @@
+//! Test harness for Lumamesh pages: an ord-faithful content server and a
+//! headless Chromium driver that records what a page tried and reached.
+//!
+//! - [`server`]: serves inscriptions with ord's routes and headers (both CSP
+//!   headers, immutable caching, brotli handling, recursive `/r/` routes) on
+//!   `127.0.0.1:0`, plus an `/explorer/<id>` page embedding the inscription in
+//!   `<iframe sandbox=allow-scripts>` as explorers do.
+//! - [`browser`]: launches Debian Chromium over CDP and reports requests,
+//!   WebSocket/EventSource attempts, CSP violations, script errors and
+//!   RTCPeerConnection/RTCDataChannel states, in the top frame and in iframes.
+//! - [`check`]: serves a page, loads it both ways and returns a verdict.
+//! - [`http`]: a raw HTTP/1.1 client for asserting headers as sent on the wire.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use harness::server::{ContentServer, Inscription, ServerConfig, Store};
+//! use harness::InscriptionId;
+//!
+//! let id: InscriptionId =
+//!     "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0".parse()?;
+//! let mut store = Store::new();
+//! store.insert(id, Inscription::new("text/html;charset=utf-8", "<p>hi</p>"));
+//! let server = ContentServer::start(store, ServerConfig::default()).await?;
+//!
+//! let browser = harness::browser::Browser::launch(Default::default()).await?;
+//! let page = browser.open(&server.explorer_url(&id)).await?;
+//! let report = page.report().await?;
+//! assert!(report.csp_violations.is_empty());
+//! page.close().await?;
+//! browser.close().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Errors are typed per module ([`server::ServerError`], [`server::LoadError`],
+//! [`browser::BrowserError`], [`http::HttpError`]); nothing here panics on bad
+//! input. Every wait is bounded by a timeout.
+
+pub mod browser;
+pub mod check;
+pub mod http;
+mod inscription_id;
+pub mod server;
+
+pub use inscription_id::{InscriptionId, ParseIdError};

@@ -1,0 +1,424 @@
+//! Request → response, mirroring ord's router and its layers.
+
+use std::io::Read;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Serialize;
+
+use super::{Body, CspOrigin, Inscription, State, Store};
+use crate::inscription_id::{hex, InscriptionId};
+
+/// ord's two headers without `--csp-origin`.
+pub const CSP_SELF: &str = "default-src 'self' 'unsafe-eval' 'unsafe-inline' data: blob:";
+/// The second of ord's two headers.
+pub const CSP_RECURSIVE: &str = "default-src *:*/content/ *:*/blockheight *:*/blockhash *:*/blockhash/ *:*/blocktime *:*/r/ 'unsafe-eval' 'unsafe-inline' data: blob:";
+/// ord's `Cache-Control` for content.
+pub const CACHE_IMMUTABLE: &str = "public, max-age=1209600, immutable";
+
+/// The single header ord sends with `--csp-origin ORIGIN`.
+pub fn csp_for_origin(origin: &str) -> String {
+    format!(
+        "default-src {origin}/content/ {origin}/blockheight {origin}/blockhash {origin}/blockhash/ {origin}/blocktime {origin}/r/ 'unsafe-eval' 'unsafe-inline' data: blob:"
+    )
+}
+
+const PAGE_SIZE: usize = 100;
+
+type Resp = Response<Body>;
+/// A finished error response; boxed to keep `Result`s small.
+type Reject = Box<Resp>;
+
+pub(crate) fn respond<B>(state: &State, request: &Request<B>) -> Resp {
+    let mut response = route(state, request);
+    finish(state, &mut response);
+    if request.method() == Method::HEAD {
+        *response.body_mut() = Full::new(Bytes::new());
+    }
+    response
+}
+
+fn route<B>(state: &State, request: &Request<B>) -> Resp {
+    if request.headers().contains_key("service-worker") {
+        return status(StatusCode::FORBIDDEN);
+    }
+    let method = request.method();
+    if method == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        let mut response = status(StatusCode::OK);
+        let headers = response.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET,POST"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type"),
+        );
+        return response;
+    }
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = status(StatusCode::METHOD_NOT_ALLOWED);
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        return response;
+    }
+
+    // A poisoned lock only means another handler panicked; the map is intact.
+    let store = state.store.read().unwrap_or_else(|e| e.into_inner());
+    let accept_encoding = request
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let path = request.uri().path();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let chain = &state.config.chain;
+
+    let result = match segments.as_slice() {
+        ["content", id] | ["r", "undelegated-content", id] => with_inscription(&store, id, |i| {
+            content(state, i, accept_encoding.as_deref())
+        }),
+        ["preview", id] => with_inscription(&store, id, |i| {
+            if is_iframe_media(i) {
+                content(state, i, accept_encoding.as_deref())
+            } else {
+                Ok(preview_placeholder(state, id))
+            }
+        }),
+        ["explorer", id] => parse_id(id).map(|id| explorer(&id)),
+        ["blockheight"] | ["r", "blockheight"] => Ok(text(chain.height.to_string())),
+        ["blocktime"] | ["r", "blocktime"] => Ok(text(chain.blocktime.to_string())),
+        ["blockhash"] => block_hash(state, Some(chain.height)).map(text),
+        ["blockhash", h] => parse_height(h)
+            .and_then(|h| block_hash(state, Some(h)))
+            .map(text),
+        ["r", "blockhash"] => block_hash(state, Some(chain.height)).map(|h| json(&h)),
+        ["r", "blockhash", h] => parse_height(h)
+            .and_then(|h| block_hash(state, Some(h)))
+            .map(|h| json(&h)),
+        ["r", "inscription", id] => parse_id(id).and_then(|id| inscription_json(&store, &id)),
+        ["r", "metadata", id] => with_inscription(&store, id, |i| match i.metadata() {
+            Some(cbor) => Ok(json(&hex(cbor))),
+            None => Err(not_found(format!("inscription {id} metadata not found"))),
+        }),
+        ["r", "children", id] => children(&store, id, "0"),
+        ["r", "children", id, page] => children(&store, id, page),
+        ["r", "parents", id] => parents(&store, id, "0"),
+        ["r", "parents", id, page] => parents(&store, id, page),
+        _ => Err(Box::new(status(StatusCode::NOT_FOUND))),
+    };
+    result.unwrap_or_else(|response| *response)
+}
+
+/// ord's outer layers: CSP if absent, HSTS, CORS.
+fn finish(state: &State, response: &mut Resp) {
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let value = match origin(state) {
+            Some(origin) => format!("default-src {origin}"),
+            None => "default-src 'self'".to_owned(),
+        };
+        headers.insert(header::CONTENT_SECURITY_POLICY, header_value(&value));
+    }
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains; preload"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.append(
+        header::VARY,
+        HeaderValue::from_static(
+            "origin, access-control-request-method, access-control-request-headers",
+        ),
+    );
+}
+
+fn origin(state: &State) -> Option<&str> {
+    match &state.config.csp_origin {
+        CspOrigin::None => None,
+        CspOrigin::Fixed(origin) => Some(origin),
+        CspOrigin::ServerOrigin => Some(&state.origin),
+    }
+}
+
+/// Values here are validated when the server starts (CSP origin) or come from
+/// the store (content encoding); an unrepresentable one is sent empty.
+fn header_value(value: &str) -> HeaderValue {
+    HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn status(code: StatusCode) -> Resp {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = code;
+    response
+}
+
+fn with_body(code: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = code;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn text(body: String) -> Resp {
+    with_body(StatusCode::OK, "text/plain; charset=utf-8", body)
+}
+
+fn json<T: Serialize>(value: &T) -> Resp {
+    // Serializing plain data structs to a Vec cannot fail.
+    let body = serde_json::to_vec(value).expect("serialize JSON");
+    with_body(StatusCode::OK, "application/json", body)
+}
+
+/// ord's `ServerError::NotFound`: 404, `no-store`, a plain-text message.
+fn not_found(message: String) -> Reject {
+    let mut response = with_body(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", message);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Box::new(response)
+}
+
+/// axum's path rejection for a segment that does not parse.
+fn bad_path(segment: &str, what: &str) -> Reject {
+    Box::new(with_body(
+        StatusCode::BAD_REQUEST,
+        "text/plain; charset=utf-8",
+        format!("Invalid URL: Cannot parse `{segment}` to a `{what}`"),
+    ))
+}
+
+fn parse_id(segment: &str) -> Result<InscriptionId, Reject> {
+    segment
+        .parse()
+        .map_err(|_| bad_path(segment, "InscriptionId"))
+}
+
+fn parse_height(segment: &str) -> Result<u32, Reject> {
+    segment.parse().map_err(|_| bad_path(segment, "u32"))
+}
+
+fn with_inscription<T>(
+    store: &Store,
+    segment: &str,
+    f: impl FnOnce(&Inscription) -> Result<T, Reject>,
+) -> Result<T, Reject> {
+    let id = parse_id(segment)?;
+    match store.get(&id) {
+        Some(inscription) => f(inscription),
+        None => Err(not_found(format!("inscription {id} not found"))),
+    }
+}
+
+fn block_hash(state: &State, height: Option<u32>) -> Result<String, Reject> {
+    height
+        .and_then(|h| state.config.chain.block_hash(h))
+        .ok_or_else(|| not_found("blockhash not found".to_owned()))
+}
+
+/// ord's `Media::Iframe` content types: previewed by serving the content itself.
+fn is_iframe_media(inscription: &Inscription) -> bool {
+    !inscription.body().is_empty()
+        && matches!(
+            inscription.content_type(),
+            Some("image/svg+xml" | "text/html" | "text/html;charset=utf-8")
+        )
+}
+
+/// ord's `r::content_response`.
+fn content(state: &State, inscription: &Inscription, accept: Option<&str>) -> Result<Resp, Reject> {
+    let mut headers = HeaderMap::new();
+    match origin(state) {
+        None => {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP_SELF),
+            );
+            headers.append(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP_RECURSIVE),
+            );
+        }
+        Some(origin) => {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                header_value(&csp_for_origin(origin)),
+            );
+        }
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_IMMUTABLE),
+    );
+    headers.insert(
+        header::CONTENT_TYPE,
+        inscription
+            .content_type()
+            .and_then(|t| HeaderValue::from_str(t).ok())
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+
+    let mut body = inscription.body().clone();
+    if let Some(encoding) = inscription.content_encoding() {
+        if is_acceptable(accept, encoding) {
+            headers.insert(header::CONTENT_ENCODING, header_value(encoding));
+        } else if state.config.decompress && encoding == "br" {
+            let mut decompressed = Vec::new();
+            if let Err(e) =
+                brotli::Decompressor::new(&body[..], 16_384).read_to_end(&mut decompressed)
+            {
+                return Err(Box::new(with_body(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain; charset=utf-8",
+                    format!("Internal Server Error: {e}"),
+                )));
+            }
+            body = decompressed.into();
+        } else {
+            let mut message =
+                format!("inscription content encoding `{encoding}` is not acceptable.");
+            match accept {
+                Some(accept) => message.push_str(&format!(" `Accept-Encoding` header: `{accept}`")),
+                None => message.push_str(" `Accept-Encoding` header not present"),
+            }
+            return Err(Box::new(with_body(
+                StatusCode::NOT_ACCEPTABLE,
+                "text/plain; charset=utf-8",
+                message,
+            )));
+        }
+    }
+    let mut response = Response::new(Full::new(body));
+    *response.headers_mut() = headers;
+    Ok(response)
+}
+
+/// ord's `AcceptEncoding::is_acceptable`: an exact token match, q-values ignored.
+fn is_acceptable(accept: Option<&str>, encoding: &str) -> bool {
+    accept
+        .unwrap_or_default()
+        .split(',')
+        .any(|value| value.split(';').next().unwrap_or_default().trim() == encoding)
+}
+
+fn preview_placeholder(state: &State, id: &str) -> Resp {
+    let csp = match origin(state) {
+        Some(origin) => format!("default-src {origin}"),
+        None => "default-src 'self'".to_owned(),
+    };
+    let mut response = with_body(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        format!(
+            "<!doctype html><html><body><a href=/content/{id}>/content/{id}</a></body></html>\n"
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, header_value(&csp));
+    response
+}
+
+fn explorer(id: &InscriptionId) -> Resp {
+    with_body(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        format!(
+            "<!doctype html>\n<html lang=en>\n<head><meta charset=utf-8><title>Inscription {id}</title></head>\n<body>\n<h1>Inscription {id}</h1>\n<iframe sandbox=allow-scripts scrolling=no width=640 height=480 src=/preview/{id}></iframe>\n</body>\n</html>\n"
+        ),
+    )
+}
+
+#[derive(Serialize)]
+struct InscriptionRecursive {
+    charms: Vec<String>,
+    content_type: Option<String>,
+    content_length: Option<usize>,
+    delegate: Option<InscriptionId>,
+    fee: u64,
+    height: u32,
+    id: InscriptionId,
+    number: i64,
+    output: String,
+    sat: Option<u64>,
+    satpoint: String,
+    timestamp: i64,
+    value: Option<u64>,
+    address: Option<String>,
+}
+
+fn inscription_json(store: &Store, id: &InscriptionId) -> Result<Resp, Reject> {
+    let inscription = store
+        .get(id)
+        .ok_or_else(|| not_found(format!("inscription {id} not found")))?;
+    // Every stored id has a number; the lookup above just succeeded.
+    let number = store.number(id).unwrap_or_default();
+    let output = format!("{}:0", id.txid_hex());
+    Ok(json(&InscriptionRecursive {
+        charms: Vec::new(),
+        content_type: inscription.content_type().map(str::to_owned),
+        content_length: Some(inscription.body().len()),
+        delegate: None,
+        fee: 0,
+        height: 0,
+        id: *id,
+        number: i64::try_from(number).unwrap_or(i64::MAX),
+        satpoint: format!("{output}:0"),
+        output,
+        sat: None,
+        timestamp: 0,
+        value: Some(10_000),
+        address: None,
+    }))
+}
+
+fn page_of(segment: &str) -> Result<usize, Reject> {
+    segment.parse().map_err(|_| bad_path(segment, "usize"))
+}
+
+fn paginate(ids: Vec<InscriptionId>, page: usize) -> (Vec<InscriptionId>, bool) {
+    let start = page.saturating_mul(PAGE_SIZE);
+    let more = ids.len() > start.saturating_add(PAGE_SIZE);
+    (ids.into_iter().skip(start).take(PAGE_SIZE).collect(), more)
+}
+
+fn children(store: &Store, id: &str, page: &str) -> Result<Resp, Reject> {
+    #[derive(Serialize)]
+    struct Children {
+        ids: Vec<InscriptionId>,
+        more: bool,
+        page: usize,
+    }
+    let page = page_of(page)?;
+    with_inscription(store, id, |_| Ok(()))?;
+    let (ids, more) = paginate(store.children(&parse_id(id)?), page);
+    Ok(json(&Children { ids, more, page }))
+}
+
+fn parents(store: &Store, id: &str, page: &str) -> Result<Resp, Reject> {
+    #[derive(Serialize)]
+    struct Inscriptions {
+        ids: Vec<InscriptionId>,
+        more: bool,
+        page_index: u32,
+    }
+    let page = page_of(page)?;
+    let parents = with_inscription(store, id, |i| Ok(i.parents().to_vec()))?;
+    let (ids, more) = paginate(parents, page);
+    Ok(json(&Inscriptions {
+        ids,
+        more,
+        page_index: u32::try_from(page).unwrap_or(u32::MAX),
+    }))
+}

@@ -1,0 +1,442 @@
+use harness::http::{get, request};
+use harness::server::{
+    compress_brotli, csp_for_origin, ContentServer, CspOrigin, FakeChain, Inscription,
+    ServerConfig, Store, CACHE_IMMUTABLE, CSP_RECURSIVE, CSP_SELF,
+};
+
+use crate::id;
+
+const HTML: &str = "text/html;charset=utf-8";
+
+async fn server_with(config: ServerConfig) -> ContentServer {
+    let mut store = Store::new();
+    store.insert(id(1, 0), Inscription::new(HTML, "<p>hello</p>"));
+    store.insert(
+        id(2, 0),
+        Inscription::brotli("text/javascript", b"export const x = 1;\n"),
+    );
+    store.insert(id(3, 0), Inscription::untyped(vec![0u8, 1, 2]));
+    store.insert(
+        id(4, 0),
+        Inscription::new("text/plain;charset=utf-8", "child")
+            .with_parent(id(1, 0))
+            .with_metadata(vec![0xa1, 0x61, 0x61, 0x01]),
+    );
+    store.insert(id(5, 0), Inscription::new("image/png", vec![0x89, b'P']));
+    ContentServer::start(store, config).await.unwrap()
+}
+
+async fn server() -> ContentServer {
+    server_with(ServerConfig::default()).await
+}
+
+#[tokio::test]
+async fn content_sends_both_csp_headers_and_ord_headers() {
+    let s = server().await;
+    let r = get(s.addr(), &format!("/content/{}", id(1, 0)), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header_all("content-security-policy"),
+        vec![CSP_SELF, CSP_RECURSIVE]
+    );
+    assert_eq!(
+        CSP_SELF,
+        "default-src 'self' 'unsafe-eval' 'unsafe-inline' data: blob:"
+    );
+    assert_eq!(
+        CSP_RECURSIVE,
+        "default-src *:*/content/ *:*/blockheight *:*/blockhash *:*/blockhash/ *:*/blocktime *:*/r/ 'unsafe-eval' 'unsafe-inline' data: blob:"
+    );
+    assert_eq!(r.header("cache-control"), Some(CACHE_IMMUTABLE));
+    assert_eq!(CACHE_IMMUTABLE, "public, max-age=1209600, immutable");
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(r.header("content-type"), Some(HTML));
+    assert_eq!(r.header("content-encoding"), None);
+    assert_eq!(r.body, b"<p>hello</p>");
+}
+
+#[tokio::test]
+async fn csp_origin_sends_one_header() {
+    let s = server_with(ServerConfig {
+        csp_origin: CspOrigin::Fixed("https://ordinals.com".into()),
+        ..ServerConfig::default()
+    })
+    .await;
+    let r = get(s.addr(), &format!("/content/{}", id(1, 0)), &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        r.header_all("content-security-policy"),
+        vec!["default-src https://ordinals.com/content/ https://ordinals.com/blockheight https://ordinals.com/blockhash https://ordinals.com/blockhash/ https://ordinals.com/blocktime https://ordinals.com/r/ 'unsafe-eval' 'unsafe-inline' data: blob:"]
+    );
+
+    let s = server_with(ServerConfig {
+        csp_origin: CspOrigin::ServerOrigin,
+        ..ServerConfig::default()
+    })
+    .await;
+    let r = get(s.addr(), &format!("/content/{}", id(1, 0)), &[])
+        .await
+        .unwrap();
+    let expected = csp_for_origin(s.origin());
+    assert_eq!(
+        r.header_all("content-security-policy"),
+        vec![expected.as_str()]
+    );
+}
+
+#[tokio::test]
+async fn bad_csp_origin_is_refused_at_start() {
+    let config = ServerConfig {
+        csp_origin: CspOrigin::Fixed("https://a\nb".into()),
+        ..ServerConfig::default()
+    };
+    assert!(ContentServer::start(Store::new(), config).await.is_err());
+}
+
+#[tokio::test]
+async fn untyped_is_octet_stream() {
+    let s = server().await;
+    let r = get(s.addr(), &format!("/content/{}", id(3, 0)), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(r.body, vec![0, 1, 2]);
+}
+
+#[tokio::test]
+async fn brotli_sent_encoded_only_when_accepted() {
+    let s = server().await;
+    let path = format!("/content/{}", id(2, 0));
+    let encoded = compress_brotli(b"export const x = 1;\n");
+
+    let r = get(
+        s.addr(),
+        &path,
+        &[("Accept-Encoding", "gzip, deflate, br, zstd")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.header("content-encoding"), Some("br"));
+    assert_eq!(r.header("content-type"), Some("text/javascript"));
+    assert_eq!(r.body, encoded);
+
+    // ord ignores q-values: `br;q=0` still matches.
+    let r = get(
+        s.addr(),
+        &path,
+        &[("Accept-Encoding", "gzip;q=1.0, br;q=0.5")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.header("content-encoding"), Some("br"));
+
+    for accept in [None, Some("gzip"), Some("*")] {
+        let headers: Vec<(&str, &str)> =
+            accept.map(|a| ("Accept-Encoding", a)).into_iter().collect();
+        let r = get(s.addr(), &path, &headers).await.unwrap();
+        assert_eq!(r.status, 200, "{accept:?}");
+        assert_eq!(r.header("content-encoding"), None, "{accept:?}");
+        assert_eq!(r.body, b"export const x = 1;\n", "{accept:?}");
+        assert_eq!(r.header_all("content-security-policy").len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn brotli_without_decompress_is_406_like_ord() {
+    let s = server_with(ServerConfig {
+        decompress: false,
+        ..ServerConfig::default()
+    })
+    .await;
+    let r = get(
+        s.addr(),
+        &format!("/content/{}", id(2, 0)),
+        &[("Accept-Encoding", "gzip")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 406);
+    assert_eq!(
+        r.text(),
+        "inscription content encoding `br` is not acceptable. `Accept-Encoding` header: `gzip`"
+    );
+}
+
+#[tokio::test]
+async fn service_worker_header_is_forbidden() {
+    let s = server().await;
+    for path in [format!("/content/{}", id(1, 0)), "/r/blockheight".into()] {
+        let r = get(s.addr(), &path, &[("Service-Worker", "script")])
+            .await
+            .unwrap();
+        assert_eq!(r.status, 403, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn preview_of_html_is_content() {
+    let s = server().await;
+    let content = get(s.addr(), &format!("/content/{}", id(1, 0)), &[])
+        .await
+        .unwrap();
+    let preview = get(s.addr(), &format!("/preview/{}", id(1, 0)), &[])
+        .await
+        .unwrap();
+    assert_eq!(preview.status, 200);
+    let strip_date = |h: &[(String, String)]| -> Vec<(String, String)> {
+        h.iter().filter(|(n, _)| n != "date").cloned().collect()
+    };
+    assert_eq!(strip_date(&preview.headers), strip_date(&content.headers));
+    assert_eq!(preview.body, content.body);
+
+    // Non-HTML previews are ord's wrapper pages, with a restrictive CSP.
+    let png = get(s.addr(), &format!("/preview/{}", id(5, 0)), &[])
+        .await
+        .unwrap();
+    assert_eq!(png.status, 200);
+    assert_eq!(
+        png.header("content-security-policy"),
+        Some("default-src 'self'")
+    );
+}
+
+#[tokio::test]
+async fn explorer_embeds_sandboxed_preview() {
+    let s = server().await;
+    let r = get(s.addr(), &format!("/explorer/{}", id(1, 0)), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(r.text().contains(&format!(
+        "<iframe sandbox=allow-scripts scrolling=no width=640 height=480 src=/preview/{}>",
+        id(1, 0)
+    )));
+}
+
+#[tokio::test]
+async fn block_routes() {
+    let mut chain = FakeChain {
+        height: 7,
+        blocktime: 1_700_000_000,
+        ..FakeChain::default()
+    };
+    chain.hashes.insert(7, "ab".repeat(32));
+    let s = server_with(ServerConfig {
+        chain,
+        ..ServerConfig::default()
+    })
+    .await;
+    let cases: &[(&str, u16, &str, &str)] = &[
+        ("/blockheight", 200, "text/plain; charset=utf-8", "7"),
+        ("/r/blockheight", 200, "text/plain; charset=utf-8", "7"),
+        ("/blocktime", 200, "text/plain; charset=utf-8", "1700000000"),
+        (
+            "/r/blocktime",
+            200,
+            "text/plain; charset=utf-8",
+            "1700000000",
+        ),
+        (
+            "/blockhash",
+            200,
+            "text/plain; charset=utf-8",
+            &"ab".repeat(32),
+        ),
+        (
+            "/r/blockhash",
+            200,
+            "application/json",
+            &format!("\"{}\"", "ab".repeat(32)),
+        ),
+        (
+            "/blockhash/3",
+            200,
+            "text/plain; charset=utf-8",
+            &format!("{:064x}", 3),
+        ),
+        (
+            "/r/blockhash/3",
+            200,
+            "application/json",
+            &format!("\"{:064x}\"", 3),
+        ),
+        (
+            "/r/blockhash/8",
+            404,
+            "text/plain; charset=utf-8",
+            "blockhash not found",
+        ),
+    ];
+    for (path, status, content_type, body) in cases {
+        let r = get(s.addr(), path, &[]).await.unwrap();
+        assert_eq!(r.status, *status, "{path}");
+        assert_eq!(r.header("content-type"), Some(*content_type), "{path}");
+        assert_eq!(r.text(), *body, "{path}");
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"), "{path}");
+        assert_eq!(
+            r.header("content-security-policy"),
+            Some("default-src 'self'"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn recursive_inscription_routes() {
+    let s = server().await;
+    let parent = id(1, 0);
+    let child = id(4, 0);
+
+    let r = get(s.addr(), &format!("/r/children/{parent}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        r.text(),
+        format!("{{\"ids\":[\"{child}\"],\"more\":false,\"page\":0}}")
+    );
+    let r = get(s.addr(), &format!("/r/children/{parent}/1"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "{\"ids\":[],\"more\":false,\"page\":1}");
+
+    // ord's parents route names its page field `page_index`.
+    let r = get(s.addr(), &format!("/r/parents/{child}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text(),
+        format!("{{\"ids\":[\"{parent}\"],\"more\":false,\"page_index\":0}}")
+    );
+    let r = get(s.addr(), &format!("/r/parents/{parent}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "{\"ids\":[],\"more\":false,\"page_index\":0}");
+
+    let r = get(s.addr(), &format!("/r/metadata/{child}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "\"a1616101\"");
+    let r = get(s.addr(), &format!("/r/metadata/{parent}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+
+    let r = get(s.addr(), &format!("/r/inscription/{child}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["id"], child.to_string());
+    assert_eq!(v["content_type"], "text/plain;charset=utf-8");
+    assert_eq!(v["content_length"], 5);
+    assert_eq!(v["number"], 3);
+
+    let r = get(s.addr(), &format!("/r/undelegated-content/{parent}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.body, b"<p>hello</p>");
+    assert_eq!(r.header_all("content-security-policy").len(), 2);
+}
+
+#[tokio::test]
+async fn everything_else_is_404() {
+    let s = server().await;
+    let missing = id(9, 0);
+    for path in [
+        format!("/r/content/{}", id(1, 0)),
+        format!("/content/{missing}"),
+        format!("/r/inscription/{missing}"),
+        format!("/r/children/{missing}"),
+        "/".into(),
+        "/favicon.ico".into(),
+        "/r/sat/1".into(),
+    ] {
+        let r = get(s.addr(), &path, &[]).await.unwrap();
+        assert_eq!(r.status, 404, "{path}");
+    }
+    let r = get(s.addr(), "/content/not-an-id", &[]).await.unwrap();
+    assert_eq!(r.status, 400);
+    let r = request(
+        s.addr(),
+        "POST",
+        &format!("/content/{}", id(1, 0)),
+        &[("Content-Length", "0")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 405);
+}
+
+#[tokio::test]
+async fn head_has_headers_without_body() {
+    let s = server().await;
+    let r = request(s.addr(), "HEAD", &format!("/content/{}", id(1, 0)), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header_all("content-security-policy").len(), 2);
+    assert!(r.body.is_empty());
+}
+
+#[tokio::test]
+async fn insert_while_running() {
+    let s = server().await;
+    let late = id(7, 3);
+    let r = get(s.addr(), &format!("/content/{late}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 404);
+    s.insert(late, Inscription::new("text/css", "p{}"));
+    let r = get(s.addr(), &format!("/content/{late}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/css"));
+}
+
+#[tokio::test]
+async fn loads_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = id(0xaa, 0);
+    let b = id(0xbb, 1);
+    let c = id(0xcc, 0);
+    let d = id(0xdd, 2);
+    std::fs::write(dir.path().join(format!("{a}.html")), "<b>a</b>").unwrap();
+    std::fs::write(dir.path().join(format!("{b}")), "raw").unwrap();
+    std::fs::write(
+        dir.path().join(format!("{b}.type")),
+        "text/plain;charset=utf-8\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(format!("{b}.parents")), format!("{a}\n")).unwrap();
+    std::fs::write(dir.path().join(format!("{b}.metadata")), [0xa0]).unwrap();
+    std::fs::write(dir.path().join(format!("{c}.js")), compress_brotli(b"1")).unwrap();
+    std::fs::write(dir.path().join(format!("{c}.encoding")), "br").unwrap();
+    std::fs::write(dir.path().join(format!("{d}")), [7u8]).unwrap();
+    std::fs::write(dir.path().join("README.md"), "ignored").unwrap();
+
+    let store = Store::load_dir(dir.path()).unwrap();
+    assert_eq!(store.len(), 4);
+    let ia = store.get(&a).unwrap();
+    assert_eq!(ia.content_type(), Some("text/html;charset=utf-8"));
+    let ib = store.get(&b).unwrap();
+    assert_eq!(ib.content_type(), Some("text/plain;charset=utf-8"));
+    assert_eq!(ib.parents(), &[a]);
+    assert_eq!(ib.metadata(), Some(&[0xa0][..]));
+    let ic = store.get(&c).unwrap();
+    assert_eq!(ic.content_type(), Some("text/javascript"));
+    assert_eq!(ic.content_encoding(), Some("br"));
+    assert_eq!(store.get(&d).unwrap().content_type(), None);
+    assert_eq!(store.children(&a), vec![b]);
+
+    std::fs::write(dir.path().join(format!("{a}")), "dup").unwrap();
+    assert!(Store::load_dir(dir.path()).is_err());
+}

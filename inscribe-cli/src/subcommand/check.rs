@@ -1,0 +1,537 @@
+//! `lumamesh check`
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
+use std::io::IsTerminal;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use bootstrap_codec::{write_atomic, RelayEntry, RelayTxt};
+use harness::browser::{Browser, BrowserError, PageReport};
+use harness::check::{check_with_browser, CheckError, CheckOptions, LoadContext, Problem, PAGE_ID};
+use harness::server::{Inscription, Store};
+use harness::InscriptionId;
+use indicatif::{ProgressBar, ProgressStyle};
+use lumamesh_relay::local::LocalRelay;
+use regex::Regex;
+
+use crate::input::read_text;
+use crate::{output, Failed, UsageError};
+
+#[derive(Debug, clap::Args)]
+pub struct Check {
+    /// An HTML page, or a folder of inscriptions in the harness store format
+    /// (`<id>.html`, `<id>.js`, sidecars; see harness/README.md).
+    ///
+    /// With a folder, every HTML inscription in it is checked, and the folder's other
+    /// inscriptions are served beside it. Each page is served as ord serves it, loaded as
+    /// the top document and inside an explorer's `<iframe sandbox=allow-scripts>`, and
+    /// passes only if a DataChannel opens in both and nothing was refused or leaked.
+    #[arg(value_name = "PAGE|DIR")]
+    target: PathBuf,
+    /// Relay list the runtime embeds (every entry must verify).
+    ///
+    /// Without it, a throwaway relay is started on 127.0.0.1 for the check. Either way
+    /// the runtime is built for these relays and served under every `/content/<id>` the
+    /// page references that is not otherwise provided.
+    #[arg(long, value_name = "FILE")]
+    relays: Option<PathBuf>,
+    /// Seconds to wait, per page and load context, for a DataChannel to open.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    timeout: f64,
+    /// Print the result as JSON (and no progress bar).
+    #[arg(long)]
+    json: bool,
+    /// Also write a JUnit XML report: one testcase per page and load context, one
+    /// failure per problem.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Output {
+    ok: bool,
+    /// The relay.txt lines the runtime was built with.
+    relays: Vec<String>,
+    /// Whether those are a throwaway relay started for the check.
+    local_relay: bool,
+    pages: Vec<PageOutput>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct PageOutput {
+    page: String,
+    ok: bool,
+    /// Ids the page references that were served as the freshly built runtime.
+    runtime_ids: Vec<String>,
+    contexts: Vec<ContextOutput>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ContextOutput {
+    context: LoadContext,
+    url: String,
+    ok: bool,
+    data_channel_opened: bool,
+    problems: Vec<Problem>,
+    report: PageReport,
+}
+
+/// One page to check, with what is served beside it.
+struct Target {
+    name: String,
+    html: Vec<u8>,
+    provided: BTreeSet<InscriptionId>,
+    extra: Vec<(InscriptionId, Inscription)>,
+}
+
+impl Check {
+    pub fn run(self) -> anyhow::Result<()> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 3600.0) {
+            return Err(UsageError(format!(
+                "--timeout {} must be a number of seconds between 0 and 3600",
+                self.timeout
+            ))
+            .into());
+        }
+        let targets = load_targets(&self.target)?;
+        let relays = match &self.relays {
+            Some(path) => Some(read_relays(path)?),
+            None => None,
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let out = runtime.block_on(self.check_all(targets, relays))?;
+        if let Some(path) = &self.junit {
+            write_atomic(path, junit(&out).as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        output::print(self.json, &out)?;
+        if out.ok {
+            Ok(())
+        } else {
+            Err(Failed.into())
+        }
+    }
+
+    async fn check_all(
+        &self,
+        targets: Vec<Target>,
+        relays: Option<Vec<RelayEntry>>,
+    ) -> anyhow::Result<Output> {
+        // Kept alive until every page is checked; dropping it stops the relay.
+        let mut local = None;
+        let entries = match relays {
+            Some(entries) => entries,
+            None => {
+                let relay = LocalRelay::start(Ipv4Addr::LOCALHOST.into())
+                    .await
+                    .map_err(|e| environment(e, "cannot start a local relay"))?;
+                let entry = relay.entry().clone();
+                local = Some(relay);
+                vec![entry]
+            }
+        };
+        let bundle = sandbox_runtime::bundle(&entries).context("building the runtime")?;
+        let runtime_js = Inscription::brotli("text/javascript", bundle.js.as_bytes());
+
+        let options = CheckOptions {
+            timeout: Duration::from_secs_f64(self.timeout),
+            require_data_channel: true,
+            ..CheckOptions::default()
+        };
+        let browser = Browser::launch(options.launch.clone())
+            .await
+            .map_err(|e| check_error(CheckError::Browser(e)))?;
+        let progress = self.progress(targets.len());
+        let mut pages = Vec::new();
+        let mut result = Ok(());
+        for target in targets {
+            progress.set_message(target.name.clone());
+            let runtime_ids = referenced_ids(&target.html)
+                .into_iter()
+                .filter(|id| !target.provided.contains(id))
+                .collect::<Vec<_>>();
+            if !runtime_ids.is_empty() {
+                progress.suspend(|| {
+                    eprintln!(
+                        "note: {}: serving the runtime built for {} relay(s) as {}",
+                        target.name,
+                        entries.len(),
+                        runtime_ids
+                            .iter()
+                            .map(|id| format!("/content/{id}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                });
+            }
+            let mut extra = target.extra;
+            // The harness serves the checked page under PAGE_ID; an inscription of the folder
+            // with that id would replace it. (PAGE_ID is a valid id literal.)
+            let page_id: InscriptionId = PAGE_ID.parse().expect("PAGE_ID parses");
+            if extra.iter().any(|(id, _)| *id == page_id) {
+                progress.suspend(|| {
+                    eprintln!(
+                        "note: {}: inscription {PAGE_ID} is not served (the checked page uses its id)",
+                        target.name
+                    )
+                });
+                extra.retain(|(id, _)| *id != page_id);
+            }
+            extra.extend(runtime_ids.iter().map(|id| (*id, runtime_js.clone())));
+            let verdict = match check_with_browser(&browser, &target.html, extra, &options).await {
+                Ok(verdict) => verdict,
+                Err(e) => {
+                    result = Err(check_error(e));
+                    break;
+                }
+            };
+            let contexts: Vec<ContextOutput> = verdict
+                .contexts
+                .into_iter()
+                .map(|c| ContextOutput {
+                    context: c.context,
+                    url: c.url,
+                    ok: c.data_channel_opened && c.problems.is_empty(),
+                    data_channel_opened: c.data_channel_opened,
+                    problems: c.problems,
+                    report: c.report,
+                })
+                .collect();
+            pages.push(PageOutput {
+                page: target.name,
+                ok: contexts.iter().all(|c| c.ok),
+                runtime_ids: runtime_ids.iter().map(ToString::to_string).collect(),
+                contexts,
+            });
+            progress.inc(1);
+        }
+        progress.finish_and_clear();
+        let _ = browser.close().await;
+        drop(local);
+        result?;
+        Ok(Output {
+            ok: pages.iter().all(|p| p.ok),
+            relays: entries.iter().map(RelayEntry::to_line).collect(),
+            local_relay: self.relays.is_none(),
+            pages,
+        })
+    }
+
+    /// A bar on stderr, only for people watching a terminal.
+    fn progress(&self, pages: usize) -> ProgressBar {
+        if self.json || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(pages as u64);
+        // The template is a literal known to parse.
+        let style = ProgressStyle::with_template("{spinner} checking [{pos}/{len}] {wide_msg}")
+            .expect("valid progress template");
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+}
+
+/// An error that means the check could not run here: exit code 2, causes kept.
+fn environment(error: impl std::error::Error + Send + Sync + 'static, what: &str) -> anyhow::Error {
+    anyhow::Error::new(error).context(UsageError(what.to_owned()))
+}
+
+fn check_error(error: CheckError) -> anyhow::Error {
+    match error {
+        // Its message says how to install Chromium.
+        CheckError::Browser(e @ BrowserError::NotFound(_)) => UsageError(e.to_string()).into(),
+        CheckError::Browser(e) => environment(e, "the browser failed; the page was not checked"),
+        CheckError::Server(e) => environment(e, "cannot serve the page"),
+    }
+}
+
+/// Reads and verifies a relay list; any bad line fails the check (exit 1), named FILE:LINE.
+fn read_relays(path: &Path) -> anyhow::Result<Vec<RelayEntry>> {
+    let (name, text) = read_text(path)?;
+    let txt = RelayTxt::parse(&text);
+    if !txt.errors.is_empty() {
+        for e in &txt.errors {
+            eprintln!("{name}:{}: {}", e.line, e.error);
+        }
+        anyhow::bail!(
+            "{name}: {} bad entr{}; the runtime embeds only verified relays",
+            txt.errors.len(),
+            if txt.errors.len() == 1 { "y" } else { "ies" }
+        );
+    }
+    if txt.entries.is_empty() {
+        anyhow::bail!("{name}: no relay entries; nothing for the page to connect to");
+    }
+    Ok(txt.entries.into_iter().map(|e| e.entry).collect())
+}
+
+/// A page file, or every HTML inscription of a store folder.
+fn load_targets(path: &Path) -> anyhow::Result<Vec<Target>> {
+    let name = path.display().to_string();
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(UsageError(format!("{name}: no such file or folder")).into())
+        }
+        Err(e) => return Err(e).context(name),
+    };
+    if !meta.is_dir() {
+        let html = std::fs::read(path).with_context(|| name.clone())?;
+        return Ok(vec![Target {
+            name,
+            html,
+            provided: BTreeSet::new(),
+            extra: Vec::new(),
+        }]);
+    }
+    let store = Store::load_dir(path).with_context(|| format!("loading the folder {name}"))?;
+    // The store does not list its ids; its files do, named `<id>` or `<id>.<ext>`.
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(path).with_context(|| name.clone())? {
+        let file = entry.with_context(|| name.clone())?.file_name();
+        let file = file.to_string_lossy();
+        let stem = file.split_once('.').map_or(&*file, |(stem, _)| stem);
+        if let Ok(id) = stem.parse::<InscriptionId>() {
+            if store.get(&id).is_some() {
+                files.entry(id).or_insert_with(|| file.into_owned());
+            }
+        }
+    }
+    let all: Vec<(InscriptionId, Inscription)> = files
+        .keys()
+        .filter_map(|id| store.get(id).map(|i| (*id, i.clone())))
+        .collect();
+    let provided: BTreeSet<InscriptionId> = files.keys().copied().collect();
+    let mut targets = Vec::new();
+    for (id, inscription) in &all {
+        if !inscription
+            .content_type()
+            .is_some_and(|t| t.starts_with("text/html"))
+        {
+            continue;
+        }
+        let page = format!("{}", Path::new(&name).join(&files[id]).display());
+        let html = match inscription.content_encoding() {
+            None => inscription.body().to_vec(),
+            Some("br") => {
+                let mut html = Vec::new();
+                brotli::BrotliDecompress(&mut &inscription.body()[..], &mut html)
+                    .with_context(|| format!("{page}: content encoding br, but not brotli"))?;
+                html
+            }
+            Some(other) => {
+                return Err(UsageError(format!(
+                    "{page}: content encoding {other:?} is not supported (only br)"
+                ))
+                .into())
+            }
+        };
+        targets.push(Target {
+            name: page,
+            html,
+            provided: provided.clone(),
+            extra: all.clone(),
+        });
+    }
+    if targets.is_empty() {
+        return Err(UsageError(format!(
+            "{name}: no HTML inscriptions (<id>.html, or a .type sidecar saying text/html)"
+        ))
+        .into());
+    }
+    Ok(targets)
+}
+
+/// Every inscription the page names as `/content/<id>`, in order, without repeats.
+fn referenced_ids(html: &[u8]) -> Vec<InscriptionId> {
+    // The pattern is a literal known to compile.
+    let pattern = Regex::new(r"/content/([0-9a-f]{64}i[0-9]+)").expect("valid regex");
+    let text = String::from_utf8_lossy(html);
+    let mut ids = Vec::new();
+    for capture in pattern.captures_iter(&text) {
+        if let Ok(id) = capture[1].parse::<InscriptionId>() {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+fn context_name(context: LoadContext) -> &'static str {
+    match context {
+        LoadContext::TopLevel => "top-level",
+        LoadContext::SandboxedIframe => "sandboxed-iframe",
+    }
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for page in &self.pages {
+            writeln!(f, "{}", page.page)?;
+            for c in &page.contexts {
+                let verdict = if c.ok { "PASS" } else { "FAIL" };
+                let channel = if c.data_channel_opened {
+                    "DataChannel open"
+                } else {
+                    "no DataChannel"
+                };
+                writeln!(f, "  {verdict}  {:<17} {channel}", context_name(c.context))?;
+                for p in &c.problems {
+                    let message = served_as_page(&p.message, &page.page);
+                    writeln!(f, "        {}: {message}", p.api)?;
+                }
+            }
+        }
+        let failed = self.pages.iter().filter(|p| !p.ok).count();
+        if failed == 0 {
+            writeln!(f, "ok: {} page(s) passed", self.pages.len())
+        } else {
+            writeln!(
+                f,
+                "FAILED: {failed} of {} page(s) would break or leak on chain",
+                self.pages.len()
+            )
+        }
+    }
+}
+
+/// Names the page file instead of the harness URL it was served at (`…/content/<PAGE_ID>:11`
+/// becomes `lobby.html:11`), so people see where to look.
+fn served_as_page(message: &str, page: &str) -> String {
+    // The pattern is built from a literal id and known to compile.
+    let served = Regex::new(&format!(r"https?://[^/\s]+/(?:content|preview)/{PAGE_ID}"))
+        .expect("valid regex");
+    served.replace_all(message, page).into_owned()
+}
+
+/// JUnit XML: one testsuite, one testcase per page and context, one failure per problem.
+fn junit(out: &Output) -> String {
+    let cases: Vec<(&PageOutput, &ContextOutput)> = out
+        .pages
+        .iter()
+        .flat_map(|p| p.contexts.iter().map(move |c| (p, c)))
+        .collect();
+    let failures = cases.iter().filter(|(_, c)| !c.ok).count();
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    // Writing into a String cannot fail.
+    let _ = writeln!(
+        xml,
+        "<testsuites name=\"lumamesh check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">",
+        cases.len()
+    );
+    let _ = writeln!(
+        xml,
+        "  <testsuite name=\"lumamesh check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
+        cases.len()
+    );
+    for (page, c) in cases {
+        let _ = write!(
+            xml,
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            escape(&page.page),
+            context_name(c.context)
+        );
+        if c.ok {
+            xml.push_str("/>\n");
+            continue;
+        }
+        xml.push_str(">\n");
+        let mut problems: Vec<&Problem> = c.problems.iter().collect();
+        let none = Problem {
+            api: "RTCDataChannel".into(),
+            url: None,
+            source: None,
+            line: None,
+            message: "no DataChannel opened".into(),
+        };
+        if problems.is_empty() {
+            problems.push(&none);
+        }
+        for p in problems {
+            let _ = writeln!(
+                xml,
+                "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                escape(&p.api),
+                escape(&p.message),
+                escape(&format!(
+                    "{}\nurl: {}\nat: {}:{}",
+                    p.message,
+                    p.url.as_deref().unwrap_or("-"),
+                    p.source.as_deref().unwrap_or("-"),
+                    p.line.map_or("-".to_owned(), |l| l.to_string())
+                ))
+            );
+        }
+        xml.push_str("    </testcase>\n");
+    }
+    xml.push_str("  </testsuite>\n</testsuites>\n");
+    xml
+}
+
+/// Escapes text for XML content and attribute values; characters XML 1.0 cannot carry
+/// become U+FFFD.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{escape, referenced_ids, served_as_page, PAGE_ID};
+
+    #[test]
+    fn messages_name_the_page_file() {
+        let message = format!(
+            "opens a WebSocket to ws://127.0.0.2:9/ at http://127.0.0.1:45353/preview/{PAGE_ID}:11; refused"
+        );
+        assert_eq!(
+            served_as_page(&message, "lobby.html"),
+            "opens a WebSocket to ws://127.0.0.2:9/ at lobby.html:11; refused"
+        );
+    }
+
+    #[test]
+    fn escapes_markup_quotes_and_control_characters() {
+        assert_eq!(
+            escape("a<b & \"c\" 'd'>\u{1}\n"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;\u{fffd}&#10;"
+        );
+    }
+
+    #[test]
+    fn finds_each_referenced_inscription_once() {
+        let a = format!("{}i0", "ab".repeat(32));
+        let b = format!("{}i12", "01".repeat(32));
+        let html = format!(
+            "<script type=module>import x from '/content/{a}'; import('/content/{b}'); fetch('/content/{a}')</script><img src=/content/{}i0>",
+            "AB".repeat(32)
+        );
+        let ids: Vec<String> = referenced_ids(html.as_bytes())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(ids, [a, b]);
+    }
+}

@@ -1,0 +1,229 @@
+//! `lumamesh demo`: the whole story on this machine, with embedded defaults.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bootstrap_codec::{write_atomic, RelayTxt};
+use harness::browser::{Browser, LaunchOptions, Page};
+use harness::server::{ContentServer, Inscription, ServerConfig, Store};
+use harness::InscriptionId;
+use inscribe::page::{starter_page, Runtime};
+use lumamesh_relay::local::LocalRelay;
+
+use crate::UsageError;
+
+/// The made-up inscription ids the demo serves the library and the page under.
+const LIB: &str = "6c756d616d6573680000000000000000000000000000000000000000000000aai0";
+const PAGE: &str = "6c756d616d6573680000000000000000000000000000000000000000000000bbi0";
+const WAIT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, clap::Args)]
+pub struct Demo {
+    /// After the two browsers have talked, keep the relay and the content server running
+    /// (until Ctrl-C) so you can open the printed address in your own browser.
+    #[arg(long)]
+    hold: bool,
+}
+
+/// Prints a numbered step and how long it took.
+struct Steps {
+    started: Instant,
+    step: Instant,
+    n: usize,
+}
+
+impl Steps {
+    fn new() -> Self {
+        let now = Instant::now();
+        Steps {
+            started: now,
+            step: now,
+            n: 0,
+        }
+    }
+
+    fn begin(&mut self, what: &str) {
+        self.n += 1;
+        self.step = Instant::now();
+        println!("\n[{}] {what}", self.n);
+    }
+
+    fn done(&self, detail: impl std::fmt::Display) {
+        println!("    {detail}  ({} ms)", self.step.elapsed().as_millis());
+    }
+
+    fn total(&self) -> u128 {
+        self.started.elapsed().as_millis()
+    }
+}
+
+async fn say(page: &Page, text: &str) -> anyhow::Result<()> {
+    let js = format!(
+        "document.getElementById('text').value = {text:?}; document.getElementById('say').requestSubmit(); true"
+    );
+    page.eval(&js).await?;
+    Ok(())
+}
+
+async fn log_lines(page: &Page) -> anyhow::Result<Vec<String>> {
+    let v = page
+        .eval(
+            "JSON.stringify([...document.querySelectorAll('#log li')].map((li) => li.textContent))",
+        )
+        .await?;
+    Ok(serde_json::from_str(v.as_str().unwrap_or("[]"))?)
+}
+
+impl Demo {
+    pub fn run(self) -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        runtime.block_on(async {
+            tokio::select! {
+                result = self.story() => result,
+                _ = tokio::signal::ctrl_c() => {
+                    println!("\ninterrupted: stopping the browsers, the content server and the relay");
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    async fn story(&self) -> anyhow::Result<()> {
+        let mut steps = Steps::new();
+        let work = tempfile::tempdir().context("creating a temporary directory")?;
+
+        steps.begin("starting lumamesh-relay on 127.0.0.1 with a throwaway identity");
+        let relay = LocalRelay::start(Ipv4Addr::LOCALHOST.into()).await?;
+        let entry = relay.entry().clone();
+        steps.done(format!(
+            "udp {}  fingerprint {}…  nk {}…",
+            relay.local_addr(),
+            &entry.fingerprint().to_string()[..23],
+            &entry.node_key().to_string()[..16]
+        ));
+
+        steps.begin("encoding its signed entry into relay.txt and verifying it");
+        let relay_txt = work.path().join("relay.txt");
+        write_atomic(&relay_txt, format!("{}\n", entry.to_line()).as_bytes())?;
+        let parsed = RelayTxt::parse(&std::fs::read_to_string(&relay_txt)?);
+        anyhow::ensure!(
+            parsed.errors.is_empty() && parsed.entries.len() == 1,
+            "relay.txt did not verify"
+        );
+        steps.done(format!(
+            "{} ({} characters, signature ok)",
+            relay_txt.display(),
+            entry.to_line().len()
+        ));
+
+        steps.begin("bundling the runtime with the relay embedded");
+        let bundle = sandbox_runtime::bundle(std::slice::from_ref(&entry))?;
+        steps.done(format!(
+            "{} B minified, {} B brotli",
+            bundle.js.len(),
+            bundle.brotli_len
+        ));
+
+        steps.begin("serving the library and a starter page the way ord does (CSP sandbox)");
+        let lib: InscriptionId = LIB.parse()?;
+        let page_id: InscriptionId = PAGE.parse()?;
+        let html = starter_page("lumamesh demo", &Runtime::Inscription(LIB.parse()?));
+        let mut store = Store::new();
+        store.insert(
+            lib,
+            Inscription::brotli("text/javascript", bundle.js.as_bytes()),
+        );
+        store.insert(
+            page_id,
+            Inscription::new("text/html;charset=utf-8", html.into_bytes()),
+        );
+        let server = ContentServer::start(store, ServerConfig::default()).await?;
+        let url = server.content_url(&page_id);
+        steps.done(format!("{url}  (library at /content/{lib})"));
+
+        steps.begin("opening the page in two headless Chromium browsers");
+        let launch = || async {
+            Browser::launch(LaunchOptions::default())
+                .await
+                .map_err(|e| anyhow::Error::new(UsageError(format!("{e}"))))
+        };
+        let (browser_a, browser_b) = (launch().await?, launch().await?);
+        let a = browser_a.open(&url).await?;
+        let b = browser_b.open(&url).await?;
+        for (name, page) in [("A", &a), ("B", &b)] {
+            page.wait_for("document.body.dataset.relay === 'open'", WAIT)
+                .await
+                .with_context(|| format!("browser {name} did not reach the relay"))?;
+        }
+        for (name, page) in [("A", &a), ("B", &b)] {
+            let report = page.report().await?;
+            let foreign = report.foreign_requests(server.origin());
+            anyhow::ensure!(
+                foreign.is_empty()
+                    && report.websockets.is_empty()
+                    && report.event_sources.is_empty(),
+                "browser {name} reached outside the sandbox: {} requests, {} WebSockets",
+                foreign.len(),
+                report.websockets.len()
+            );
+        }
+        steps.done("both pages opened a DataChannel to the relay; no request left the content server, no WebSocket");
+
+        steps.begin("meeting in the room: end-to-end encrypted signaling through the relay");
+        for (name, page) in [("A", &a), ("B", &b)] {
+            page.wait_for("document.body.dataset.peers === '1'", WAIT)
+                .await
+                .with_context(|| format!("browser {name} did not connect to its peer"))?;
+        }
+        steps.done("A and B are connected to each other directly");
+
+        steps.begin("exchanging messages browser to browser");
+        let before = relay.stats();
+        say(&a, "hello from A").await?;
+        say(&b, "hello from B").await?;
+        b.wait_for(
+            "document.getElementById('log').textContent.includes('hello from A')",
+            WAIT,
+        )
+        .await
+        .context("B did not receive A's message")?;
+        a.wait_for(
+            "document.getElementById('log').textContent.includes('hello from B')",
+            WAIT,
+        )
+        .await
+        .context("A did not receive B's message")?;
+        steps.done("delivered both ways");
+        for (name, page) in [("A", &a), ("B", &b)] {
+            for line in log_lines(page).await? {
+                println!("      {name} | {line}");
+            }
+        }
+        let after = relay.stats();
+        println!(
+            "    meanwhile the relay forwarded {} signals and read {} frames: the chat went browser to browser",
+            after.signals_forwarded - before.signals_forwarded,
+            after.messages_in - before.messages_in
+        );
+
+        if self.hold {
+            println!(
+                "\nholding: open {url} (or {}) in a browser on this machine; Ctrl-C stops",
+                server.explorer_url(&page_id)
+            );
+            std::future::pending::<()>().await;
+        }
+
+        steps.begin("cleaning up");
+        browser_a.close().await?;
+        browser_b.close().await?;
+        relay.stop().await?;
+        steps.done("browsers closed, relay stopped, temporary files removed");
+        println!("\ndemo: ok in {} ms", steps.total());
+        Ok(())
+    }
+}

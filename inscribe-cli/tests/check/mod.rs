@@ -1,0 +1,270 @@
+//! `lumamesh check`: real Chromium, a throwaway relay on 127.0.0.1, pages from
+//! fixtures/pages/negative/ and from `lumamesh page new`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::{code, json, lumamesh, stderr};
+
+/// Any id will do: `check` serves the runtime under ids the page needs and lacks.
+const LIB: &str = "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0";
+
+/// Generous per-context wait for a DataChannel that should open (machines are shared).
+const OPEN_WAIT: &str = "90";
+
+/// Per-context wait for a DataChannel that must not open; only the run time depends on it.
+const NEVER_WAIT: &str = "15";
+
+fn negative(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/pages/negative")
+        .join(name)
+}
+
+/// `lumamesh check … --json` expecting exit 1; returns the JSON report.
+fn check_fails(args: &[&str], cwd: &Path) -> Value {
+    let mut all = vec!["check", "--json"];
+    all.extend_from_slice(args);
+    let out = lumamesh(&all, cwd);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(code(&out), 1, "stdout: {stdout}\nstderr: {}", stderr(&out));
+    serde_json::from_str(&stdout).expect("JSON output")
+}
+
+fn contexts(report: &Value) -> &Vec<Value> {
+    let pages = report["pages"].as_array().expect("pages");
+    assert_eq!(pages.len(), 1, "{report:#}");
+    let contexts = pages[0]["contexts"].as_array().expect("contexts");
+    let names: Vec<&str> = contexts
+        .iter()
+        .map(|c| c["context"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["top-level", "sandboxed-iframe"], "{report:#}");
+    contexts
+}
+
+/// Asserts every context failed with a problem of `api` about `url`, while the channel itself
+/// opened (the page works; it fails for the leak alone).
+fn assert_refused(report: &Value, api: &str, url: &str) {
+    assert_eq!(report["ok"], false);
+    for context in contexts(report) {
+        assert_eq!(context["ok"], false, "{context:#}");
+        assert_eq!(context["data_channel_opened"], true, "{context:#}");
+        let problems = context["problems"].as_array().unwrap();
+        assert!(
+            problems.iter().any(|p| p["api"] == api && p["url"] == url),
+            "no {api} problem for {url} in {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn starter_page_opens_a_data_channel_in_both_contexts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    json(&lumamesh(
+        &["page", "new", "lobby", "--lib", LIB, "--json"],
+        dir,
+    ));
+    let out = lumamesh(
+        &["check", "lobby.html", "--json", "--timeout", OPEN_WAIT],
+        dir,
+    );
+    let report = json(&out);
+    assert_eq!(report["ok"], true, "{report:#}");
+    assert_eq!(report["local_relay"], true);
+    assert_eq!(report["relays"].as_array().unwrap().len(), 1);
+    assert_eq!(report["pages"][0]["runtime_ids"], serde_json::json!([LIB]));
+    for context in contexts(&report) {
+        assert_eq!(context["data_channel_opened"], true, "{context:#}");
+        assert_eq!(context["problems"], serde_json::json!([]), "{context:#}");
+    }
+    assert!(
+        stderr(&out).contains(&format!("/content/{LIB}")),
+        "the substitution is noted: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn negative_fetch_fails_for_the_csp_refusal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = negative("fetch.html");
+    let report = check_fails(
+        &[page.to_str().unwrap(), "--timeout", OPEN_WAIT],
+        tmp.path(),
+    );
+    assert_refused(&report, "fetch/XHR/WebSocket", "https://127.0.0.2:9/x");
+}
+
+#[test]
+fn negative_websocket_fails_naming_the_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = negative("websocket.html");
+    let report = check_fails(
+        &[page.to_str().unwrap(), "--timeout", OPEN_WAIT],
+        tmp.path(),
+    );
+    assert_refused(&report, "WebSocket", "ws://127.0.0.2:9/");
+}
+
+#[test]
+fn negative_module_import_fails_as_a_script_refusal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = negative("module-import.html");
+    let report = check_fails(
+        &[page.to_str().unwrap(), "--timeout", OPEN_WAIT],
+        tmp.path(),
+    );
+    assert_refused(&report, "script", "http://127.0.0.2:9/x.js");
+}
+
+#[test]
+fn negative_tampered_relay_entry_opens_no_channel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = negative("tampered-relay.html");
+    let report = check_fails(
+        &[page.to_str().unwrap(), "--timeout", NEVER_WAIT],
+        tmp.path(),
+    );
+    assert_eq!(report["ok"], false);
+    for context in contexts(&report) {
+        assert_eq!(context["data_channel_opened"], false, "{context:#}");
+        let problems = context["problems"].as_array().unwrap();
+        assert!(
+            problems.iter().any(|p| p["api"] == "RTCDataChannel"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems.iter().any(|p| {
+                (p["api"] == "console.error" || p["api"] == "exception")
+                    && p["message"].as_str().unwrap().contains("signature")
+            }),
+            "no error about the signature in {problems:#?}"
+        );
+    }
+}
+
+/// A folder in the harness store format: the starter page passes beside a page that leaks;
+/// human output names both, and the JUnit report has one testcase per page and context.
+#[test]
+fn folder_of_pages_with_junit_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let pages = dir.join("pages");
+    std::fs::create_dir(&pages).unwrap();
+    json(&lumamesh(
+        &["page", "new", "lobby", "--lib", LIB, "--json"],
+        dir,
+    ));
+    let good = format!("{}i0", "aa".repeat(32));
+    let bad = format!("{}i0", "bb".repeat(32));
+    std::fs::rename(dir.join("lobby.html"), pages.join(format!("{good}.html"))).unwrap();
+    std::fs::copy(
+        negative("websocket.html"),
+        pages.join(format!("{bad}.html")),
+    )
+    .unwrap();
+    std::fs::write(pages.join("README.md"), "ignored: not an inscription\n").unwrap();
+
+    let out = lumamesh(
+        &[
+            "check",
+            "pages",
+            "--timeout",
+            OPEN_WAIT,
+            "--junit",
+            "report.xml",
+        ],
+        dir,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(code(&out), 1, "stdout: {stdout}\nstderr: {}", stderr(&out));
+    assert!(stdout.contains(&format!("{good}.html")), "{stdout}");
+    assert!(stdout.contains("PASS  top-level"), "{stdout}");
+    assert!(stdout.contains("FAIL  sandboxed-iframe"), "{stdout}");
+    assert!(
+        stdout.contains("WebSocket: opens a WebSocket to ws://127.0.0.2:9/"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("FAILED: 1 of 2 page(s)"), "{stdout}");
+
+    let xml = std::fs::read_to_string(dir.join("report.xml")).expect("JUnit report written");
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 4, "{xml}");
+    for case in &cases {
+        let class = case.attribute("classname").unwrap();
+        let failures: Vec<_> = case
+            .children()
+            .filter(|n| n.has_tag_name("failure"))
+            .collect();
+        if class.contains(&good) {
+            assert!(failures.is_empty(), "{xml}");
+        } else {
+            assert!(class.contains(&bad), "{xml}");
+            assert!(
+                failures
+                    .iter()
+                    .any(|f| f.attribute("type") == Some("WebSocket")
+                        && f.attribute("message")
+                            .unwrap()
+                            .contains("ws://127.0.0.2:9/")),
+                "{xml}"
+            );
+        }
+    }
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("tests"), Some("4"));
+    assert_eq!(suite.attribute("failures"), Some("2"));
+}
+
+#[test]
+fn missing_chromium_exits_2_saying_how_to_install_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = negative("websocket.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_lumamesh"))
+        .args(["check", page.to_str().unwrap(), "--json"])
+        .env("CHROMIUM", "/nonexistent")
+        .current_dir(tmp.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run lumamesh");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("apt-get update && apt-get install -y chromium"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_relay_list_names_the_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tampered = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/relay/tampered.txt");
+    let page = negative("websocket.html");
+    let out: Output = lumamesh(
+        &[
+            "check",
+            page.to_str().unwrap(),
+            "--relays",
+            tampered.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("tampered.txt:3: "),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,225 @@
+//! A throwaway relay inside the current tokio runtime, for tools and tests that need a relay
+//! to talk to but not a deployed one (`lumamesh check`, browser tests).
+//!
+//! [`LocalRelay::start`] generates a fresh identity (nothing is written to disk), binds a UDP
+//! socket on an ephemeral port of the given address, signs an entry for it and runs the
+//! [`driver`](crate::driver) on a spawned task. [`LocalRelay::stop`] shuts it down
+//! gracefully; dropping a `LocalRelay` aborts the task at once.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), lumamesh_relay::local::LocalRelayError> {
+//! use lumamesh_relay::local::LocalRelay;
+//!
+//! let relay = LocalRelay::start("127.0.0.1".parse().unwrap()).await?;
+//! println!("relay.txt line: {}", relay.entry().to_line());
+//! relay.stop().await?;
+//! # Ok(()) }
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU16;
+use std::time::Instant;
+
+use bootstrap_codec::{
+    AddressError, IceUfrag, IdentityError, RelayAddress, RelayEntry, RelayIdentity,
+};
+use tokio::net::UdpSocket;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::core::{ConfigError, Relay, RelayConfig, Stats};
+use crate::driver;
+
+/// Why a local relay could not start, or did not stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalRelayError {
+    /// The throwaway identity could not be generated.
+    #[error("cannot generate a relay identity")]
+    Identity(#[from] IdentityError),
+    /// The address cannot go into a relay entry (unspecified or multicast, say).
+    #[error("address {ip} cannot be a relay address")]
+    Address {
+        /// The address given.
+        ip: IpAddr,
+        /// Why it was refused.
+        #[source]
+        source: AddressError,
+    },
+    /// Binding the UDP socket failed.
+    #[error("cannot bind UDP {ip}:0")]
+    Bind {
+        /// The address given.
+        ip: IpAddr,
+        /// The socket error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The relay core refused its configuration.
+    #[error("relay configuration")]
+    Config(#[from] ConfigError),
+    /// The driver stopped with a socket error.
+    #[error("relay driver")]
+    Driver(#[source] std::io::Error),
+    /// The driver task panicked or was cancelled.
+    #[error("relay task did not finish: {0}")]
+    Task(String),
+}
+
+/// A relay running on a task of the current tokio runtime, with a throwaway identity.
+///
+/// Dropping it aborts the task (and closes the socket); call [`LocalRelay::stop`] for a
+/// graceful shutdown that tells connected clients first.
+#[derive(Debug)]
+pub struct LocalRelay {
+    entry: RelayEntry,
+    local_addr: SocketAddr,
+    stats: watch::Receiver<Stats>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl LocalRelay {
+    /// Starts a relay on `(ip, 0)` with a freshly generated identity and the default ICE
+    /// ufrag. Must be called inside a tokio runtime.
+    pub async fn start(ip: IpAddr) -> Result<Self, LocalRelayError> {
+        let identity = RelayIdentity::generate()?;
+        let address =
+            RelayAddress::from_ip(ip).map_err(|source| LocalRelayError::Address { ip, source })?;
+        let bind = |source| LocalRelayError::Bind { ip, source };
+        let socket = UdpSocket::bind((ip, 0)).await.map_err(bind)?;
+        let local_addr = socket.local_addr().map_err(bind)?;
+        // The kernel never hands out port 0 for a bound socket.
+        let port = NonZeroU16::new(local_addr.port()).expect("bound UDP socket has a port");
+        let entry = identity.entry(address, port, IceUfrag::default_relay());
+        let relay = Relay::new(
+            RelayConfig::new(&identity, &entry, local_addr),
+            Instant::now(),
+        )?;
+        let (stats_tx, stats_rx) = watch::channel(Stats::default());
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        // A dropped sender also ends the wait, which starts the graceful shutdown.
+        let shutdown = async move {
+            let _ = shutdown_rx.await;
+        };
+        let task = tokio::spawn(driver::run(relay, socket, shutdown, stats_tx));
+        Ok(Self {
+            entry,
+            local_addr,
+            stats: stats_rx,
+            shutdown: Some(shutdown_tx),
+            task: Some(task),
+        })
+    }
+
+    /// The relay's signed entry (address, port, fingerprint, ICE credentials, node key).
+    pub fn entry(&self) -> &RelayEntry {
+        &self.entry
+    }
+
+    /// The address the UDP socket is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The latest stats the driver published (it publishes every 250 ms).
+    pub fn stats(&self) -> Stats {
+        *self.stats.borrow()
+    }
+
+    /// Shuts down gracefully: connected clients are told (`Closing ShuttingDown`) and the
+    /// driver exits once they are gone or after [`driver::SHUTDOWN_GRACE`].
+    pub async fn stop(mut self) -> Result<(), LocalRelayError> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let Some(task) = self.task.take() else {
+            return Ok(());
+        };
+        match task.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(LocalRelayError::Driver(e)),
+            Err(e) => Err(LocalRelayError::Task(e.to_string())),
+        }
+    }
+}
+
+impl Drop for LocalRelay {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::LocalRelay;
+    use crate::client::UdpClient;
+    use crate::protocol::{ClientMessage, CloseCode, RelayMessage, PROTOCOL_VERSION};
+
+    /// Generous bound for anything to happen on a slow, shared machine.
+    const WAIT: Duration = Duration::from_secs(60);
+
+    #[tokio::test]
+    async fn serves_a_client_and_stops_gracefully() {
+        let relay = LocalRelay::start("127.0.0.1".parse().unwrap())
+            .await
+            .expect("local relay starts");
+        assert_eq!(relay.entry().port(), relay.local_addr().port());
+        assert_eq!(
+            relay.entry().address().ip(),
+            Some(relay.local_addr().ip()),
+            "the entry names the bound address"
+        );
+
+        let mut client = UdpClient::connect(relay.entry(), None, None, WAIT)
+            .await
+            .expect("client connects");
+        let hello = ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+        };
+        client.send(&hello).await.expect("hello");
+        let frame = client.recv(WAIT).await.expect("welcome");
+        match RelayMessage::decode(&frame).expect("decodes") {
+            RelayMessage::Welcome(w) => assert_eq!(w.entry, relay.entry().to_bytes().as_slice()),
+            other => panic!("expected welcome, got {other:?}"),
+        }
+
+        let mut stats = relay.stats.clone();
+        tokio::time::timeout(WAIT, stats.wait_for(|s| s.sessions_open == 1))
+            .await
+            .expect("stats show the session in time")
+            .expect("driver is running");
+        assert_eq!(relay.stats().handshakes, 1);
+
+        let stopping = tokio::spawn(relay.stop());
+        let frame = client.recv(WAIT).await.expect("closing frame");
+        assert_eq!(
+            RelayMessage::decode(&frame).expect("decodes"),
+            RelayMessage::Closing {
+                code: CloseCode::ShuttingDown
+            }
+        );
+        drop(client);
+        tokio::time::timeout(WAIT, stopping)
+            .await
+            .expect("stop finishes")
+            .expect("stop task")
+            .expect("driver exits cleanly");
+    }
+
+    #[tokio::test]
+    async fn drop_ends_the_task() {
+        let relay = LocalRelay::start("127.0.0.1".parse().unwrap())
+            .await
+            .expect("local relay starts");
+        let mut stats = relay.stats.clone();
+        drop(relay);
+        // The watch sender lives in the driver task: `changed` fails once the task is gone.
+        let ended =
+            tokio::time::timeout(WAIT, async { while stats.changed().await.is_ok() {} }).await;
+        assert!(ended.is_ok(), "the driver task outlived its LocalRelay");
+    }
+}
