@@ -53,6 +53,16 @@ pub struct Percentiles {
     pub max_ms: f64,
 }
 
+impl std::fmt::Display for Percentiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms  ({} samples)",
+            self.p50_ms, self.p90_ms, self.p99_ms, self.max_ms, self.count
+        )
+    }
+}
+
 impl Percentiles {
     /// Summarises `samples` (sorted in place).
     pub fn of(samples: &mut [Duration]) -> Self {

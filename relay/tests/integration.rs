@@ -340,7 +340,7 @@ fn load_generator_smoke() {
             "--connect-timeout-secs",
             "60",
         ])
-        .args(["--local-ips", "127.0.0.2,127.0.0.3"])
+        .args(["--local-ips", "127.0.0.2,127.0.0.3", "--json"])
         .stdin(Stdio::null())
         .output()
         .expect("load generator runs");

@@ -1,6 +1,7 @@
 //! `lumamesh-load`: a load generator for `lumamesh-relay`. Starts many native clients (each
 //! connects exactly as a browser does), has them join rooms and signal each other, and prints
-//! a JSON report (connect times, one-way signal latency, failures).
+//! a summary, or with `--json` the full report (connect times, one-way signal latency,
+//! failures).
 //!
 //! The relay limits new sessions per source IP (`NEW_SESSIONS_PER_IP`, default 20/s); raise it
 //! on the relay under test, or spread clients over several addresses.
@@ -28,7 +29,7 @@ struct Args {
     )]
     entry: Option<String>,
     /// A relay.txt file; its first entry is used.
-    #[arg(long, env = "RELAY_TXT", value_name = "RELAY_TXT")]
+    #[arg(long, alias = "relays", env = "RELAY_TXT", value_name = "RELAY_TXT")]
     relay_txt: Option<PathBuf>,
     /// Send to this address instead of the entry's.
     #[arg(long, value_name = "ADDR")]
@@ -49,7 +50,7 @@ struct Args {
     #[arg(long, default_value_t = 256)]
     blob_size: usize,
     /// Seconds each client stays after joining.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, alias = "duration", default_value_t = 10.0)]
     hold_secs: f64,
     /// Seconds allowed for each connect.
     #[arg(long, default_value_t = 30.0)]
@@ -58,6 +59,9 @@ struct Args {
     /// addresses give more ports and stay under the relay's per-IP new-session limit.
     #[arg(long, value_delimiter = ',', value_name = "IPS")]
     local_ips: Vec<std::net::IpAddr>,
+    /// Print the full report as JSON instead of a summary.
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -120,6 +124,26 @@ async fn run(args: Args) -> Result<()> {
         local_ips: args.local_ips,
     };
     let report = load::run(plan).await;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "sessions {} connected {} failed {} in {:.1} s ({:.0} new sessions/s)",
+            report.sessions,
+            report.connected,
+            report.failed,
+            report.elapsed_secs,
+            report.connected as f64 / report.elapsed_secs.max(f64::EPSILON)
+        );
+        println!("connect        {}", report.connect);
+        println!("signal latency {}", report.signal_latency);
+        println!(
+            "signals sent {} received {}, error frames {}",
+            report.signals_sent, report.signals_received, report.error_frames
+        );
+        for failure in &report.failures {
+            println!("failure: {failure}");
+        }
+    }
     Ok(())
 }

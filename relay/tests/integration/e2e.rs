@@ -100,6 +100,12 @@ fn two_pages_exchange_reliable_unreliable_and_large_messages() {
         wait_open_peers(&a, 1).await;
         wait_open_peers(&b, 1).await;
         assert_eq!(b.eval("lm.openPeers()[0]").await.unwrap(), "alice");
+        // The relay's Nodes answer (its own signed entry) was verified and cached.
+        a.wait_for("(JSON.parse(localStorage.getItem('lumamesh.relays')) || []).length >= 1", T)
+            .await
+            .expect("learned relays are cached in localStorage");
+        let cached = a.eval("JSON.parse(localStorage.getItem('lumamesh.relays'))[0]").await.unwrap();
+        assert_eq!(cached.as_str(), Some(relay.entry.to_line().as_str()));
 
         a.eval(&format!("lm.broadcast('{ROOM}', {{ text: 'hello bob' }})")).await.unwrap();
         b.wait_for(
