@@ -128,12 +128,13 @@ async fn run(args: Args) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "sessions {} connected {} failed {} in {:.1} s ({:.0} new sessions/s)",
+            "sessions {} connected {} failed {} in {:.1} s (ramp at --connect-rate {}/s, then --duration {} s)",
             report.sessions,
             report.connected,
             report.failed,
             report.elapsed_secs,
-            report.connected as f64 / report.elapsed_secs.max(f64::EPSILON)
+            args.connect_rate,
+            args.hold_secs
         );
         println!("connect        {}", report.connect);
         println!("signal latency {}", report.signal_latency);
