@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use bootstrap_codec::{RelayEntry, RelayTxt};
 
 use crate::UsageError;
 
@@ -32,6 +33,27 @@ pub fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
         }
         Err(e) => Err(e).with_context(|| name.clone()),
     }
+}
+
+/// Reads a relay list whose every entry must verify (for anything that embeds or dials
+/// them): each bad line is printed as `FILE:LINE: reason` and the whole list is refused.
+pub fn read_verified_relays(path: &Path) -> anyhow::Result<Vec<RelayEntry>> {
+    let (name, text) = read_text(path)?;
+    let txt = RelayTxt::parse(&text);
+    if !txt.errors.is_empty() {
+        for e in &txt.errors {
+            eprintln!("{name}:{}: {}", e.line, e.error);
+        }
+        anyhow::bail!(
+            "{name}: {} bad entr{}; only verified relays are used",
+            txt.errors.len(),
+            if txt.errors.len() == 1 { "y" } else { "ies" }
+        );
+    }
+    if txt.entries.is_empty() {
+        anyhow::bail!("{name}: no relay entries; nothing for the page to connect to");
+    }
+    Ok(txt.entries.into_iter().map(|e| e.entry).collect())
 }
 
 /// The path argument type for FILE|-.

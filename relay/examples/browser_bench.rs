@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use harness::browser::{Browser, LaunchOptions, Page};
-use harness::server::{ContentServer, Inscription, ServerConfig, Store};
+use harness::server::ContentServer;
 use harness::InscriptionId;
 use lumamesh_relay::local::LocalRelay;
 
@@ -54,18 +54,14 @@ async fn main() {
         .expect("relay");
     let bundle = sandbox_runtime::bundle(std::slice::from_ref(relay.entry())).expect("bundle");
     let page = fixtures::read("pages/e2e.html").replace("{{LIB}}", LIB);
-    let mut store = Store::new();
-    store.insert(
+    let server = ContentServer::start_page_with_library(
         LIB.parse().unwrap(),
-        Inscription::brotli("text/javascript", bundle.js.as_bytes()),
-    );
-    store.insert(
+        bundle.js.as_bytes(),
         PAGE.parse().unwrap(),
-        Inscription::new("text/html;charset=utf-8", page.into_bytes()),
-    );
-    let server = ContentServer::start(store, ServerConfig::default())
-        .await
-        .expect("server");
+        page.into_bytes(),
+    )
+    .await
+    .expect("server");
     let url = server.content_url(&PAGE.parse::<InscriptionId>().unwrap());
     let browser = Browser::launch(LaunchOptions::default())
         .await

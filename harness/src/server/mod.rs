@@ -141,6 +141,21 @@ impl ContentServer {
         Ok(Self { addr, state, task })
     }
 
+    /// Serves one HTML page at `page` and the library it imports by recursion at `lib`
+    /// (`text/javascript`, stored brotli-encoded as ord would inscribe it), with ord's
+    /// default CSP. The usual set-up of end-to-end tests, benchmarks and demos.
+    pub async fn start_page_with_library(
+        lib: InscriptionId,
+        lib_js: &[u8],
+        page: InscriptionId,
+        page_html: impl Into<Bytes>,
+    ) -> Result<Self, ServerError> {
+        let mut store = Store::new();
+        store.insert(lib, Inscription::brotli("text/javascript", lib_js));
+        store.insert(page, Inscription::new("text/html;charset=utf-8", page_html));
+        Self::start(store, ServerConfig::default()).await
+    }
+
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr

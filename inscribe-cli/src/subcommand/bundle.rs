@@ -4,11 +4,11 @@ use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use bootstrap_codec::{write_atomic, RelayTxt};
+use bootstrap_codec::write_atomic;
 use inscribe::estimate::{reveal_fee, reveal_vsize};
 use sandbox_runtime::Flavor;
 
-use crate::input::{read_text, InputPath};
+use crate::input::{read_verified_relays, InputPath};
 use crate::output;
 
 /// The content type the library is inscribed with.
@@ -88,22 +88,7 @@ impl Bundle {
             ))
             .into());
         }
-        let (name, text) = read_text(&self.relays)?;
-        let txt = RelayTxt::parse(&text);
-        if !txt.errors.is_empty() {
-            for e in &txt.errors {
-                eprintln!("{name}:{}: {}", e.line, e.error);
-            }
-            anyhow::bail!(
-                "{name}: {} bad entr{}; a bundle embeds only verified relays",
-                txt.errors.len(),
-                if txt.errors.len() == 1 { "y" } else { "ies" }
-            );
-        }
-        let entries: Vec<_> = txt.entries.into_iter().map(|e| e.entry).collect();
-        if entries.is_empty() {
-            anyhow::bail!("{name}: no relay entries; nothing for the page to connect to");
-        }
+        let entries = read_verified_relays(&self.relays)?;
         let flavor = if self.global {
             Flavor::Global
         } else {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use bootstrap_codec::{write_atomic, RelayEntry, RelayTxt};
+use bootstrap_codec::{write_atomic, RelayEntry};
 use harness::browser::{Browser, BrowserError, PageReport};
 use harness::check::{check_with_browser, CheckError, CheckOptions, LoadContext, Problem, PAGE_ID};
 use harness::server::{Inscription, Store};
@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lumamesh_relay::local::LocalRelay;
 use regex::Regex;
 
-use crate::input::read_text;
+use crate::input::read_verified_relays;
 use crate::{output, Failed, UsageError};
 
 #[derive(Debug, clap::Args)]
@@ -98,7 +98,7 @@ impl Check {
         }
         let targets = load_targets(&self.target)?;
         let relays = match &self.relays {
-            Some(path) => Some(read_relays(path)?),
+            Some(path) => Some(read_verified_relays(path)?),
             None => None,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -250,26 +250,6 @@ fn check_error(error: CheckError) -> anyhow::Error {
         CheckError::Browser(e) => environment(e, "the browser failed; the page was not checked"),
         CheckError::Server(e) => environment(e, "cannot serve the page"),
     }
-}
-
-/// Reads and verifies a relay list; any bad line fails the check (exit 1), named FILE:LINE.
-fn read_relays(path: &Path) -> anyhow::Result<Vec<RelayEntry>> {
-    let (name, text) = read_text(path)?;
-    let txt = RelayTxt::parse(&text);
-    if !txt.errors.is_empty() {
-        for e in &txt.errors {
-            eprintln!("{name}:{}: {}", e.line, e.error);
-        }
-        anyhow::bail!(
-            "{name}: {} bad entr{}; the runtime embeds only verified relays",
-            txt.errors.len(),
-            if txt.errors.len() == 1 { "y" } else { "ies" }
-        );
-    }
-    if txt.entries.is_empty() {
-        anyhow::bail!("{name}: no relay entries; nothing for the page to connect to");
-    }
-    Ok(txt.entries.into_iter().map(|e| e.entry).collect())
 }
 
 /// A page file, or every HTML inscription of a store folder.

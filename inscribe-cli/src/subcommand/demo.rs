@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bootstrap_codec::{write_atomic, RelayTxt};
 use harness::browser::{Browser, LaunchOptions, Page};
-use harness::server::{ContentServer, Inscription, ServerConfig, Store};
+use harness::server::ContentServer;
 use harness::InscriptionId;
 use inscribe::page::{starter_page, Runtime};
 use lumamesh_relay::local::LocalRelay;
@@ -132,16 +132,9 @@ impl Demo {
         let lib: InscriptionId = LIB.parse()?;
         let page_id: InscriptionId = PAGE.parse()?;
         let html = starter_page("lumamesh demo", &Runtime::Inscription(LIB.parse()?));
-        let mut store = Store::new();
-        store.insert(
-            lib,
-            Inscription::brotli("text/javascript", bundle.js.as_bytes()),
-        );
-        store.insert(
-            page_id,
-            Inscription::new("text/html;charset=utf-8", html.into_bytes()),
-        );
-        let server = ContentServer::start(store, ServerConfig::default()).await?;
+        let server =
+            ContentServer::start_page_with_library(lib, bundle.js.as_bytes(), page_id, html)
+                .await?;
         let url = server.content_url(&page_id);
         steps.done(format!("{url}  (library at /content/{lib})"));
 

@@ -4,11 +4,11 @@ use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use bootstrap_codec::{write_atomic, RelayTxt};
+use bootstrap_codec::write_atomic;
 use inscribe::page::{starter_page, InscriptionId, Runtime};
 use sandbox_runtime::Flavor;
 
-use crate::input::read_text;
+use crate::input::read_verified_relays;
 use crate::{output, UsageError};
 
 /// Page commands.
@@ -102,12 +102,7 @@ impl New {
         let (runtime, described) = match (self.lib, self.relays) {
             (Some(id), _) => (Runtime::Inscription(id.clone()), format!("/content/{id}")),
             (None, Some(relays)) => {
-                let (name, text) = read_text(&relays)?;
-                let txt = RelayTxt::parse(&text);
-                if let Some(e) = txt.errors.first() {
-                    anyhow::bail!("{name}:{}: {}", e.line, e.error);
-                }
-                let entries: Vec<_> = txt.entries.into_iter().map(|e| e.entry).collect();
+                let entries = read_verified_relays(&relays)?;
                 let bundle = sandbox_runtime::bundle_as(&entries, Flavor::Global)?;
                 (
                     Runtime::Inline(bundle.js),

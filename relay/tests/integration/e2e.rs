@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bootstrap_codec::RelayEntry;
 use harness::browser::{Browser, LaunchOptions, Page};
-use harness::server::{ContentServer, Inscription, ServerConfig, Store};
+use harness::server::ContentServer;
 use harness::InscriptionId;
 
 use super::RelayProcess;
@@ -19,18 +19,14 @@ const T: Duration = Duration::from_secs(60);
 async fn serve(entries: &[RelayEntry]) -> ContentServer {
     let bundle = sandbox_runtime::bundle(entries).expect("bundle");
     let page = fixtures::read("pages/e2e.html").replace("{{LIB}}", LIB);
-    let mut store = Store::new();
-    store.insert(
+    ContentServer::start_page_with_library(
         LIB.parse().unwrap(),
-        Inscription::brotli("text/javascript", bundle.js.as_bytes()),
-    );
-    store.insert(
+        bundle.js.as_bytes(),
         PAGE.parse().unwrap(),
-        Inscription::new("text/html;charset=utf-8", page.into_bytes()),
-    );
-    ContentServer::start(store, ServerConfig::default())
-        .await
-        .expect("content server")
+        page.into_bytes(),
+    )
+    .await
+    .expect("content server")
 }
 
 async fn open(browser: &Browser, server: &ContentServer) -> Page {
