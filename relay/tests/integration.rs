@@ -341,6 +341,7 @@ fn load_generator_smoke() {
             "60",
         ])
         .args(["--local-ips", "127.0.0.2,127.0.0.3", "--json"])
+        .args(["--relay-pid", &relay.child.id().to_string()])
         .stdin(Stdio::null())
         .output()
         .expect("load generator runs");
@@ -350,6 +351,14 @@ fn load_generator_smoke() {
         String::from_utf8_lossy(&output.stderr)
     );
     let report: LoadReport = serde_json::from_slice(&output.stdout).expect("JSON report");
+    let raw: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let memory = &raw["relay_memory"];
+    assert!(memory["rss_before_kib"].as_u64().unwrap() > 0, "{memory}");
+    assert!(
+        memory["rss_peak_kib"].as_u64() >= memory["rss_before_kib"].as_u64(),
+        "{memory}"
+    );
+    assert!(memory["per_session_kib"].as_f64().is_some(), "{memory}");
     assert_eq!(report.connected, 6, "{report:?}");
     assert_eq!(report.failed, 0, "{report:?}");
     assert!(report.signals_received > 0, "{report:?}");

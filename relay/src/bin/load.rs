@@ -62,6 +62,35 @@ struct Args {
     /// Print the full report as JSON instead of a summary.
     #[arg(long)]
     json: bool,
+    /// Process id of the relay under test, when it runs on this machine: its resident
+    /// memory (/proc/PID/status) is sampled during the run and reported per session.
+    #[arg(long, value_name = "PID")]
+    relay_pid: Option<u32>,
+}
+
+/// Resident set size of `pid` in KiB, from /proc.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The relay's memory over a run.
+#[derive(Debug, serde::Serialize)]
+struct RelayMemory {
+    pid: u32,
+    rss_before_kib: u64,
+    rss_peak_kib: u64,
+    /// (peak - before) / sessions connected.
+    per_session_kib: f64,
+}
+
+/// The report, with the relay's memory when it was measured.
+#[derive(Debug, serde::Serialize)]
+struct Output {
+    #[serde(flatten)]
+    report: load::LoadReport,
+    relay_memory: Option<RelayMemory>,
 }
 
 fn main() -> ExitCode {
@@ -123,10 +152,44 @@ async fn run(args: Args) -> Result<()> {
         connect_timeout: secs("--connect-timeout-secs", args.connect_timeout_secs)?,
         local_ips: args.local_ips,
     };
+    let sampler = args.relay_pid.map(|pid| {
+        let before = rss_kib(pid).unwrap_or(0);
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
+        let task = tokio::spawn({
+            let peak = peak.clone();
+            async move {
+                while let Some(rss) = rss_kib(pid) {
+                    peak.fetch_max(rss, std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        });
+        (pid, before, peak, task)
+    });
     let report = load::run(plan).await;
+    let relay_memory = sampler.map(|(pid, before, peak, task)| {
+        task.abort();
+        let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
+        RelayMemory {
+            pid,
+            rss_before_kib: before,
+            rss_peak_kib: peak,
+            per_session_kib: peak.saturating_sub(before) as f64 / report.connected.max(1) as f64,
+        }
+    });
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let output = Output {
+            report,
+            relay_memory,
+        };
+        println!("{}", serde_json::to_string_pretty(&output)?);
     } else {
+        if let Some(m) = &relay_memory {
+            println!(
+                "relay rss {} KiB before, {} KiB peak: {:.1} KiB per session",
+                m.rss_before_kib, m.rss_peak_kib, m.per_session_kib
+            );
+        }
         println!(
             "sessions {} connected {} failed {} in {:.1} s (ramp at --connect-rate {}/s, then --duration {} s)",
             report.sessions,
