@@ -57,6 +57,17 @@ async fn wait_open_peers(page: &Page, n: usize) {
         .unwrap_or_else(|e| panic!("{n} open peers: {e}"));
 }
 
+/// Two pages, alice and bob, in the room and connected to each other.
+async fn alice_and_bob(browser: &Browser, server: &ContentServer) -> (Page, Page) {
+    let a = open(browser, server).await;
+    let b = open(browser, server).await;
+    join(&a, "alice").await;
+    join(&b, "bob").await;
+    wait_open_peers(&a, 1).await;
+    wait_open_peers(&b, 1).await;
+    (a, b)
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -100,12 +111,7 @@ fn two_pages_exchange_reliable_unreliable_and_large_messages() {
         // A dead relay listed first: every relay is dialled at once and the live one wins.
         let server = serve(&[dead_relay(), relay.entry.clone()]).await;
         let browser = Browser::launch(LaunchOptions::default()).await.expect("chromium");
-        let a = open(&browser, &server).await;
-        let b = open(&browser, &server).await;
-        join(&a, "alice").await;
-        join(&b, "bob").await;
-        wait_open_peers(&a, 1).await;
-        wait_open_peers(&b, 1).await;
+        let (a, b) = alice_and_bob(&browser, &server).await;
         assert_eq!(b.eval("lm.openPeers()[0]").await.unwrap(), "alice");
         // The relay's Nodes answer (its own signed entry) was verified and cached.
         a.wait_for("(JSON.parse(localStorage.getItem('lumamesh.relays')) || []).length >= 1", T)
@@ -195,12 +201,7 @@ fn peers_outlive_a_killed_relay_and_reconnect_to_its_restart() {
         let browser = Browser::launch(LaunchOptions::default())
             .await
             .expect("chromium");
-        let a = open(&browser, &server).await;
-        let b = open(&browser, &server).await;
-        join(&a, "alice").await;
-        join(&b, "bob").await;
-        wait_open_peers(&a, 1).await;
-        wait_open_peers(&b, 1).await;
+        let (a, b) = alice_and_bob(&browser, &server).await;
 
         let (dir, tmp) = relay.sigkill();
         a.eval(&format!(
