@@ -1,0 +1,41 @@
+//! Ord inscription envelopes, byte for byte as ord writes and reads them.
+//!
+//! An inscription lives in the tapscript of a reveal input:
+//! `OP_FALSE OP_IF "ord" (<tag> <value>)* [OP_0 <body pushes>] OP_ENDIF`.
+//! [`Inscription`] holds the fields and writes the envelope; [`Envelope::from_transaction`]
+//! reads every envelope of a transaction back, with the flags ord turns into curses.
+//!
+//! ```
+//! use inscription::{Envelope, Inscription};
+//!
+//! let hello = Inscription::new("text/plain;charset=utf-8", b"Hello, world!".to_vec());
+//! let script = hello.envelope_script();
+//! // The known-good hex from ord's own tests.
+//! assert_eq!(
+//!     script.to_hex_string(),
+//!     "0063036f7264010118746578742f706c61696e3b636861727365743d7574662d38000d48656c6c6f2c20776f726c642168"
+//! );
+//! let envelopes = Envelope::from_tapscript(&script, 0).unwrap();
+//! assert_eq!(envelopes[0].inscription, hello);
+//! ```
+
+mod compress;
+mod curse;
+mod envelope;
+mod id;
+mod inscription;
+mod tag;
+
+pub use compress::{compress_brotli, decompress_brotli, CompressError, Compressed};
+pub use curse::Curse;
+pub use envelope::{Envelope, ScriptError};
+pub use id::{InscriptionId, ParseIdError};
+pub use inscription::Inscription;
+pub use tag::Tag;
+
+/// The protocol marker pushed right after `OP_FALSE OP_IF`.
+pub const PROTOCOL_ID: [u8; 3] = *b"ord";
+
+/// Largest data push a tapscript allows (MAX_SCRIPT_ELEMENT_SIZE); bodies and chunked
+/// fields are split into pushes of at most this many bytes.
+pub const MAX_PUSH: usize = 520;
