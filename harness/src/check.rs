@@ -127,6 +127,17 @@ pub async fn check_with_browser(
     for (extra_id, inscription) in extra {
         store.insert(extra_id, inscription);
     }
+    check_stored(browser, store, id, options).await
+}
+
+/// Like [`check_with_browser`] for a page already in `store` (a reveal's, say): serves the
+/// whole store and checks `/content/<id>` and `/explorer/<id>`.
+pub async fn check_stored(
+    browser: &Browser,
+    store: Store,
+    id: InscriptionId,
+    options: &CheckOptions,
+) -> Result<Verdict, CheckError> {
     let server = ContentServer::start(store, options.server.clone()).await?;
     let mut contexts = Vec::new();
     for (context, url) in [

@@ -38,7 +38,8 @@
 pub mod browser;
 pub mod check;
 pub mod http;
-mod inscription_id;
 pub mod server;
 
-pub use inscription_id::{InscriptionId, ParseIdError};
+/// Inscription ids, `<reveal txid>i<n>`: the `inscription` crate's type, re-exported so
+/// callers need not depend on it.
+pub use inscription::{InscriptionId, ParseIdError};

@@ -2,3 +2,5 @@
 
 pub mod estimate;
 pub mod page;
+pub mod reveal;
+pub mod wallet;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod input;
+mod onchain;
 mod output;
 mod subcommand;
 

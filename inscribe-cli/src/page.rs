@@ -1,40 +1,8 @@
 //! Starter pages for artists: a working room chat that imports the runtime by recursion or
 //! carries it inline.
 
-use std::fmt;
-use std::str::FromStr;
-
-/// An inscription id: `<64 hex txid>i<index>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InscriptionId(String);
-
-/// Why a string is not an inscription id.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not an inscription id (64 hex digits, 'i', then the index: <txid>i0)")]
-pub struct BadInscriptionId(String);
-
-impl FromStr for InscriptionId {
-    type Err = BadInscriptionId;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || BadInscriptionId(s.to_owned());
-        let (txid, index) = s.split_once('i').ok_or_else(bad)?;
-        let txid_ok = txid.len() == 64 && txid.bytes().all(|b| b.is_ascii_hexdigit());
-        let index_ok = !index.is_empty()
-            && index.bytes().all(|b| b.is_ascii_digit())
-            && (index == "0" || !index.starts_with('0'))
-            && index.parse::<u32>().is_ok();
-        if !(txid_ok && index_ok) {
-            return Err(bad());
-        }
-        Ok(InscriptionId(s.to_ascii_lowercase()))
-    }
-}
-
-impl fmt::Display for InscriptionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// Inscription ids, `<64 hex txid>i<index>`: the `inscription` crate's type.
+pub use inscription::{InscriptionId, ParseIdError};
 
 /// Where the page gets the runtime from.
 #[derive(Debug, Clone)]
@@ -43,6 +11,38 @@ pub enum Runtime {
     Inscription(InscriptionId),
     /// The runtime's global-flavor bundle, pasted into the page.
     Inline(String),
+    /// `import … from '/content/LUMAMESH_LIBRARY_ID'`: `lumamesh publish` inscribes the
+    /// runtime and puts its id in place of [`LIBRARY_PLACEHOLDER`] before signing.
+    Published,
+}
+
+/// What `lumamesh publish` replaces with the library's inscription id.
+pub const LIBRARY_PLACEHOLDER: &str = "LUMAMESH_LIBRARY_ID";
+
+/// A page without [`LIBRARY_PLACEHOLDER`] to point at the published library.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the page never imports /content/{LIBRARY_PLACEHOLDER}, so it would not use the library \
+     being published (write one with `lumamesh page new NAME --publish`)"
+)]
+pub struct NoPlaceholder;
+
+/// Points every `/content/LUMAMESH_LIBRARY_ID` of `page` at `library`.
+///
+/// ```
+/// use inscribe::page::{link_library, InscriptionId};
+/// let id: InscriptionId =
+///     "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0".parse().unwrap();
+/// let page = "import { connect } from '/content/LUMAMESH_LIBRARY_ID';";
+/// assert_eq!(link_library(page, &id).unwrap(), format!("import {{ connect }} from '/content/{id}';"));
+/// assert!(link_library("<p>no import</p>", &id).is_err());
+/// ```
+pub fn link_library(page: &str, library: &InscriptionId) -> Result<String, NoPlaceholder> {
+    let placeholder = format!("/content/{LIBRARY_PLACEHOLDER}");
+    if !page.contains(&placeholder) {
+        return Err(NoPlaceholder);
+    }
+    Ok(page.replace(&placeholder, &format!("/content/{library}")))
 }
 
 /// Renders the starter page. `name` is the page title and the room name; it is escaped
@@ -57,6 +57,10 @@ pub fn starter_page(name: &str, runtime: &Runtime) -> String {
         Runtime::Inscription(id) => (
             String::new(),
             format!("import {{ connect }} from '/content/{id}';"),
+        ),
+        Runtime::Published => (
+            String::new(),
+            format!("import {{ connect }} from '/content/{LIBRARY_PLACEHOLDER}';"),
         ),
         Runtime::Inline(js) => (
             // A module script cannot contain "</script"; a minified bundle never does.
@@ -88,13 +92,10 @@ mod tests {
     #[test]
     fn inscription_ids() {
         assert!(ID.parse::<InscriptionId>().is_ok());
-        for bad in [
-            "",
-            "abc",
-            &ID.replace("i0", "i"),
-            &ID.replace("i0", "i01"),
-            &ID[1..],
-        ] {
+        // ord reads the index with Rust's u32 parser, and so do we; it prints canonically.
+        let padded: InscriptionId = ID.replace("i0", "i01").parse().unwrap();
+        assert_eq!(padded.to_string(), ID.replace("i0", "i1"));
+        for bad in ["", "abc", &ID.replace("i0", "i"), &ID[1..]] {
             assert!(bad.parse::<InscriptionId>().is_err(), "{bad}");
         }
     }

@@ -6,6 +6,8 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod check;
+mod inscribe;
+mod wallet;
 
 fn lumamesh(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lumamesh"))

@@ -27,7 +27,9 @@ pub struct Envelope {
     pub pushnum: bool,
     /// The envelope came right after a false start (`OP_FALSE OP_FALSE OP_IF …`).
     pub stutter: bool,
-    /// A field tag appeared more than once (other than parents and chunks).
+    /// A tag appeared more than once. As in ord this counts every repeated tag: two or more
+    /// parents, metadata or properties longer than 520 bytes (several chunks), and unknown
+    /// odd tags all set it.
     pub duplicate_field: bool,
     /// The fields ended on a tag with no value.
     pub incomplete_field: bool,

@@ -25,13 +25,11 @@ pub enum ParseIdError {
     /// The txid part is not 64 hex digits.
     #[error("{0:?} is not an inscription id: the txid must be 64 hex digits")]
     Txid(String),
-    /// The index is not a canonical decimal u32.
-    #[error(
-        "{0:?} is not an inscription id: the index must be a decimal number without leading zeros"
-    )]
+    /// The index is not a decimal u32.
+    #[error("{0:?} is not an inscription id: the index must be a decimal number below 2^32")]
     Index(String),
-    /// A tag value of the wrong length or with a non-minimal index.
-    #[error("a parent or delegate value must be 32 txid bytes and a minimal little-endian index, got {0} bytes")]
+    /// A tag value of the wrong length, or a short index ending in a zero byte.
+    #[error("a parent or delegate value must be 32 txid bytes and a little-endian index of at most 4 bytes (no trailing zero byte unless 4 bytes), got {0} bytes")]
     Value(usize),
 }
 
@@ -51,14 +49,15 @@ impl InscriptionId {
         value
     }
 
-    /// Reads a parent or delegate tag value as ord does: 32 to 36 bytes, and an index
-    /// whose last byte is not zero (so each id has exactly one value).
+    /// Reads a parent or delegate tag value as ord does: 32 to 36 bytes; an index of one to
+    /// three bytes must not end in a zero byte (variable length), while a four-byte index may
+    /// (fixed length), so `…i0` also reads from 32 txid bytes and `00 00 00 00`.
     pub fn from_value(value: &[u8]) -> Result<Self, ParseIdError> {
         if !(32..=36).contains(&value.len()) {
             return Err(ParseIdError::Value(value.len()));
         }
         let (txid, index) = value.split_at(32);
-        if index.last() == Some(&0) {
+        if index.len() != 4 && index.last() == Some(&0) {
             return Err(ParseIdError::Value(value.len()));
         }
         let txid = Txid::from_slice(txid).map_err(|_| ParseIdError::Value(value.len()))?;
@@ -68,6 +67,8 @@ impl InscriptionId {
     }
 }
 
+/// Reads ids as ord's `InscriptionId::from_str` does: 64 hex digits (either case), `i`,
+/// then whatever Rust's `u32` parser takes, so `…i007` and `…i+7` are `…i7` as in ord.
 impl FromStr for InscriptionId {
     type Err = ParseIdError;
 
@@ -79,14 +80,9 @@ impl FromStr for InscriptionId {
             return Err(ParseIdError::Txid(s.to_owned()));
         }
         let txid = txid.parse().map_err(|_| ParseIdError::Txid(s.to_owned()))?;
-        let canonical = !index.is_empty()
-            && index.bytes().all(|b| b.is_ascii_digit())
-            && (index == "0" || !index.starts_with('0'));
         let index = index
             .parse()
-            .ok()
-            .filter(|_| canonical)
-            .ok_or_else(|| ParseIdError::Index(s.to_owned()))?;
+            .map_err(|_| ParseIdError::Index(s.to_owned()))?;
         Ok(Self::new(txid, index))
     }
 }
@@ -134,9 +130,19 @@ mod tests {
             "abi0".parse::<InscriptionId>(),
             Err(ParseIdError::Txid(_))
         ));
-        for index in ["", "01", "+1", "4294967296"] {
+        for index in ["", "-1", "1.0", " 1", "4294967296"] {
             let r = format!("{TXID}i{index}").parse::<InscriptionId>();
             assert!(matches!(r, Err(ParseIdError::Index(_))), "{index}");
+        }
+    }
+
+    #[test]
+    fn index_reads_like_ords_u32_parse() {
+        // ord's FromStr hands the index to `u32::from_str`, which takes these.
+        for (index, n) in [("01", 1), ("+1", 1), ("007", 7), ("4294967295", u32::MAX)] {
+            let id: InscriptionId = format!("{TXID}i{index}").parse().unwrap();
+            assert_eq!(id.index, n, "{index}");
+            assert_eq!(id.to_string(), format!("{TXID}i{n}"));
         }
     }
 
@@ -163,5 +169,27 @@ mod tests {
         assert!(InscriptionId::from_value(&value).is_err());
         assert!(InscriptionId::from_value(&value[..31]).is_err());
         assert!(InscriptionId::from_value(&[0; 37]).is_err());
+        // A 2- or 3-byte index ending in zero is not variable-length minimal.
+        value.push(0);
+        assert!(InscriptionId::from_value(&value).is_err());
+    }
+
+    #[test]
+    fn fixed_length_index_may_end_in_zero() {
+        // ord's `inscription_with_parent_field_index_with_trailing_zeroes_and_fixed_length_has_parent`
+        // and `inscription_parent_returns_multiple_parents`.
+        let txid: Txid = TXID.parse().unwrap();
+        let mut value = txid.to_byte_array().to_vec();
+        value.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(
+            InscriptionId::from_value(&value),
+            Ok(InscriptionId::new(txid, 0))
+        );
+        value.truncate(32);
+        value.extend_from_slice(&[0x00, 0x02, 0x03, 0x04]);
+        assert_eq!(
+            InscriptionId::from_value(&value),
+            Ok(InscriptionId::new(txid, 67_305_984))
+        );
     }
 }

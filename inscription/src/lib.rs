@@ -26,7 +26,9 @@ mod id;
 mod inscription;
 mod tag;
 
-pub use compress::{compress_brotli, decompress_brotli, CompressError, Compressed};
+pub use compress::{
+    compress_brotli, compress_brotli_for, decompress_brotli, CompressError, Compressed,
+};
 pub use curse::Curse;
 pub use envelope::{Envelope, ScriptError};
 pub use id::{InscriptionId, ParseIdError};

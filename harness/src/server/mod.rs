@@ -4,6 +4,7 @@
 //! and `server/r.rs` (0.27–0.29); see the crate README for the list and the
 //! few deliberate differences.
 
+mod reveal;
 mod routes;
 mod store;
 
@@ -20,10 +21,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use reveal::{parse_reveal, read_reveal, RevealError};
 pub use routes::{csp_for_origin, CACHE_IMMUTABLE, CSP_RECURSIVE, CSP_SELF};
 pub use store::{compress_brotli, content_type_for_extension, Inscription, LoadError, Store};
 
-use crate::inscription_id::InscriptionId;
+use crate::InscriptionId;
 
 /// Which Content-Security-Policy `/content/<id>` sends.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -192,6 +194,17 @@ impl ContentServer {
         // A poisoned lock only means a request handler panicked; the map is intact.
         let mut store = self.state.store.write().unwrap_or_else(|e| e.into_inner());
         store.insert(id, inscription);
+    }
+
+    /// Adds every inscription of the reveal `tx` while the server runs, each under its id
+    /// `<txid>i<n>` and served as ord would (see [`Store::insert_reveal`]); returns the ids.
+    pub fn insert_reveal(
+        &self,
+        tx: &bitcoin::Transaction,
+    ) -> Result<Vec<InscriptionId>, RevealError> {
+        // A poisoned lock only means a request handler panicked; the map is intact.
+        let mut store = self.state.store.write().unwrap_or_else(|e| e.into_inner());
+        store.insert_reveal(tx)
     }
 }
 

@@ -9,7 +9,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
 use super::{Body, CspOrigin, Inscription, State, Store};
-use crate::inscription_id::{hex, InscriptionId};
+use crate::InscriptionId;
 
 /// ord's two headers without `--csp-origin`.
 pub const CSP_SELF: &str = "default-src 'self' 'unsafe-eval' 'unsafe-inline' data: blob:";
@@ -26,6 +26,10 @@ pub fn csp_for_origin(origin: &str) -> String {
 }
 
 const PAGE_SIZE: usize = 100;
+
+/// Mainnet's jubilee height: from here on ord vindicates curses instead of numbering
+/// them negatively. The fake chain's tip stands for the reveal's height.
+const JUBILEE_HEIGHT: u32 = 824_544;
 
 type Resp = Response<Body>;
 /// A finished error response; boxed to keep `Result`s small.
@@ -81,12 +85,17 @@ fn route<B>(state: &State, request: &Request<B>) -> Resp {
     let chain = &state.config.chain;
 
     let result = match segments.as_slice() {
-        ["content", id] | ["r", "undelegated-content", id] => with_inscription(&store, id, |i| {
-            content(state, i, accept_encoding.as_deref())
+        ["content", id] => with_inscription(&store, id, |i| {
+            let i = delegated(&store, id, i)?;
+            content(state, id, i, accept_encoding.as_deref())
+        }),
+        ["r", "undelegated-content", id] => with_inscription(&store, id, |i| {
+            content(state, id, i, accept_encoding.as_deref())
         }),
         ["preview", id] => with_inscription(&store, id, |i| {
+            let i = delegated(&store, id, i)?;
             if is_iframe_media(i) {
-                content(state, i, accept_encoding.as_deref())
+                content(state, id, i, accept_encoding.as_deref())
             } else {
                 Ok(preview_placeholder(state, id))
             }
@@ -102,7 +111,9 @@ fn route<B>(state: &State, request: &Request<B>) -> Resp {
         ["r", "blockhash", h] => parse_height(h)
             .and_then(|h| block_hash(state, Some(h)))
             .map(|h| json(&h)),
-        ["r", "inscription", id] => parse_id(id).and_then(|id| inscription_json(&store, &id)),
+        ["r", "inscription", id] => {
+            parse_id(id).and_then(|id| inscription_json(&store, &id, chain.height))
+        }
         ["r", "metadata", id] => with_inscription(&store, id, |i| match i.metadata() {
             Some(cbor) => Ok(json(&hex(cbor))),
             None => Err(not_found(format!("inscription {id} metadata not found"))),
@@ -221,6 +232,21 @@ fn with_inscription<T>(
     }
 }
 
+/// ord's `content_inner`: an inscription with a delegate serves the delegate's content
+/// (one level, as ord), and 404 `delegate <id> not found` if there is no such inscription.
+fn delegated<'a>(
+    store: &'a Store,
+    id: &str,
+    inscription: &'a Inscription,
+) -> Result<&'a Inscription, Reject> {
+    match inscription.delegate() {
+        None => Ok(inscription),
+        Some(delegate) => store
+            .get(&delegate)
+            .ok_or_else(|| not_found(format!("delegate {id} not found"))),
+    }
+}
+
 fn block_hash(state: &State, height: Option<u32>) -> Result<String, Reject> {
     height
         .and_then(|h| state.config.chain.block_hash(h))
@@ -229,15 +255,31 @@ fn block_hash(state: &State, height: Option<u32>) -> Result<String, Reject> {
 
 /// ord's `Media::Iframe` content types: previewed by serving the content itself.
 fn is_iframe_media(inscription: &Inscription) -> bool {
-    !inscription.body().is_empty()
+    inscription.has_body()
         && matches!(
             inscription.content_type(),
             Some("image/svg+xml" | "text/html" | "text/html;charset=utf-8")
         )
 }
 
-/// ord's `r::content_response`.
-fn content(state: &State, inscription: &Inscription, accept: Option<&str>) -> Result<Resp, Reject> {
+/// ord's `r::content_response`; `id` is the requested inscription, for the 404 ord sends
+/// when the inscription served has no body.
+fn content(
+    state: &State,
+    id: &str,
+    inscription: &Inscription,
+    accept: Option<&str>,
+) -> Result<Resp, Reject> {
+    if !inscription.has_body() {
+        // ord checks the body after the encoding; both paths end in this 404 when the
+        // encoding is acceptable or decompressible.
+        let acceptable = inscription.content_encoding().is_none_or(|encoding| {
+            is_acceptable(accept, encoding) || (state.config.decompress && encoding == "br")
+        });
+        if acceptable {
+            return Err(not_found(format!("inscription {id} content not found")));
+        }
+    }
     let mut headers = HeaderMap::new();
     match origin(state) {
         None => {
@@ -358,18 +400,34 @@ struct InscriptionRecursive {
     address: Option<String>,
 }
 
-fn inscription_json(store: &Store, id: &InscriptionId) -> Result<Resp, Reject> {
+/// ord's charm names for what the store knows: `cursed` before the jubilee, `vindicated`
+/// after it, `unbound`; in ord's `Charm::ALL` order.
+fn charms(inscription: &Inscription, height: u32) -> Vec<String> {
+    let jubilant = height >= JUBILEE_HEIGHT;
+    let cursed = inscription.curse().is_some();
+    [
+        ("cursed", cursed && !jubilant),
+        ("unbound", inscription.unbound()),
+        ("vindicated", cursed && jubilant),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(name, _)| name.to_owned())
+    .collect()
+}
+
+fn inscription_json(store: &Store, id: &InscriptionId, height: u32) -> Result<Resp, Reject> {
     let inscription = store
         .get(id)
         .ok_or_else(|| not_found(format!("inscription {id} not found")))?;
     // Every stored id has a number; the lookup above just succeeded.
     let number = store.number(id).unwrap_or_default();
-    let output = format!("{}:0", id.txid_hex());
+    let output = format!("{}:0", id.txid);
     Ok(json(&InscriptionRecursive {
-        charms: Vec::new(),
+        charms: charms(inscription, height),
         content_type: inscription.content_type().map(str::to_owned),
-        content_length: Some(inscription.body().len()),
-        delegate: None,
+        content_length: inscription.has_body().then(|| inscription.body().len()),
+        delegate: inscription.delegate(),
         fee: 0,
         height: 0,
         id: *id,
@@ -421,4 +479,15 @@ fn parents(store: &Store, id: &str, page: &str) -> Result<Resp, Reject> {
         more,
         page_index: u32::try_from(page).unwrap_or(u32::MAX),
     }))
+}
+
+/// Lowercase hex, as ord's `/r/metadata` sends it.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }

@@ -5,18 +5,26 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use inscription::Curse;
 
-use crate::inscription_id::InscriptionId;
+use crate::InscriptionId;
 
 /// One inscription as the content server sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inscription {
-    content_type: Option<String>,
-    content_encoding: Option<String>,
-    body: Bytes,
-    metadata: Option<Vec<u8>>,
-    parents: Vec<InscriptionId>,
+    pub(super) content_type: Option<String>,
+    pub(super) content_encoding: Option<String>,
+    /// `None` when the envelope has no body separator: ord answers 404 for its content.
+    pub(super) body: Option<Bytes>,
+    pub(super) metadata: Option<Vec<u8>>,
+    pub(super) parents: Vec<InscriptionId>,
+    pub(super) delegate: Option<InscriptionId>,
+    pub(super) curse: Option<Curse>,
+    pub(super) unbound: bool,
 }
+
+/// What [`Inscription::body`] returns for an inscription without a body.
+static EMPTY: Bytes = Bytes::new();
 
 impl Inscription {
     /// An inscription with a content type and an unencoded body.
@@ -24,9 +32,12 @@ impl Inscription {
         Self {
             content_type: Some(content_type.into()),
             content_encoding: None,
-            body: body.into(),
+            body: Some(body.into()),
             metadata: None,
             parents: Vec::new(),
+            delegate: None,
+            curse: None,
+            unbound: false,
         }
     }
 
@@ -35,6 +46,40 @@ impl Inscription {
         Self {
             content_type: None,
             ..Self::new("", body)
+        }
+    }
+
+    /// An inscription that only delegates (tag 11): no content type, no body; ord serves
+    /// the delegate's content for `/content/<id>` and `/preview/<id>`.
+    pub fn delegating(delegate: InscriptionId) -> Self {
+        Self {
+            content_type: None,
+            body: None,
+            ..Self::new("", Bytes::new())
+        }
+        .with_delegate(delegate)
+    }
+
+    /// The inscription ord's server would show for an envelope read from a reveal: every
+    /// field as ord reads it (a content type or encoding that is not UTF-8 counts as
+    /// absent or empty, as in ord), malformed parent and delegate values dropped, and the
+    /// curse ord's indexer would give it.
+    pub fn from_envelope(envelope: &inscription::Envelope) -> Self {
+        let fields = &envelope.inscription;
+        Self {
+            content_type: fields.content_type().map(str::to_owned),
+            // ord: `HeaderValue::from_str(from_utf8(..).unwrap_or_default()).ok()`.
+            content_encoding: fields
+                .content_encoding
+                .as_ref()
+                .map(|_| fields.content_encoding().unwrap_or_default().to_owned())
+                .filter(|e| hyper::header::HeaderValue::from_str(e).is_ok()),
+            body: fields.body.clone().map(Bytes::from),
+            metadata: fields.metadata.clone(),
+            parents: fields.parent_ids(),
+            delegate: fields.delegate_id(),
+            curse: envelope.curse(),
+            unbound: envelope.unbound(),
         }
     }
 
@@ -62,6 +107,21 @@ impl Inscription {
         self
     }
 
+    /// Sets the delegate (tag 11): `/content/<id>` and `/preview/<id>` serve the
+    /// delegate's content (404 if the store lacks it), `/r/undelegated-content/<id>`
+    /// this inscription's own.
+    pub fn with_delegate(mut self, delegate: InscriptionId) -> Self {
+        self.delegate = Some(delegate);
+        self
+    }
+
+    /// Records the curse ord's indexer would give it (shown as a charm by
+    /// `/r/inscription/<id>`).
+    pub fn with_curse(mut self, curse: Curse) -> Self {
+        self.curse = Some(curse);
+        self
+    }
+
     /// The content type, if the inscription has one.
     pub fn content_type(&self) -> Option<&str> {
         self.content_type.as_deref()
@@ -72,9 +132,15 @@ impl Inscription {
         self.content_encoding.as_deref()
     }
 
-    /// The body as stored (still encoded when a content encoding is set).
+    /// The body as stored (still encoded when a content encoding is set); empty when the
+    /// inscription has none (see [`Inscription::has_body`]).
     pub fn body(&self) -> &Bytes {
-        &self.body
+        self.body.as_ref().unwrap_or(&EMPTY)
+    }
+
+    /// Whether the envelope had a body at all (ord answers 404 for content without one).
+    pub fn has_body(&self) -> bool {
+        self.body.is_some()
     }
 
     /// The raw CBOR metadata, if any.
@@ -85,6 +151,21 @@ impl Inscription {
     /// The parents, in envelope order.
     pub fn parents(&self) -> &[InscriptionId] {
         &self.parents
+    }
+
+    /// The delegate, if any.
+    pub fn delegate(&self) -> Option<InscriptionId> {
+        self.delegate
+    }
+
+    /// The curse ord's indexer would give it, if any.
+    pub fn curse(&self) -> Option<Curse> {
+        self.curse
+    }
+
+    /// Whether ord binds it to no sat (an unknown even field).
+    pub fn unbound(&self) -> bool {
+        self.unbound
     }
 }
 
@@ -122,6 +203,14 @@ pub enum LoadError {
     /// Two body files claim the same inscription id.
     #[error("two bodies for inscription {0}")]
     Duplicate(InscriptionId),
+    /// A reveal transaction file does not hold a transaction, or one without inscriptions.
+    #[error("{path}: {reason}")]
+    Reveal {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Inscriptions by id, in insertion order of their numbers.
@@ -171,6 +260,13 @@ impl Store {
             .collect();
         children.sort();
         children.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Every inscription with its id, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&InscriptionId, &Inscription)> + '_ {
+        self.entries
+            .iter()
+            .map(|(id, (_, inscription))| (id, inscription))
     }
 
     /// Number of inscriptions.
@@ -244,13 +340,8 @@ impl Store {
                     .and_then(content_type_for_extension)
                     .map(str::to_owned),
             };
-            let mut inscription = Inscription {
-                content_type,
-                content_encoding: None,
-                body: body.into(),
-                metadata: None,
-                parents: Vec::new(),
-            };
+            let mut inscription = Inscription::new("", body);
+            inscription.content_type = content_type;
             if let Some((path, bytes)) = sidecar("encoding")? {
                 inscription.content_encoding = Some(line(&path, bytes)?);
             }

@@ -3,10 +3,12 @@
 
 mod browser;
 mod check;
+mod reveal;
 mod server;
 
 use std::path::PathBuf;
 
+use bitcoin::hashes::Hash;
 use harness::InscriptionId;
 
 /// `fixtures/pages/<name>`.
@@ -19,5 +21,5 @@ pub fn fixture_page(name: &str) -> Vec<u8> {
 
 /// A made-up id whose txid is `n` repeated.
 pub fn id(n: u8, index: u32) -> InscriptionId {
-    InscriptionId::new([n; 32], index)
+    InscriptionId::new(bitcoin::Txid::from_byte_array([n; 32]), index)
 }

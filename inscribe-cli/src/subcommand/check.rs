@@ -1,6 +1,6 @@
 //! `lumamesh check`
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
 use std::net::Ipv4Addr;
@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use bootstrap_codec::{write_atomic, RelayEntry};
 use harness::browser::{Browser, BrowserError, PageReport};
-use harness::check::{check_with_browser, CheckError, CheckOptions, LoadContext, Problem, PAGE_ID};
-use harness::server::{Inscription, Store};
+use harness::check::{check_stored, CheckError, CheckOptions, LoadContext, Problem, PAGE_ID};
+use harness::server::{read_reveal, Inscription, Store};
 use harness::InscriptionId;
 use indicatif::{ProgressBar, ProgressStyle};
 use lumamesh_relay::local::LocalRelay;
@@ -23,19 +23,26 @@ use crate::{output, Failed, UsageError};
 #[derive(Debug, clap::Args)]
 pub struct Check {
     /// An HTML page, or a folder of inscriptions in the harness store format
-    /// (`<id>.html`, `<id>.js`, sidecars; see harness/README.md).
+    /// (`<id>.html`, `<id>.js`, sidecars; see harness/README.md). Optional with --reveal.
     ///
     /// With a folder, every HTML inscription in it is checked, and the folder's other
     /// inscriptions are served beside it. Each page is served as ord serves it, loaded as
     /// the top document and inside an explorer's `<iframe sandbox=allow-scripts>`, and
     /// passes only if a DataChannel opens in both and nothing was refused or leaked.
-    #[arg(value_name = "PAGE|DIR")]
-    target: PathBuf,
+    #[arg(value_name = "PAGE|DIR", required_unless_present = "reveal")]
+    target: Option<PathBuf>,
+    /// A reveal transaction, in hex (or raw bytes); repeatable.
+    ///
+    /// Every inscription in it is served at its id `<txid>i<n>` exactly as ord would serve
+    /// it (content type, content encoding, metadata, parents, delegate), and every HTML one
+    /// (`text/html…`) is checked. Its pages import their libraries from these reveals.
+    #[arg(long, value_name = "FILE")]
+    reveal: Vec<PathBuf>,
     /// Relay list the runtime embeds (every entry must verify).
     ///
-    /// Without it, a throwaway relay is started on 127.0.0.1 for the check. Either way
-    /// the runtime is built for these relays and served under every `/content/<id>` the
-    /// page references that is not otherwise provided.
+    /// The runtime is built for these relays and served under every `/content/<id>` a page
+    /// references that no folder or reveal provides. Without --relays, a throwaway relay is
+    /// started on 127.0.0.1 for it (only if some page needs the runtime).
     #[arg(long, value_name = "FILE")]
     relays: Option<PathBuf>,
     /// Seconds to wait, per page and load context, for a DataChannel to open.
@@ -53,7 +60,7 @@ pub struct Check {
 #[derive(Debug, serde::Serialize)]
 struct Output {
     ok: bool,
-    /// The relay.txt lines the runtime was built with.
+    /// The relay.txt lines the runtime was built with (none if no page needed it).
     relays: Vec<String>,
     /// Whether those are a throwaway relay started for the check.
     local_relay: bool,
@@ -63,6 +70,11 @@ struct Output {
 #[derive(Debug, serde::Serialize)]
 struct PageOutput {
     page: String,
+    /// The inscription id the page was served under.
+    id: InscriptionId,
+    /// What replaces the page's served URL in human output.
+    #[serde(skip)]
+    location: String,
     ok: bool,
     /// Ids the page references that were served as the freshly built runtime.
     runtime_ids: Vec<String>,
@@ -79,12 +91,22 @@ struct ContextOutput {
     report: PageReport,
 }
 
-/// One page to check, with what is served beside it.
+/// One page to check: it is served at `id` from the shared store.
 struct Target {
+    /// How output names the page (a file, or a reveal file and id).
     name: String,
+    /// What replaces the page's served URL in messages.
+    location: String,
+    id: InscriptionId,
+    /// The page's HTML, decoded, to find the ids it references.
     html: Vec<u8>,
-    provided: BTreeSet<InscriptionId>,
-    extra: Vec<(InscriptionId, Inscription)>,
+}
+
+/// Every page to check and everything served beside them.
+struct Targets {
+    pages: Vec<Target>,
+    /// The pages themselves and the inscriptions of the folder and the reveals.
+    store: Store,
 }
 
 impl Check {
@@ -96,7 +118,7 @@ impl Check {
             ))
             .into());
         }
-        let targets = load_targets(&self.target)?;
+        let targets = load_targets(self.target.as_deref(), &self.reveal)?;
         let relays = match &self.relays {
             Some(path) => Some(read_verified_relays(path)?),
             None => None,
@@ -120,14 +142,29 @@ impl Check {
 
     async fn check_all(
         &self,
-        targets: Vec<Target>,
+        targets: Targets,
         relays: Option<Vec<RelayEntry>>,
     ) -> anyhow::Result<Output> {
+        let Targets {
+            pages: targets,
+            store,
+        } = targets;
+        // Ids each page references that nothing provides: the runtime is served there.
+        let runtime_ids: Vec<Vec<InscriptionId>> = targets
+            .iter()
+            .map(|target| {
+                referenced_ids(&target.html)
+                    .into_iter()
+                    .filter(|id| store.get(id).is_none())
+                    .collect()
+            })
+            .collect();
+        let needs_runtime = runtime_ids.iter().any(|ids| !ids.is_empty());
         // Kept alive until every page is checked; dropping it stops the relay.
         let mut local = None;
         let entries = match relays {
             Some(entries) => entries,
-            None => {
+            None if needs_runtime => {
                 let relay = LocalRelay::start(Ipv4Addr::LOCALHOST.into())
                     .await
                     .map_err(|e| environment(e, "cannot start a local relay"))?;
@@ -135,9 +172,14 @@ impl Check {
                 local = Some(relay);
                 vec![entry]
             }
+            None => Vec::new(),
         };
-        let bundle = sandbox_runtime::bundle(&entries).context("building the runtime")?;
-        let runtime_js = Inscription::brotli("text/javascript", bundle.js.as_bytes());
+        let runtime_js = if needs_runtime {
+            let bundle = sandbox_runtime::bundle(&entries).context("building the runtime")?;
+            Some(Inscription::brotli("text/javascript", bundle.js.as_bytes()))
+        } else {
+            None
+        };
 
         let options = CheckOptions {
             timeout: Duration::from_secs_f64(self.timeout),
@@ -150,13 +192,10 @@ impl Check {
         let progress = self.progress(targets.len());
         let mut pages = Vec::new();
         let mut result = Ok(());
-        for target in targets {
+        for (target, runtime_ids) in targets.into_iter().zip(runtime_ids) {
             progress.set_message(target.name.clone());
-            let runtime_ids = referenced_ids(&target.html)
-                .into_iter()
-                .filter(|id| !target.provided.contains(id))
-                .collect::<Vec<_>>();
-            if !runtime_ids.is_empty() {
+            let mut served = store.clone();
+            if let (Some(runtime_js), false) = (&runtime_js, runtime_ids.is_empty()) {
                 progress.suspend(|| {
                     eprintln!(
                         "note: {}: serving the runtime built for {} relay(s) as {}",
@@ -169,22 +208,11 @@ impl Check {
                             .join(", ")
                     )
                 });
+                for id in &runtime_ids {
+                    served.insert(*id, runtime_js.clone());
+                }
             }
-            let mut extra = target.extra;
-            // The harness serves the checked page under PAGE_ID; an inscription of the folder
-            // with that id would replace it. (PAGE_ID is a valid id literal.)
-            let page_id: InscriptionId = PAGE_ID.parse().expect("PAGE_ID parses");
-            if extra.iter().any(|(id, _)| *id == page_id) {
-                progress.suspend(|| {
-                    eprintln!(
-                        "note: {}: inscription {PAGE_ID} is not served (the checked page uses its id)",
-                        target.name
-                    )
-                });
-                extra.retain(|(id, _)| *id != page_id);
-            }
-            extra.extend(runtime_ids.iter().map(|id| (*id, runtime_js.clone())));
-            let verdict = match check_with_browser(&browser, &target.html, extra, &options).await {
+            let verdict = match check_stored(&browser, served, target.id, &options).await {
                 Ok(verdict) => verdict,
                 Err(e) => {
                     result = Err(check_error(e));
@@ -205,6 +233,8 @@ impl Check {
                 .collect();
             pages.push(PageOutput {
                 page: target.name,
+                id: target.id,
+                location: target.location,
                 ok: contexts.iter().all(|c| c.ok),
                 runtime_ids: runtime_ids.iter().map(ToString::to_string).collect(),
                 contexts,
@@ -218,7 +248,7 @@ impl Check {
         Ok(Output {
             ok: pages.iter().all(|p| p.ok),
             relays: entries.iter().map(RelayEntry::to_line).collect(),
-            local_relay: self.relays.is_none(),
+            local_relay: self.relays.is_none() && needs_runtime,
             pages,
         })
     }
@@ -252,27 +282,62 @@ fn check_error(error: CheckError) -> anyhow::Error {
     }
 }
 
-/// A page file, or every HTML inscription of a store folder.
-fn load_targets(path: &Path) -> anyhow::Result<Vec<Target>> {
-    let name = path.display().to_string();
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(UsageError(format!("{name}: no such file or folder")).into())
-        }
-        Err(e) => return Err(e).context(name),
+/// A page file or every HTML inscription of a store folder, and every HTML inscription of
+/// the reveals; all served from one store.
+fn load_targets(path: Option<&Path>, reveals: &[PathBuf]) -> anyhow::Result<Targets> {
+    let mut targets = Targets {
+        pages: Vec::new(),
+        store: Store::new(),
     };
-    if !meta.is_dir() {
-        let html = std::fs::read(path).with_context(|| name.clone())?;
-        return Ok(vec![Target {
-            name,
-            html,
-            provided: BTreeSet::new(),
-            extra: Vec::new(),
-        }]);
+    let mut page_file = None;
+    if let Some(path) = path {
+        let name = path.display().to_string();
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(UsageError(format!("{name}: no such file or folder")).into())
+            }
+            Err(e) => return Err(e).context(name),
+        };
+        if meta.is_dir() {
+            load_folder(path, &mut targets)?;
+        } else {
+            let html = std::fs::read(path).with_context(|| name.clone())?;
+            page_file = Some((name, html));
+        }
     }
+    for path in reveals {
+        load_reveal(path, &mut targets)?;
+    }
+    if let Some((name, html)) = page_file {
+        // The page file is served under PAGE_ID (a valid id literal).
+        let id: InscriptionId = PAGE_ID.parse().expect("PAGE_ID parses");
+        if targets.store.get(&id).is_some() {
+            eprintln!("note: inscription {PAGE_ID} is not served (the checked page uses its id)");
+        }
+        targets.store.insert(
+            id,
+            Inscription::new("text/html;charset=utf-8", html.clone()),
+        );
+        targets.pages.retain(|p| p.id != id);
+        targets.pages.insert(
+            0,
+            Target {
+                location: name.clone(),
+                name,
+                id,
+                html,
+            },
+        );
+    }
+    Ok(targets)
+}
+
+/// Every inscription of a store folder, and a target for each HTML one.
+fn load_folder(path: &Path, targets: &mut Targets) -> anyhow::Result<()> {
+    let name = path.display().to_string();
     let store = Store::load_dir(path).with_context(|| format!("loading the folder {name}"))?;
-    // The store does not list its ids; its files do, named `<id>` or `<id>.<ext>`.
+    // The store knows ids, not file names; its files are named `<id>` or `<id>.<ext>`.
     let mut files = BTreeMap::new();
     for entry in std::fs::read_dir(path).with_context(|| name.clone())? {
         let file = entry.with_context(|| name.clone())?.file_name();
@@ -284,49 +349,94 @@ fn load_targets(path: &Path) -> anyhow::Result<Vec<Target>> {
             }
         }
     }
-    let all: Vec<(InscriptionId, Inscription)> = files
-        .keys()
-        .filter_map(|id| store.get(id).map(|i| (*id, i.clone())))
-        .collect();
-    let provided: BTreeSet<InscriptionId> = files.keys().copied().collect();
-    let mut targets = Vec::new();
-    for (id, inscription) in &all {
-        if !inscription
-            .content_type()
-            .is_some_and(|t| t.starts_with("text/html"))
-        {
-            continue;
-        }
-        let page = format!("{}", Path::new(&name).join(&files[id]).display());
-        let html = match inscription.content_encoding() {
-            None => inscription.body().to_vec(),
-            Some("br") => {
-                let mut html = Vec::new();
-                brotli::BrotliDecompress(&mut &inscription.body()[..], &mut html)
-                    .with_context(|| format!("{page}: content encoding br, but not brotli"))?;
-                html
-            }
-            Some(other) => {
-                return Err(UsageError(format!(
-                    "{page}: content encoding {other:?} is not supported (only br)"
-                ))
-                .into())
-            }
+    let before = targets.pages.len();
+    for (id, inscription) in store.iter() {
+        targets.store.insert(*id, inscription.clone());
+        let page = match files.get(id) {
+            Some(file) => Path::new(&name).join(file).display().to_string(),
+            None => format!("{name}: {id}"),
         };
-        targets.push(Target {
-            name: page,
-            html,
-            provided: provided.clone(),
-            extra: all.clone(),
-        });
+        if let Some(html) = page_html(&page, inscription)? {
+            targets.pages.push(Target {
+                location: page.clone(),
+                name: page,
+                id: *id,
+                html,
+            });
+        }
     }
-    if targets.is_empty() {
+    if targets.pages.len() == before {
         return Err(UsageError(format!(
             "{name}: no HTML inscriptions (<id>.html, or a .type sidecar saying text/html)"
         ))
         .into());
     }
-    Ok(targets)
+    Ok(())
+}
+
+/// Every inscription of one reveal transaction file, and a target for each HTML one.
+fn load_reveal(path: &Path, targets: &mut Targets) -> anyhow::Result<()> {
+    let name = path.display().to_string();
+    if !path.exists() {
+        return Err(UsageError(format!("--reveal {name}: no such file")).into());
+    }
+    let tx = read_reveal(path)?;
+    let mut reveal = Store::new();
+    let ids = reveal
+        .insert_reveal(&tx)
+        .with_context(|| format!("--reveal {name}"))?;
+    let mut pages = 0;
+    for id in ids {
+        // insert_reveal just stored every id it returned.
+        let inscription = reveal.get(&id).expect("revealed inscription stored");
+        if targets.store.get(&id).is_some() {
+            eprintln!("note: {name}: inscription {id} replaces the one given before");
+        }
+        targets.store.insert(id, inscription.clone());
+        let page = format!("{name} {id}");
+        if let Some(html) = page_html(&page, inscription)? {
+            pages += 1;
+            targets.pages.retain(|p| p.id != id);
+            targets.pages.push(Target {
+                name: page,
+                location: format!("/content/{id}"),
+                id,
+                html,
+            });
+        }
+    }
+    if pages == 0 {
+        eprintln!(
+            "note: --reveal {name}: no HTML inscription to check; its inscriptions are served"
+        );
+    }
+    Ok(())
+}
+
+/// The decoded HTML of an HTML inscription (`text/html…`), or `None` for other types.
+fn page_html(page: &str, inscription: &Inscription) -> anyhow::Result<Option<Vec<u8>>> {
+    if !inscription
+        .content_type()
+        .is_some_and(|t| t.starts_with("text/html"))
+    {
+        return Ok(None);
+    }
+    let html = match inscription.content_encoding() {
+        None => inscription.body().to_vec(),
+        Some("br") => {
+            let mut html = Vec::new();
+            brotli::BrotliDecompress(&mut &inscription.body()[..], &mut html)
+                .with_context(|| format!("{page}: content encoding br, but not brotli"))?;
+            html
+        }
+        Some(other) => {
+            return Err(UsageError(format!(
+                "{page}: content encoding {other:?} is not supported (only br)"
+            ))
+            .into())
+        }
+    };
+    Ok(Some(html))
 }
 
 /// Every inscription the page names as `/content/<id>`, in order, without repeats.
@@ -365,7 +475,7 @@ impl fmt::Display for Output {
                 };
                 writeln!(f, "  {verdict}  {:<17} {channel}", context_name(c.context))?;
                 for p in &c.problems {
-                    let message = served_as_page(&p.message, &page.page);
+                    let message = served_as(&p.message, &page.id, &page.location);
                     writeln!(f, "        {}: {message}", p.api)?;
                 }
             }
@@ -383,13 +493,15 @@ impl fmt::Display for Output {
     }
 }
 
-/// Names the page file instead of the harness URL it was served at (`…/content/<PAGE_ID>:11`
+/// Names the page instead of the harness URL it was served at (`…/content/<id>:11`
 /// becomes `lobby.html:11`), so people see where to look.
-fn served_as_page(message: &str, page: &str) -> String {
-    // The pattern is built from a literal id and known to compile.
-    let served = Regex::new(&format!(r"https?://[^/\s]+/(?:content|preview)/{PAGE_ID}"))
-        .expect("valid regex");
-    served.replace_all(message, page).into_owned()
+fn served_as(message: &str, id: &InscriptionId, page: &str) -> String {
+    // The pattern is built from an id (hex digits, `i`, digits) and known to compile.
+    let served =
+        Regex::new(&format!(r"https?://[^/\s]+/(?:content|preview)/{id}")).expect("valid regex");
+    served
+        .replace_all(message, regex::NoExpand(page))
+        .into_owned()
 }
 
 /// JUnit XML: one testsuite, one testcase per page and context, one failure per problem.
@@ -479,7 +591,7 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{escape, referenced_ids, served_as_page, PAGE_ID};
+    use super::{escape, referenced_ids, served_as, PAGE_ID};
 
     #[test]
     fn messages_name_the_page_file() {
@@ -487,7 +599,7 @@ mod tests {
             "opens a WebSocket to ws://127.0.0.2:9/ at http://127.0.0.1:45353/preview/{PAGE_ID}:11; refused"
         );
         assert_eq!(
-            served_as_page(&message, "lobby.html"),
+            served_as(&message, &PAGE_ID.parse().unwrap(), "lobby.html"),
             "opens a WebSocket to ws://127.0.0.2:9/ at lobby.html:11; refused"
         );
     }

@@ -27,7 +27,7 @@ impl Page {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(group = clap::ArgGroup::new("runtime").required(true).args(["lib", "inline"]))]
+#[command(group = clap::ArgGroup::new("runtime").required(true).args(["lib", "inline", "publish"]))]
 pub struct New {
     /// Page name: the title, the room name, and the file NAME.html.
     name: String,
@@ -35,6 +35,10 @@ pub struct New {
     /// (`/content/<id>`).
     #[arg(long, value_name = "INSCRIPTION_ID")]
     lib: Option<InscriptionId>,
+    /// Import the library `lumamesh publish` inscribes with this page: the import names
+    /// LUMAMESH_LIBRARY_ID, which publish replaces with the library's id before signing.
+    #[arg(long)]
+    publish: bool,
     /// Put the runtime inside the page instead (needs --relays).
     #[arg(long, requires = "relays")]
     inline: bool,
@@ -100,6 +104,10 @@ impl New {
             .into());
         }
         let (runtime, described) = match (self.lib, self.relays) {
+            _ if self.publish => (
+                Runtime::Published,
+                format!("/content/{}", inscribe::page::LIBRARY_PLACEHOLDER),
+            ),
             (Some(id), _) => (Runtime::Inscription(id.clone()), format!("/content/{id}")),
             (None, Some(relays)) => {
                 let entries = read_verified_relays(&relays)?;
@@ -110,7 +118,7 @@ impl New {
                 )
             }
             // clap requires --lib, or --inline which requires --relays.
-            (None, None) => unreachable!("clap enforces --lib or --inline --relays"),
+            (None, None) => unreachable!("clap enforces --lib, --publish or --inline --relays"),
         };
         let html = starter_page(&self.name, &runtime);
         write_atomic(&path, html.as_bytes())

@@ -1,9 +1,19 @@
 //! `lumamesh check`: real Chromium, a throwaway relay on 127.0.0.1, pages from
 //! fixtures/pages/negative/ and from `lumamesh page new`.
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use bitcoin::hashes::Hash;
+use bitcoin::secp256k1::{Keypair, Secp256k1};
+use bitcoin::{
+    absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid,
+    Witness,
+};
+use inscribe::page::{starter_page, InscriptionId, Runtime};
+use inscription::Inscription;
+use lumamesh_relay::local::LocalRelay;
 use serde_json::Value;
 
 use crate::{code, json, lumamesh, stderr};
@@ -267,4 +277,156 @@ fn bad_relay_list_names_the_line() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A reveal-shaped transaction (input 0 witness: signature, leaf script, control block) whose
+/// leaf carries a brotli library at `<txid>i0` and the page `page(<txid>i0)` at `<txid>i1`.
+/// The signature is zeros: `check` reads envelopes, not signatures.
+fn reveal_file(dir: &Path, lib_js: &str, page: impl FnOnce(InscriptionId) -> String) -> PathBuf {
+    let secp = Secp256k1::new();
+    let key = Keypair::from_seckey_slice(&secp, &[3; 32])
+        .unwrap()
+        .x_only_public_key()
+        .0;
+    let mut tx = Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(Txid::from_byte_array([5; 32]), 0),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: Amount::from_sat(10_000),
+            script_pubkey: ScriptBuf::new(),
+        }],
+    };
+    // Witnesses are not part of the txid: the ids are known before the envelopes.
+    let txid = tx.compute_txid();
+    let lib = inscription::compress_brotli(lib_js.as_bytes()).unwrap();
+    let html = page(InscriptionId::new(txid, 0));
+    let inscriptions = [
+        Inscription::new("text/javascript", lib.body)
+            .with_content_encoding(lib.content_encoding.expect("the runtime compresses")),
+        Inscription::new("text/html;charset=utf-8", html.into_bytes()),
+    ];
+    let leaf = Inscription::reveal_script(&key, &inscriptions);
+    let mut control_block = vec![0xc0];
+    control_block.extend_from_slice(&key.serialize());
+    tx.input[0].witness = Witness::from_slice(&[vec![0; 64], leaf.into_bytes(), control_block]);
+    let path = dir.join("reveal.hex");
+    std::fs::write(
+        &path,
+        format!("{}\n", bitcoin::consensus::encode::serialize_hex(&tx)),
+    )
+    .unwrap();
+    path
+}
+
+/// A relay on 127.0.0.1 running on its own runtime while `lumamesh` runs, and the runtime
+/// bundled for it.
+fn relay_and_runtime() -> (tokio::runtime::Runtime, LocalRelay, String) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let relay = rt
+        .block_on(LocalRelay::start(Ipv4Addr::LOCALHOST.into()))
+        .unwrap();
+    let js = sandbox_runtime::bundle(std::slice::from_ref(relay.entry()))
+        .unwrap()
+        .js;
+    (rt, relay, js)
+}
+
+/// The starter page and the runtime it imports, both from one reveal: the page is served at
+/// `<txid>i1` and its library comes from the reveal, not from a runtime `check` builds.
+#[test]
+fn reveal_page_importing_its_library_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_rt, _relay, js) = relay_and_runtime();
+    let mut lib = None;
+    let reveal = reveal_file(tmp.path(), &js, |id| {
+        lib = Some(id);
+        starter_page("reveal", &Runtime::Inscription(id))
+    });
+    let lib = lib.unwrap();
+    let page = InscriptionId::new(lib.txid, 1);
+    let out = lumamesh(
+        &[
+            "check",
+            "--reveal",
+            reveal.to_str().unwrap(),
+            "--json",
+            "--timeout",
+            OPEN_WAIT,
+        ],
+        tmp.path(),
+    );
+    let report = json(&out);
+    assert_eq!(report["ok"], true, "{report:#}");
+    assert_eq!(report["pages"][0]["id"], page.to_string(), "{report:#}");
+    assert_eq!(report["pages"][0]["runtime_ids"], serde_json::json!([]));
+    // Nothing needed a runtime, so no throwaway relay either.
+    assert_eq!(report["local_relay"], false);
+    assert_eq!(report["relays"], serde_json::json!([]));
+    for context in contexts(&report) {
+        assert_eq!(context["data_channel_opened"], true, "{context:#}");
+        let requests = context["report"]["requests"].as_array().unwrap();
+        assert!(
+            requests.iter().any(|r| r["url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/content/{lib}"))),
+            "{context:#}"
+        );
+    }
+    assert!(
+        !stderr(&out).contains("serving the runtime"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn reveal_page_fetching_another_origin_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_rt, _relay, js) = relay_and_runtime();
+    let fetch = std::fs::read_to_string(negative("fetch.html")).unwrap();
+    let placeholder = "7e577e577e577e577e577e577e577e577e577e577e577e577e577e577e577e57i0";
+    assert!(fetch.contains(placeholder));
+    let reveal = reveal_file(tmp.path(), &js, |lib| {
+        fetch.replace(placeholder, &lib.to_string())
+    });
+    let report = check_fails(
+        &["--reveal", reveal.to_str().unwrap(), "--timeout", OPEN_WAIT],
+        tmp.path(),
+    );
+    assert_refused(&report, "fetch/XHR/WebSocket", "https://127.0.0.2:9/x");
+    assert_eq!(report["pages"][0]["runtime_ids"], serde_json::json!([]));
+}
+
+#[test]
+fn reveal_that_is_not_a_transaction_names_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("junk.hex"), "not a transaction\n").unwrap();
+    let out = lumamesh(&["check", "--reveal", "junk.hex"], tmp.path());
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("junk.hex: not a transaction"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lumamesh(&["check", "--reveal", "absent.hex"], tmp.path());
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("absent.hex: no such file"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lumamesh(&["check"], tmp.path());
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("PAGE|DIR"), "{}", stderr(&out));
 }

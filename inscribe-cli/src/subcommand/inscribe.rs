@@ -1,0 +1,147 @@
+//! `lumamesh inscribe`
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use inscription::InscriptionId;
+
+use crate::onchain::{ContentSummary, Onchain, OnchainArgs, Stage};
+use crate::UsageError;
+
+/// Whether to brotli-compress the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Compress {
+    /// Brotli (quality 11, window 24, as ord) when it makes the body smaller.
+    Auto,
+    /// Inscribe the bytes as they are.
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Inscribe {
+    /// The file to inscribe.
+    #[arg(long, value_name = "FILE")]
+    file: PathBuf,
+    /// MIME type (default: from the file's extension, as ord guesses it).
+    #[arg(long, value_name = "TYPE")]
+    content_type: Option<String>,
+    /// Brotli-compress the body when that makes it smaller.
+    #[arg(long, value_enum, default_value_t = Compress::Auto)]
+    compress: Compress,
+    /// Metadata: a .cbor file inscribed as is, or a .json file converted to CBOR.
+    #[arg(long, value_name = "FILE")]
+    metadata: Option<PathBuf>,
+    /// Parent inscription; the UTXO file must list it under "inscriptions" of a wallet
+    /// output. Repeat for several parents.
+    #[arg(long, value_name = "INSCRIPTION_ID")]
+    parent: Vec<InscriptionId>,
+    /// Metaprotocol name (tag 7).
+    #[arg(long, value_name = "NAME")]
+    metaprotocol: Option<String>,
+    /// Delegate (tag 11): ord serves this id's content in place of the body.
+    #[arg(long, value_name = "INSCRIPTION_ID")]
+    delegate: Option<InscriptionId>,
+    /// A note (tag 15, ignored by ord).
+    #[arg(long, value_name = "TEXT")]
+    note: Option<String>,
+    #[command(flatten)]
+    onchain: OnchainArgs,
+}
+
+impl Inscribe {
+    pub fn run(self) -> anyhow::Result<()> {
+        let content_type = match &self.content_type {
+            Some(t) => t.clone(),
+            None => guess_content_type(&self.file)?,
+        };
+        let body = std::fs::read(&self.file).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                UsageError(format!("{}: no such file", self.file.display())).into()
+            }
+            _ => anyhow::Error::new(e).context(self.file.display().to_string()),
+        })?;
+        let metadata = self.metadata.as_deref().map(read_metadata).transpose()?;
+        let onchain = Onchain::open(self.onchain)?;
+        let name = self.file.display().to_string();
+        let mut content =
+            onchain.content(&name, &content_type, body, self.compress == Compress::Auto)?;
+        let mut inscription = content.inscription;
+        if let Some(cbor) = metadata {
+            inscription = inscription.with_metadata(cbor);
+        }
+        if let Some(m) = &self.metaprotocol {
+            inscription = inscription.with_metaprotocol(m);
+        }
+        if let Some(d) = self.delegate {
+            inscription = inscription.with_delegate(d);
+        }
+        if let Some(n) = &self.note {
+            inscription = inscription.with_note(n);
+        }
+        content.inscription = inscription;
+        let parents = self
+            .parent
+            .iter()
+            .map(|p| onchain.parent(*p))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        onchain.step("building commit and reveal");
+        let plan = onchain.plan(vec![content.inscription.clone()], parents);
+        let prepared = inscribe::reveal::Prepared::build(
+            &onchain.secp,
+            &plan,
+            onchain.leaf_key(),
+            &onchain.coins(),
+            vec![],
+            onchain.change.clone(),
+            onchain.args.fee_rate,
+        )?;
+        let stage = Stage {
+            name: "",
+            prepared,
+            contents: vec![ContentSummary::of(&content)],
+        };
+        onchain.finish(vec![stage])
+    }
+}
+
+/// The content type ord would pick for the file's extension.
+fn guess_content_type(file: &Path) -> anyhow::Result<String> {
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    harness::server::content_type_for_extension(&ext)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "{}: no content type known for extension {ext:?}; pass --content-type",
+                file.display()
+            ))
+            .into()
+        })
+}
+
+/// Metadata as CBOR: a `.cbor` file must already be one CBOR item; a `.json` file is
+/// converted (ord converts its YAML/JSON metadata the same way).
+pub fn read_metadata(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| name.clone())?;
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("cbor") => {
+            let _: ciborium::Value = ciborium::from_reader(bytes.as_slice())
+                .map_err(|e| UsageError(format!("{name}: not CBOR: {e}")))?;
+            Ok(bytes)
+        }
+        Some("json") => {
+            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+                UsageError(format!("{name}:{}:{}: not JSON: {e}", e.line(), e.column()))
+            })?;
+            let mut cbor = Vec::new();
+            ciborium::into_writer(&value, &mut cbor)
+                .map_err(|e| anyhow::anyhow!("{name}: converting to CBOR: {e}"))?;
+            Ok(cbor)
+        }
+        _ => Err(UsageError(format!("{name}: metadata must be a .cbor or .json file")).into()),
+    }
+}

@@ -1,0 +1,193 @@
+//! `lumamesh inspect`
+
+use std::fmt;
+use std::path::Path;
+
+use bitcoin::consensus::encode::deserialize;
+use bitcoin::Transaction;
+use inscription::{decompress_brotli, Curse, Envelope, InscriptionId};
+
+use crate::{output, UsageError};
+
+#[derive(Debug, clap::Args)]
+pub struct Inspect {
+    /// A transaction as hex, or a file holding one (hex text or raw bytes).
+    #[arg(value_name = "TX_HEX|FILE")]
+    transaction: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Output {
+    txid: String,
+    inputs: usize,
+    outputs: usize,
+    vsize: usize,
+    inscriptions: Vec<Found>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Found {
+    id: InscriptionId,
+    input: u32,
+    offset: u32,
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+    /// Bytes of the body as inscribed.
+    body_bytes: usize,
+    /// Bytes once the content encoding is undone (when it is `br` and decodes).
+    decoded_bytes: Option<usize>,
+    metaprotocol: Option<String>,
+    parents: Vec<InscriptionId>,
+    delegate: Option<InscriptionId>,
+    pointer: Option<u64>,
+    /// CBOR metadata, hex.
+    metadata: Option<String>,
+    note: Option<String>,
+    /// What ord's indexer holds against it (vindicated after the jubilee).
+    curse: Option<Curse>,
+    unbound: bool,
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "transaction {} ({} inputs, {} outputs, {} vB): {} inscription{}",
+            self.txid,
+            self.inputs,
+            self.outputs,
+            self.vsize,
+            self.inscriptions.len(),
+            if self.inscriptions.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        )?;
+        for i in &self.inscriptions {
+            writeln!(f, "{}", i.id)?;
+            let ct = i.content_type.as_deref().unwrap_or("(none)");
+            write!(f, "  content   {ct}, {} B", i.body_bytes)?;
+            if let Some(enc) = &i.content_encoding {
+                write!(f, " {enc}")?;
+                if let Some(n) = i.decoded_bytes {
+                    write!(f, " ({n} B decoded)")?;
+                }
+            }
+            writeln!(f)?;
+            writeln!(f, "  input     {} offset {}", i.input, i.offset)?;
+            for p in &i.parents {
+                writeln!(f, "  parent    {p}")?;
+            }
+            if let Some(d) = &i.delegate {
+                writeln!(f, "  delegate  {d}")?;
+            }
+            if let Some(p) = i.pointer {
+                writeln!(f, "  pointer   {p}")?;
+            }
+            if let Some(m) = &i.metaprotocol {
+                writeln!(f, "  protocol  {m}")?;
+            }
+            if let Some(m) = &i.metadata {
+                writeln!(f, "  metadata  {} B CBOR", m.len() / 2)?;
+            }
+            if let Some(n) = &i.note {
+                writeln!(f, "  note      {n}")?;
+            }
+            if let Some(c) = i.curse {
+                writeln!(
+                    f,
+                    "  curse     {c}{}",
+                    if i.unbound { " (unbound)" } else { "" }
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Inspect {
+    pub fn run(self) -> anyhow::Result<()> {
+        let tx = read_transaction(&self.transaction)?;
+        let txid = tx.compute_txid();
+        let inscriptions = Envelope::from_transaction(&tx)
+            .into_iter()
+            .enumerate()
+            .map(|(n, e)| {
+                let i = &e.inscription;
+                let decoded_bytes = match i.content_encoding() {
+                    Some("br") => decompress_brotli(i.body()).ok().map(|b| b.len()),
+                    _ => None,
+                };
+                let text = |v: &Option<Vec<u8>>| {
+                    v.as_deref()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                };
+                Found {
+                    id: Envelope::id(txid, n),
+                    input: e.input,
+                    offset: e.offset,
+                    content_type: text(&i.content_type),
+                    content_encoding: text(&i.content_encoding),
+                    body_bytes: i.body().len(),
+                    decoded_bytes,
+                    metaprotocol: text(&i.metaprotocol),
+                    parents: i.parent_ids(),
+                    delegate: i.delegate_id(),
+                    pointer: i.pointer(),
+                    metadata: i
+                        .metadata
+                        .as_deref()
+                        .map(|m| m.iter().map(|b| format!("{b:02x}")).collect()),
+                    note: text(&i.note),
+                    curse: e.curse(),
+                    unbound: e.unbound(),
+                }
+            })
+            .collect();
+        output::print(
+            self.json,
+            &Output {
+                txid: txid.to_string(),
+                inputs: tx.input.len(),
+                outputs: tx.output.len(),
+                vsize: tx.vsize(),
+                inscriptions,
+            },
+        )
+    }
+}
+
+/// A transaction from an argument: hex, or a file of hex text or raw consensus bytes.
+pub fn read_transaction(arg: &str) -> anyhow::Result<Transaction> {
+    let path = Path::new(arg);
+    let (name, bytes) = if path.is_file() {
+        let raw = std::fs::read(path).map_err(|e| anyhow::anyhow!("{arg}: {e}"))?;
+        let text = std::str::from_utf8(&raw).ok().map(str::trim);
+        match text.and_then(|t| hex_bytes(t)) {
+            Some(bytes) => (arg.to_owned(), bytes),
+            None => (arg.to_owned(), raw),
+        }
+    } else {
+        let bytes = hex_bytes(arg.trim()).ok_or_else(|| {
+            UsageError(format!(
+                "{arg:.40}: neither a file nor a transaction in hex"
+            ))
+        })?;
+        ("the argument".to_owned(), bytes)
+    };
+    deserialize(&bytes).map_err(|e| UsageError(format!("{name}: not a transaction: {e}")).into())
+}
+
+fn hex_bytes(s: &str) -> Option<Vec<u8>> {
+    if s.is_empty() || s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
