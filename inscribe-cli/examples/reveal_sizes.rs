@@ -9,8 +9,8 @@ use bitcoin::{Amount, ScriptBuf};
 use bootstrap_codec::RelayTxt;
 use inscribe::estimate::reveal_vsize;
 use inscribe::page::{starter_page, InscriptionId, Runtime};
-use inscribe::reveal::{FeeRate, RevealPlan, RevealTx};
-use inscription::{compress_brotli, Inscription};
+use inscribe::reveal::{smaller_encoding, FeeRate, RevealPlan, RevealTx};
+use inscription::Inscription;
 
 fn main() -> anyhow::Result<()> {
     let path = std::env::args()
@@ -27,8 +27,16 @@ fn main() -> anyhow::Result<()> {
         "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0".parse()?;
     let page = starter_page("lumamesh", &Runtime::Inscription(id));
     let items = [
-        ("library (lumamesh.js)", "text/javascript", library.into_bytes()),
-        ("relay list (relay.txt)", "text/plain;charset=utf-8", relay_txt.into_bytes()),
+        (
+            "library (lumamesh.js)",
+            "text/javascript",
+            library.into_bytes(),
+        ),
+        (
+            "relay list (relay.txt)",
+            "text/plain;charset=utf-8",
+            relay_txt.into_bytes(),
+        ),
         ("starter page", "text/html;charset=utf-8", page.into_bytes()),
     ];
     let secp = Secp256k1::new();
@@ -44,23 +52,20 @@ fn main() -> anyhow::Result<()> {
         };
         Ok(RevealTx::build(&secp, &plan, key, rate)?.vsize)
     };
-    println!("| content | bytes | brotli bytes | ord reveal vB | our reveal vB | saved | fee at 10 sat/vB (ours) |");
+    println!("| content | bytes | inscribed bytes | ord reveal vB | our reveal vB | saved | fee at 10 sat/vB (ours) |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (name, content_type, body) in items {
         let ord = reveal_vsize(content_type, None, body.len());
         let plain = reveal(Inscription::new(content_type, body.clone()))?;
         assert_eq!(plain, ord, "{name}: uncompressed must equal ord's formula");
-        let compressed = compress_brotli(&body)?;
-        let mut ours = Inscription::new(content_type, compressed.body.clone());
-        if let Some(enc) = compressed.content_encoding {
-            ours = ours.with_content_encoding(enc);
-        }
-        let ours = reveal(ours)?.min(plain);
+        let chosen = smaller_encoding(Inscription::new(content_type, body.clone()))?;
+        let inscribed = chosen.body().len();
+        let ours = reveal(chosen)?;
         assert!(ours <= ord, "{name}: never larger than ord");
         println!(
             "| {name} | {} | {} | {ord} | {ours} | {:.0}% | {} sat |",
             body.len(),
-            compressed.body.len(),
+            inscribed,
             100.0 * (ord - ours) as f64 / ord as f64,
             rate.fee(ours).to_sat()
         );

@@ -13,11 +13,11 @@ use bitcoin::secp256k1::All;
 use bitcoin::{Amount, Network, ScriptBuf, Transaction, TxOut, Witness};
 use bootstrap_codec::{write_atomic, write_secret_atomic};
 use indicatif::{ProgressBar, ProgressStyle};
-use inscribe::reveal::{Coin, FeeRate, ParentInput, Prepared, RevealPlan};
+use inscribe::reveal::{smaller_encoding, Coin, FeeRate, ParentInput, Prepared, RevealPlan};
 use inscribe::wallet::{
     check_address, network_name, parse_network, rawtr_descriptor, Chain, Utxo, Wallet, WalletDir,
 };
-use inscription::{compress_brotli, Inscription, InscriptionId};
+use inscription::{Inscription, InscriptionId};
 
 use crate::UsageError;
 
@@ -199,11 +199,7 @@ impl Onchain {
         let mut inscription = Inscription::new(content_type, body);
         if compress {
             self.step(&format!("compressing {name} (brotli q11)"));
-            let compressed = compress_brotli(inscription.body())?;
-            if let Some(encoding) = compressed.content_encoding {
-                inscription = inscription.with_content_encoding(encoding);
-                inscription.body = Some(compressed.body);
-            }
+            inscription = smaller_encoding(inscription)?;
         }
         Ok(Content {
             name: name.to_owned(),

@@ -380,6 +380,12 @@ fn demo_runs_the_whole_story() {
         "{out}"
     );
     assert!(out.contains("meanwhile the relay forwarded"), "{out}");
+    // The page came from a regtest publish, served from its reveal transaction.
+    assert!(
+        out.contains("signed and verified with libbitcoinconsensus (regtest)"),
+        "{out}"
+    );
+    assert!(out.contains("page-reveal"), "{out}");
     assert!(
         out.trim_end()
             .lines()

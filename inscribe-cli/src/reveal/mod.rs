@@ -8,11 +8,13 @@
 //! ids are known up front.
 
 mod commit_tx;
+mod encoding;
 mod fee;
 mod reveal_tx;
 mod verify;
 
 pub use commit_tx::{Coin, CommitTx};
+pub use encoding::smaller_encoding;
 pub use fee::{dust_limit, BadFeeRate, FeeRate, MAX_STANDARD_WEIGHT};
 pub use reveal_tx::{ParentInput, RevealPlan, RevealTx};
 pub use verify::{check_standard, verify_transaction, VerifyError};

@@ -1,21 +1,23 @@
 //! `lumamesh demo`: the whole story on this machine, with embedded defaults.
 
 use std::net::Ipv4Addr;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bootstrap_codec::{write_atomic, RelayTxt};
 use harness::browser::{Browser, LaunchOptions, Page};
-use harness::server::ContentServer;
-use harness::InscriptionId;
-use inscribe::page::{starter_page, Runtime};
+use harness::server::{read_reveal, ContentServer, ServerConfig, Store};
+use inscribe::reveal::FeeRate;
+use inscribe::wallet::Wallet;
 use lumamesh_relay::local::LocalRelay;
 
+use crate::onchain::OnchainArgs;
 use crate::UsageError;
 
-/// The made-up inscription ids the demo serves the library and the page under.
-const LIB: &str = "6c756d616d6573680000000000000000000000000000000000000000000000aai0";
-const PAGE: &str = "6c756d616d6573680000000000000000000000000000000000000000000000bbi0";
+/// The BIP-39 test mnemonic: the demo's regtest wallet, which never holds real money.
+const DEMO_MNEMONIC: &str = "abandon abandon abandon abandon abandon abandon abandon abandon \
+                             abandon abandon abandon about";
 const WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, clap::Args)]
@@ -120,23 +122,31 @@ impl Demo {
             entry.to_line().len()
         ));
 
-        steps.begin("bundling the runtime with the relay embedded");
-        let bundle = sandbox_runtime::bundle(std::slice::from_ref(&entry))?;
+        steps.begin(
+            "publishing library, relay list and page as a regtest batch (lumamesh publish)",
+        );
+        let chain = work.path().join("chain");
+        let onchain = demo_wallet(work.path(), &chain)?;
+        let publish = super::publish::Publish::new(relay_txt.clone(), "lumamesh demo", onchain);
+        tokio::task::block_in_place(|| publish.run())?;
         steps.done(format!(
-            "{} B minified, {} B brotli",
-            bundle.js.len(),
-            bundle.brotli_len
+            "every transaction passed libbitcoinconsensus; files in {}",
+            chain.display()
         ));
 
-        steps.begin("serving the library and a starter page the way ord does (CSP sandbox)");
-        let lib: InscriptionId = LIB.parse()?;
-        let page_id: InscriptionId = PAGE.parse()?;
-        let html = starter_page("lumamesh demo", &Runtime::Inscription(LIB.parse()?));
-        let server =
-            ContentServer::start_page_with_library(lib, bundle.js.as_bytes(), page_id, html)
-                .await?;
+        steps.begin("serving the reveal transactions' inscriptions the way ord does (CSP sandbox)");
+        let server = ContentServer::start(Store::new(), ServerConfig::default()).await?;
+        let mut served = Vec::new();
+        for file in ["library-reveal.hex", "page-reveal.hex"] {
+            let tx = read_reveal(chain.join(file))?;
+            served.extend(server.insert_reveal(&tx)?);
+        }
+        let page_id = *served.last().expect("the page reveal holds the page");
         let url = server.content_url(&page_id);
-        steps.done(format!("{url}  (library at /content/{lib})"));
+        steps.done(format!(
+            "{url}  (library at /content/{}, relay list at /content/{})",
+            served[0], served[1]
+        ));
 
         steps.begin("opening the page in two headless Chromium browsers");
         let launch = || async {
@@ -219,4 +229,37 @@ impl Demo {
         println!("\ndemo: ok in {} ms", steps.total());
         Ok(())
     }
+}
+
+/// The demo's regtest wallet (the BIP-39 test mnemonic) and one made-up coin of 0.01 BTC
+/// at its first address: a publish is built and verified exactly as on a real chain, but
+/// nothing is broadcast.
+fn demo_wallet(work: &Path, out: &Path) -> anyhow::Result<OnchainArgs> {
+    let mnemonic: bip39::Mnemonic = DEMO_MNEMONIC.parse()?;
+    let wallet = Wallet::from_mnemonic(&mnemonic, "", bitcoin::Network::Regtest)?;
+    let mnemonic_file = work.join("demo-mnemonic.txt");
+    bootstrap_codec::write_secret_atomic(&mnemonic_file, DEMO_MNEMONIC.as_bytes())?;
+    let utxos = work.join("demo-utxos.json");
+    let coin = serde_json::json!([{
+        "txid": "6c756d616d6573682064656d6f20636f696e000000000000000000000000000a",
+        "vout": 0,
+        "value": 1_000_000,
+        "address": wallet.receive_address(0)?.to_string(),
+    }]);
+    write_atomic(&utxos, coin.to_string().as_bytes())?;
+    Ok(OnchainArgs {
+        network: "regtest".to_owned(),
+        utxos,
+        mnemonic_file: Some(mnemonic_file),
+        wallet_dir: None,
+        fee_rate: FeeRate::from_sat_per_vb(10.0)?,
+        max_fee_rate: FeeRate::from_sat_per_vb(2_000.0)?,
+        max_fee: 1_000_000,
+        postage: 10_000,
+        destination: None,
+        out: Some(out.to_owned()),
+        dry_run: false,
+        force: false,
+        json: false,
+    })
 }

@@ -108,7 +108,7 @@ impl New {
                 Runtime::Published,
                 format!("/content/{}", inscribe::page::LIBRARY_PLACEHOLDER),
             ),
-            (Some(id), _) => (Runtime::Inscription(id.clone()), format!("/content/{id}")),
+            (Some(id), _) => (Runtime::Inscription(id), format!("/content/{id}")),
             (None, Some(relays)) => {
                 let entries = read_verified_relays(&relays)?;
                 let bundle = sandbox_runtime::bundle_as(&entries, Flavor::Global)?;

@@ -34,6 +34,16 @@ pub struct Publish {
 }
 
 impl Publish {
+    /// A publish of `relays` with the default starter page named `name`.
+    pub fn new(relays: PathBuf, name: &str, onchain: OnchainArgs) -> Self {
+        Self {
+            relays,
+            page: None,
+            name: name.to_owned(),
+            onchain,
+        }
+    }
+
     pub fn run(self) -> anyhow::Result<()> {
         let entries = read_verified_relays(&self.relays)?;
         let (relays_name, relays_text) = read_text(&self.relays)?;
@@ -60,8 +70,12 @@ impl Publish {
             bundle.js.into_bytes(),
             true,
         )?;
+        let list_name = match self.relays.file_name() {
+            Some(f) => format!("relay list ({})", f.to_string_lossy()),
+            None => relays_name,
+        };
         let list = onchain.content(
-            &relays_name,
+            &list_name,
             "text/plain;charset=utf-8",
             relays_text.into_bytes(),
             true,

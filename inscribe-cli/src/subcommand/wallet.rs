@@ -88,7 +88,7 @@ struct PassphraseArg {
 impl Source {
     fn open(&self, network: Network, passphrase: &PassphraseArg) -> anyhow::Result<Keys> {
         if let Some(dir) = &self.wallet_dir {
-            return Ok(Keys::open(dir, network).map_err(wallet_dir_error)?);
+            return Keys::open(dir, network).map_err(wallet_dir_error);
         }
         let path = self.mnemonic_file.as_deref().expect("clap requires one");
         let mnemonic = read_mnemonic(path)?;

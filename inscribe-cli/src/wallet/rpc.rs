@@ -1,0 +1,407 @@
+//! Funding UTXOs straight from Bitcoin Core: `listunspent` over JSON-RPC.
+//!
+//! Plain HTTP/1.1 over a [`TcpStream`] (Bitcoin Core's RPC port speaks nothing else), with the
+//! cookie file (`~/.bitcoin/<network>/.cookie`, `__cookie__:<password>`) as Basic auth. The
+//! result is checked exactly as a UTXO file is ([`super::utxos::parse_utxos`]), so amounts are
+//! converted exactly and addresses checked against the network. Bitcoin Core does not know
+//! about inscriptions: its outputs come back with none marked.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+use bitcoin::base64::engine::general_purpose::STANDARD;
+use bitcoin::base64::Engine;
+use bitcoin::Network;
+use serde_json::value::RawValue;
+
+use super::utxos::{parse_utxos, Utxo, UtxoError};
+
+/// How long to wait for Bitcoin Core to connect, and for each read or write.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Replies larger than this are refused (a listunspent of ~100,000 outputs).
+const MAX_REPLY: u64 = 64 << 20;
+
+/// Why `listunspent` could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    /// The URL is not `http://HOST:PORT[/wallet/NAME]`.
+    #[error("RPC URL {url:?}: {reason}")]
+    Url { url: String, reason: String },
+    /// The cookie file could not be read, or is not `user:password`.
+    #[error("{file}: {reason}")]
+    Cookie { file: String, reason: String },
+    /// Connecting, sending or receiving failed.
+    #[error("RPC {url}: {error}")]
+    Io { url: String, error: std::io::Error },
+    /// Not an HTTP reply we understand.
+    #[error("RPC {url}: bad HTTP reply: {reason}")]
+    Http { url: String, reason: String },
+    /// The cookie was refused.
+    #[error("RPC {url}: 401 Unauthorized: the cookie is wrong or stale (is this the node's current cookie file?)")]
+    Unauthorized { url: String },
+    /// Bitcoin Core answered with an error (e.g. -18: wallet not loaded).
+    #[error("RPC {url}: {method} failed: error {code}: {message}")]
+    Rpc {
+        url: String,
+        method: &'static str,
+        code: i64,
+        message: String,
+    },
+    /// The outputs listed are not valid for the network.
+    #[error(transparent)]
+    Utxos(#[from] UtxoError),
+}
+
+/// An RPC endpoint: where to connect and which path (wallet) to post to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcUrl {
+    /// `host:port`, as given.
+    pub authority: String,
+    /// `/` or `/wallet/<name>`.
+    pub path: String,
+}
+
+impl RpcUrl {
+    /// Parses `http://HOST:PORT[/PATH]` (`http://` may be left out; HTTPS is not supported).
+    pub fn parse(url: &str) -> Result<RpcUrl, RpcError> {
+        let bad = |reason: &str| RpcError::Url {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if url.starts_with("https://") {
+            return Err(bad("Bitcoin Core's RPC is plain http://"));
+        }
+        let rest = url.strip_prefix("http://").unwrap_or(url);
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        if authority.contains('@') {
+            return Err(bad("put credentials in the cookie file, not the URL"));
+        }
+        let port_ok = authority
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !port_ok {
+            return Err(bad("expected http://HOST:PORT, e.g. http://127.0.0.1:18443"));
+        }
+        if path.contains(|c: char| c.is_whitespace() || c.is_control()) {
+            return Err(bad("the path may not contain spaces"));
+        }
+        Ok(RpcUrl {
+            authority: authority.to_owned(),
+            path: path.to_owned(),
+        })
+    }
+}
+
+/// Calls `listunspent` (minconf `min_conf`) on Bitcoin Core at `url`, authenticating with the
+/// cookie file, and checks every output for `network`.
+pub fn fetch_listunspent(
+    url: &str,
+    cookie_file: &Path,
+    network: Network,
+    min_conf: u32,
+) -> Result<Vec<Utxo>, RpcError> {
+    let endpoint = RpcUrl::parse(url)?;
+    let cookie = read_cookie(cookie_file)?;
+    let body = serde_json::json!({
+        "jsonrpc": "1.0",
+        "id": "lumamesh",
+        "method": "listunspent",
+        "params": [min_conf],
+    })
+    .to_string();
+    let (status, reply) = post(&endpoint, url, &cookie, &body)?;
+    if status == 401 {
+        return Err(RpcError::Unauthorized {
+            url: url.to_owned(),
+        });
+    }
+    let parsed: Reply = serde_json::from_slice(&reply).map_err(|e| RpcError::Http {
+        url: url.to_owned(),
+        reason: format!("HTTP {status} with a body that is not a JSON-RPC reply ({e})"),
+    })?;
+    if let Some(error) = parsed.error {
+        return Err(RpcError::Rpc {
+            url: url.to_owned(),
+            method: "listunspent",
+            code: error.code,
+            message: error.message,
+        });
+    }
+    let result = parsed.result.ok_or_else(|| RpcError::Http {
+        url: url.to_owned(),
+        reason: format!("HTTP {status}: a JSON-RPC reply with neither result nor error"),
+    })?;
+    Ok(parse_utxos(result.get(), "listunspent", network)?)
+}
+
+#[derive(serde::Deserialize)]
+struct Reply {
+    result: Option<Box<RawValue>>,
+    error: Option<ReplyError>,
+}
+
+#[derive(serde::Deserialize)]
+struct ReplyError {
+    code: i64,
+    message: String,
+}
+
+fn read_cookie(file: &Path) -> Result<String, RpcError> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|e| RpcError::Cookie {
+        file: name.clone(),
+        reason: e.to_string(),
+    })?;
+    let cookie = text.trim_end_matches(['\r', '\n']);
+    if !cookie.contains(':') {
+        return Err(RpcError::Cookie {
+            file: name,
+            reason: "expected user:password (Bitcoin Core writes __cookie__:<password>)".into(),
+        });
+    }
+    Ok(cookie.to_owned())
+}
+
+/// POSTs `body` and returns the status code and the (de-chunked) body.
+fn post(
+    endpoint: &RpcUrl,
+    url: &str,
+    cookie: &str,
+    body: &str,
+) -> Result<(u16, Vec<u8>), RpcError> {
+    let io = |error| RpcError::Io {
+        url: url.to_owned(),
+        error,
+    };
+    let http = |reason: String| RpcError::Http {
+        url: url.to_owned(),
+        reason,
+    };
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(endpoint.authority.as_str())
+        .map_err(io)?
+        .next()
+        .ok_or_else(|| http(format!("{} resolves to no address", endpoint.authority)))?;
+    let mut stream = TcpStream::connect_timeout(&addr, RPC_TIMEOUT).map_err(io)?;
+    stream.set_read_timeout(Some(RPC_TIMEOUT)).map_err(io)?;
+    stream.set_write_timeout(Some(RPC_TIMEOUT)).map_err(io)?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n{body}",
+        path = endpoint.path,
+        host = endpoint.authority,
+        auth = STANDARD.encode(cookie),
+        len = body.len(),
+    );
+    stream.write_all(request.as_bytes()).map_err(io)?;
+    stream.flush().map_err(io)?;
+
+    let mut reader = BufReader::new(stream.take(MAX_REPLY));
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(io)?;
+    let status: u16 = line
+        .strip_prefix("HTTP/1.")
+        .and_then(|rest| rest.get(2..5))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| http(format!("status line {:?}", line.trim_end())))?;
+    let mut content_length = None;
+    let mut chunked = false;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(io)? == 0 {
+            return Err(http("connection closed in the headers".into()));
+        }
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                content_length = Some(
+                    value
+                        .parse::<u64>()
+                        .map_err(|_| http(format!("Content-Length {value:?}")))?,
+                );
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = value.eq_ignore_ascii_case("chunked");
+            }
+        }
+    }
+    let mut body = Vec::new();
+    if chunked {
+        loop {
+            line.clear();
+            reader.read_line(&mut line).map_err(io)?;
+            let size_text = line.trim_end().split(';').next().unwrap_or("");
+            let size = u64::from_str_radix(size_text, 16)
+                .map_err(|_| http(format!("chunk size {size_text:?}")))?;
+            if size == 0 {
+                break;
+            }
+            let start = body.len();
+            (&mut reader)
+                .take(size)
+                .read_to_end(&mut body)
+                .map_err(io)?;
+            if (body.len() - start) as u64 != size {
+                return Err(http("connection closed inside a chunk".into()));
+            }
+            line.clear();
+            reader.read_line(&mut line).map_err(io)?;
+        }
+    } else if let Some(len) = content_length {
+        (&mut reader)
+            .take(len)
+            .read_to_end(&mut body)
+            .map_err(io)?;
+        if body.len() as u64 != len {
+            return Err(http(format!(
+                "connection closed after {} of {len} bytes",
+                body.len()
+            )));
+        }
+    } else {
+        reader.read_to_end(&mut body).map_err(io)?;
+    }
+    Ok((status, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::thread::JoinHandle;
+
+    use super::*;
+
+    const TXID: &str = "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b";
+
+    /// A one-request JSON-RPC server on 127.0.0.1: replies `status` and `body` (chunked if
+    /// asked) and returns the request it received.
+    fn serve_once(status: &'static str, body: String, chunked: bool) -> (String, JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/wallet/lm", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut request = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                request.push_str(&line);
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body_in = vec![0; length];
+            reader.read_exact(&mut body_in).unwrap();
+            request.push_str(&String::from_utf8(body_in).unwrap());
+            let mut stream = reader.into_inner();
+            let reply = if chunked {
+                let (a, b) = body.split_at(body.len() / 2);
+                format!(
+                    "HTTP/1.1 {status}\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+                    a.len(),
+                    b.len()
+                )
+            } else {
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            stream.write_all(reply.as_bytes()).unwrap();
+            request
+        });
+        (url, handle)
+    }
+
+    fn cookie(dir: &Path) -> std::path::PathBuf {
+        let path = dir.join(".cookie");
+        std::fs::write(&path, "__cookie__:s3cret").unwrap();
+        path
+    }
+
+    fn regtest_spk_and_address() -> (String, String) {
+        let mnemonic: bip39::Mnemonic = format!("{}about", "abandon ".repeat(11)).parse().unwrap();
+        let w = super::super::Wallet::from_mnemonic(&mnemonic, "", Network::Regtest).unwrap();
+        let a = w.receive_address(0).unwrap();
+        (a.script_pubkey().to_hex_string(), a.to_string())
+    }
+
+    #[test]
+    fn urls() {
+        let u = RpcUrl::parse("http://127.0.0.1:18443/wallet/x").unwrap();
+        assert_eq!((u.authority.as_str(), u.path.as_str()), ("127.0.0.1:18443", "/wallet/x"));
+        assert_eq!(RpcUrl::parse("localhost:8332").unwrap().path, "/");
+        for bad in ["https://h:1", "http://h", "http://u:p@h:1", "http://:1", "http://h:99999"] {
+            assert!(RpcUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn listunspent_over_json_rpc() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (spk, address) = regtest_spk_and_address();
+        for chunked in [false, true] {
+            let result = format!(
+                r#"{{"result":[{{"txid":"{TXID}","vout":1,"address":"{address}","label":"","scriptPubKey":"{spk}","amount":12.50000000,"confirmations":101,"spendable":true,"solvable":true,"desc":"rawtr(x)","safe":true}}],"error":null,"id":"lumamesh"}}"#
+            );
+            let (url, server) = serve_once("200 OK", result, chunked);
+            let utxos = fetch_listunspent(&url, &cookie(tmp.path()), Network::Regtest, 1).unwrap();
+            assert_eq!(utxos.len(), 1);
+            assert_eq!(utxos[0].value.to_sat(), 1_250_000_000);
+            assert_eq!(utxos[0].outpoint.vout, 1);
+            assert!(!utxos[0].is_inscribed());
+            let request = server.join().unwrap();
+            assert!(request.starts_with("POST /wallet/lm HTTP/1.1\r\n"), "{request}");
+            let auth = format!("Authorization: Basic {}\r\n", STANDARD.encode("__cookie__:s3cret"));
+            assert!(request.contains(&auth), "{request}");
+            let sent: serde_json::Value =
+                serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+            assert_eq!(sent["method"], "listunspent");
+            assert_eq!(sent["params"], serde_json::json!([1]));
+        }
+    }
+
+    #[test]
+    fn rpc_failures_are_explained() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cookie = cookie(tmp.path());
+
+        let (url, server) = serve_once("401 Unauthorized", String::new(), false);
+        let err = fetch_listunspent(&url, &cookie, Network::Regtest, 1).unwrap_err();
+        assert!(matches!(err, RpcError::Unauthorized { .. }), "{err}");
+        server.join().unwrap();
+
+        let body = r#"{"result":null,"error":{"code":-18,"message":"Requested wallet does not exist or is not loaded"},"id":"lumamesh"}"#;
+        let (url, server) = serve_once("500 Internal Server Error", body.into(), false);
+        let err = fetch_listunspent(&url, &cookie, Network::Regtest, 1).unwrap_err();
+        assert!(err.to_string().contains("listunspent failed: error -18: Requested wallet"), "{err}");
+        server.join().unwrap();
+
+        // A mainnet address in a regtest node's reply: checked like a file.
+        let body = format!(
+            r#"{{"result":[{{"txid":"{TXID}","vout":0,"address":"bc1p5cyxnuxmeuwuvkwfem96lqzszd02n6xdcjrs20cac6yqjjwudpxqkedrcr","amount":1}}],"error":null}}"#
+        );
+        let (url, server) = serve_once("200 OK", body, false);
+        let err = fetch_listunspent(&url, &cookie, Network::Regtest, 1).unwrap_err();
+        assert!(err.to_string().starts_with("listunspent: entry 0: field \"address\""), "{err}");
+        server.join().unwrap();
+
+        let err = fetch_listunspent(&url, &tmp.path().join("none"), Network::Regtest, 1).unwrap_err();
+        assert!(matches!(err, RpcError::Cookie { .. }), "{err}");
+        // Nothing listening any more.
+        let err = fetch_listunspent(&url, &cookie, Network::Regtest, 1).unwrap_err();
+        assert!(matches!(err, RpcError::Io { .. }), "{err}");
+    }
+}
