@@ -42,7 +42,9 @@ mod tests {
     #[test]
     fn barely_compressible_bodies_stay_plain() {
         // Random-looking bytes: brotli saves nothing worth the tag.
-        let body: Vec<u8> = (0u32..600).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let body: Vec<u8> = (0u32..600)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         let plain = Inscription::new("application/octet-stream", body);
         let chosen = smaller_encoding(plain.clone()).unwrap();
         assert!(chosen.envelope_script().len() <= plain.envelope_script().len());

@@ -230,7 +230,7 @@ impl RevealTx {
     pub fn sign(
         &mut self,
         secp: &Secp256k1<All>,
-        sign_parent: &mut dyn FnMut(&mut Transaction, usize, &[TxOut]) -> Result<(), String>,
+        sign_parent: &mut super::SignKeyPath,
     ) -> Result<(), BuildError> {
         let prevouts = self.prevouts();
         for input in 0..self.parent_prevouts.len() {

@@ -122,9 +122,8 @@ impl Demo {
             entry.to_line().len()
         ));
 
-        steps.begin(
-            "publishing library, relay list and page as a regtest batch (lumamesh publish)",
-        );
+        steps
+            .begin("publishing library, relay list and page as a regtest batch (lumamesh publish)");
         let chain = work.path().join("chain");
         let onchain = demo_wallet(work.path(), &chain)?;
         let publish = super::publish::Publish::new(relay_txt.clone(), "lumamesh demo", onchain);

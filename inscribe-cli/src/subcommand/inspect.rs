@@ -167,7 +167,7 @@ pub fn read_transaction(arg: &str) -> anyhow::Result<Transaction> {
     let (name, bytes) = if path.is_file() {
         let raw = std::fs::read(path).map_err(|e| anyhow::anyhow!("{arg}: {e}"))?;
         let text = std::str::from_utf8(&raw).ok().map(str::trim);
-        match text.and_then(|t| hex_bytes(t)) {
+        match text.and_then(hex_bytes) {
             Some(bytes) => (arg.to_owned(), bytes),
             None => (arg.to_owned(), raw),
         }

@@ -9,8 +9,8 @@ use anyhow::Context;
 use bitcoin::{Amount, Network};
 use inscribe::wallet::mnemonic::{parse_mnemonic, read_passphrase_file, MnemonicError};
 use inscribe::wallet::{
-    load_utxos, network_name, parse_network, Chain, Utxo, UtxoError, Wallet as Keys, WalletDir,
-    WalletDirError,
+    fetch_listunspent, load_utxos, network_name, parse_network, Chain, RpcError, Utxo, UtxoError,
+    Wallet as Keys, WalletDir, WalletDirError,
 };
 
 use crate::{input, output, UsageError};
@@ -26,8 +26,8 @@ pub enum Wallet {
     Address(Address),
     /// Print the wallet's public descriptors, to watch it from Bitcoin Core.
     Descriptors(Descriptors),
-    /// Check a UTXO file (JSON, e.g. `bitcoin-cli listunspent` output) and show which
-    /// outputs are the wallet's and which carry inscriptions.
+    /// Check a UTXO file (JSON, e.g. `bitcoin-cli listunspent` output) or a node's
+    /// `listunspent`, and show which outputs are the wallet's and which carry inscriptions.
     Utxos(Utxos),
 }
 
@@ -426,11 +426,21 @@ impl Descriptors {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("from").required(true).args(["file", "rpc_url"]))]
 pub struct Utxos {
     /// The UTXO file: a JSON array of {txid, vout, value (sats) or amount (BTC), address
     /// and/or scriptPubKey, optional inscriptions: ["<txid>i<n>", …]}.
     #[arg(value_name = "FILE")]
-    file: PathBuf,
+    file: Option<PathBuf>,
+    /// Ask Bitcoin Core instead (`listunspent`): http://HOST:PORT[/wallet/NAME].
+    #[arg(long, value_name = "URL", requires = "rpc_cookie")]
+    rpc_url: Option<String>,
+    /// Bitcoin Core's cookie file (e.g. ~/.bitcoin/regtest/.cookie), with --rpc-url.
+    #[arg(long, value_name = "FILE", requires = "rpc_url")]
+    rpc_cookie: Option<PathBuf>,
+    /// With --rpc-url: only outputs with at least this many confirmations.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "rpc_url")]
+    min_conf: u32,
     #[command(flatten)]
     network: NetworkArg,
     /// Wallet directory, to mark the outputs that are the wallet's.
@@ -494,12 +504,22 @@ impl Utxos {
             .as_deref()
             .map(|dir| Keys::open(dir, network).map_err(wallet_dir_error))
             .transpose()?;
-        let utxos = load_utxos(&self.file, network).map_err(|e| match e {
-            UtxoError::Read { ref error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
-                UsageError(format!("{}: no such file", self.file.display())).into()
-            }
-            other => anyhow::Error::from(other),
-        })?;
+        let utxos = match (&self.file, &self.rpc_url, &self.rpc_cookie) {
+            (_, Some(url), Some(cookie)) => fetch_listunspent(url, cookie, network, self.min_conf)
+                .map_err(|e| match e {
+                    RpcError::Url { .. } => UsageError(e.to_string()).into(),
+                    other => anyhow::Error::from(other),
+                })?,
+            (Some(file), _, _) => load_utxos(file, network).map_err(|e| match e {
+                UtxoError::Read { ref error, .. }
+                    if error.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    UsageError(format!("{}: no such file", file.display())).into()
+                }
+                other => anyhow::Error::from(other),
+            })?,
+            _ => unreachable!("clap requires FILE or --rpc-url with --rpc-cookie"),
+        };
         let total = utxos.iter().map(|u| u.value.to_sat()).sum();
         let spendable = utxos
             .iter()

@@ -7,6 +7,7 @@
 //! - [`keys`]: the [`Wallet`]: addresses, finding its outputs, key-path signing, PSBT origins.
 //! - [`descriptor`]: the BIP-380 checksum and ord's `rawtr(WIF)` recovery descriptor.
 //! - [`utxos`]: funding UTXOs from JSON (`bitcoin-cli listunspent` output loads as is).
+//! - [`rpc`]: the same UTXOs from Bitcoin Core's `listunspent` (JSON-RPC, cookie auth).
 //! - [`wallet_dir`]: `DIR/mnemonic`, `DIR/passphrase`, `DIR/wallet.json`.
 //!
 //! Secrets are written with mode 0600 by temp file + rename and are never printed or logged
@@ -16,11 +17,13 @@ pub mod descriptor;
 pub mod keys;
 pub mod mnemonic;
 pub mod network;
+pub mod rpc;
 pub mod utxos;
 pub mod wallet_dir;
 
 pub use descriptor::{checksum, rawtr_descriptor, with_checksum, DescriptorError};
 pub use keys::{Chain, KeyError, SignError, Wallet, DEFAULT_GAP};
 pub use network::{check_address, coin_type, network_name, parse_network, AddressError};
+pub use rpc::{fetch_listunspent, RpcError};
 pub use utxos::{load_utxos, parse_utxos, EntryError, Utxo, UtxoError};
 pub use wallet_dir::{WalletDir, WalletDirError, WalletMeta};

