@@ -98,11 +98,12 @@ impl fmt::Display for Output {
                 writeln!(f, "  note      {n}")?;
             }
             if let Some(c) = i.curse {
-                writeln!(
-                    f,
-                    "  curse     {c}{}",
-                    if i.unbound { " (unbound)" } else { "" }
-                )?;
+                let after = if i.unbound {
+                    " (unbound: bound to no sat, even after the jubilee)"
+                } else {
+                    " (vindicated after the jubilee: an ordinary inscription today)"
+                };
+                writeln!(f, "  curse     {c}{after}")?;
             }
         }
         Ok(())
