@@ -15,11 +15,14 @@ use bootstrap_codec::{write_atomic, write_secret_atomic};
 use indicatif::{ProgressBar, ProgressStyle};
 use inscribe::reveal::{smaller_encoding, Coin, FeeRate, ParentInput, Prepared, RevealPlan};
 use inscribe::wallet::{
-    check_address, network_name, parse_network, rawtr_descriptor, Chain, Utxo, Wallet, WalletDir,
+    check_address, network_name, parse_network, rawtr_descriptor, Chain, Utxo, Wallet,
 };
 use inscription::{Inscription, InscriptionId};
 
 use crate::UsageError;
+
+/// Outputs from a node at or below this are treated as possibly inscribed.
+const RPC_POSSIBLY_INSCRIBED: Amount = Amount::from_sat(20_000);
 
 /// ord's content limit on testnet, testnet4 and signet (it would not index more).
 pub const TEST_NETWORK_CONTENT_LIMIT: usize = 1_024;
@@ -35,8 +38,17 @@ pub struct OnchainArgs {
     /// Funding UTXOs as JSON: an array of {txid, vout, value (sat) | amount (BTC),
     /// address | scriptPubKey, inscriptions?}. `bitcoin-cli listunspent` output works as
     /// is. Outputs listing inscriptions are never spent as fees.
+    #[arg(long, value_name = "FILE", required_unless_present = "rpc_url")]
+    pub utxos: Option<PathBuf>,
+    /// Also take funding UTXOs from a Bitcoin Core node's `listunspent` (http://host:port,
+    /// with --rpc-cookie). A node does not know which outputs carry inscriptions: its
+    /// outputs of 20,000 sat or less (ord's postage range) are never spent as fees; list
+    /// inscribed ones in --utxos to use them as parents.
+    #[arg(long, value_name = "URL", requires = "rpc_cookie")]
+    pub rpc_url: Option<String>,
+    /// The node's `.cookie` file, for --rpc-url.
     #[arg(long, value_name = "FILE")]
-    pub utxos: PathBuf,
+    pub rpc_cookie: Option<PathBuf>,
     /// BIP39 mnemonic of the wallet (BIP86 taproot keys).
     #[arg(long, value_name = "FILE")]
     pub mnemonic_file: Option<PathBuf>,
@@ -125,9 +137,13 @@ impl Onchain {
             ))
             .into());
         }
-        let wallet = open_wallet(&args, network)?;
-        let utxos = inscribe::wallet::load_utxos(&args.utxos, network)
-            .map_err(|e| UsageError(e.to_string()))?;
+        let wallet = match (&args.mnemonic_file, &args.wallet_dir) {
+            (Some(file), _) => Wallet::from_mnemonic_file(file, network),
+            (None, Some(dir)) => Wallet::open(dir, network),
+            (None, None) => unreachable!("clap requires --mnemonic-file or --wallet-dir"),
+        }
+        .map_err(|e| UsageError(e.to_string()))?;
+        let utxos = load_funding(&args, network)?;
         let destination = match &args.destination {
             Some(a) => check_address(a, network)
                 .map_err(|e| UsageError(format!("--destination: {e}")))?
@@ -218,8 +234,7 @@ impl Onchain {
             .find(|u| u.inscriptions.contains(&id))
             .ok_or_else(|| {
                 UsageError(format!(
-                    "parent {id}: no UTXO in {} lists it under \"inscriptions\"",
-                    self.args.utxos.display()
+                    "parent {id}: no UTXO in --utxos lists it under \"inscriptions\""
                 ))
             })?;
         if self.wallet.find(&utxo.script_pubkey).is_none() {
@@ -356,32 +371,28 @@ impl Onchain {
     }
 }
 
-fn open_wallet(args: &OnchainArgs, network: Network) -> anyhow::Result<Wallet> {
-    let (mnemonic_path, passphrase_path) = match (&args.mnemonic_file, &args.wallet_dir) {
-        (Some(file), _) => (file.clone(), None),
-        (None, Some(dir)) => {
-            let dir = WalletDir::new(dir);
-            let recorded = dir.network().map_err(|e| UsageError(e.to_string()))?;
-            if recorded != network {
-                return Err(UsageError(format!(
-                    "{} is a {} wallet, not {}",
-                    dir.dir().display(),
-                    network_name(recorded),
-                    network_name(network)
-                ))
-                .into());
-            }
-            (dir.mnemonic_path(), Some(dir.passphrase_path()))
+/// The UTXOs of --utxos and --rpc-url together; the file's word wins for an outpoint in both.
+fn load_funding(args: &OnchainArgs, network: Network) -> anyhow::Result<Vec<Utxo>> {
+    let mut utxos = match &args.utxos {
+        Some(path) => {
+            inscribe::wallet::load_utxos(path, network).map_err(|e| UsageError(e.to_string()))?
         }
-        (None, None) => unreachable!("clap requires one of them"),
+        None => Vec::new(),
     };
-    let mnemonic = inscribe::wallet::mnemonic::read_mnemonic_file(&mnemonic_path)
-        .map_err(|e| UsageError(e.to_string()))?;
-    let passphrase = match passphrase_path.filter(|p| p.exists()) {
-        Some(p) => inscribe::wallet::mnemonic::read_passphrase_file(&p)?,
-        None => String::new(),
-    };
-    Ok(Wallet::from_mnemonic(&mnemonic, &passphrase, network)?)
+    if let (Some(url), Some(cookie)) = (&args.rpc_url, &args.rpc_cookie) {
+        for mut utxo in inscribe::wallet::rpc::fetch_listunspent(url, cookie, network, 1)? {
+            if utxos.iter().any(|u| u.outpoint == utxo.outpoint) {
+                continue;
+            }
+            if utxo.value <= RPC_POSSIBLY_INSCRIBED {
+                // Not known to be free of inscriptions: keep it out of the fee coins.
+                utxo.inscriptions
+                    .push("(unknown: small output from the node)".to_owned());
+            }
+            utxos.push(utxo);
+        }
+    }
+    Ok(utxos)
 }
 
 fn stage_label(name: &str) -> &str {

@@ -248,7 +248,9 @@ fn demo_wallet(work: &Path, out: &Path) -> anyhow::Result<OnchainArgs> {
     write_atomic(&utxos, coin.to_string().as_bytes())?;
     Ok(OnchainArgs {
         network: "regtest".to_owned(),
-        utxos,
+        utxos: Some(utxos),
+        rpc_url: None,
+        rpc_cookie: None,
         mnemonic_file: Some(mnemonic_file),
         wallet_dir: None,
         fee_rate: FeeRate::from_sat_per_vb(10.0)?,
