@@ -296,3 +296,89 @@ fn change_below_dust_goes_to_the_fee() {
     assert_eq!(commit.tx.output.len(), 1);
     assert_eq!(commit.fee.to_sat(), 211);
 }
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn inscription() -> impl Strategy<Value = Inscription> {
+        (
+            prop_oneof![
+                Just("text/html;charset=utf-8"),
+                Just("text/javascript"),
+                Just("image/png")
+            ],
+            proptest::collection::vec(any::<u8>(), 0..1_500),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 1..700)),
+        )
+            .prop_map(|(content_type, body, metadata)| {
+                let i = Inscription::new(content_type, body);
+                match metadata {
+                    Some(m) => i.with_metadata(m),
+                    None => i,
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any batch, with or without a parent, at any rate: both transactions pass
+        /// libbitcoinconsensus, every envelope reads back as built, and the money adds up.
+        #[test]
+        fn any_batch_verifies_and_adds_up(
+            items in proptest::collection::vec(inscription(), 1..4),
+            rate in 1.0f64..60.0,
+            with_parent in any::<bool>(),
+            seed in 1u8..200,
+        ) {
+            let wallet = TestWallet::new(1);
+            let mut plan = plan(&wallet, items.clone());
+            if with_parent {
+                let parent = wallet.coin(9, 10_000);
+                plan.parents.push(ParentInput {
+                    id: InscriptionId::new(Txid::from_byte_array([9; 32]), 0),
+                    outpoint: parent.outpoint,
+                    txout: parent.txout,
+                    return_to: wallet.script(),
+                });
+            }
+            let rate = FeeRate::from_sat_per_vb(rate).unwrap();
+            let prepared = Prepared::build(
+                &wallet.secp,
+                &plan,
+                leaf_key(seed),
+                &[wallet.coin(1, 300_000), wallet.coin(2, 40_000)],
+                vec![],
+                wallet.script(),
+                rate,
+            )
+            .unwrap();
+            let ids = prepared.ids();
+            let (commit_fee, reveal_fee, reveal_vsize) =
+                (prepared.commit.fee, prepared.reveal.fee, prepared.reveal.vsize);
+            let signed = sign_all(&wallet, prepared).unwrap();
+
+            prop_assert_eq!(signed.reveal.vsize() as u64, reveal_vsize);
+            prop_assert_eq!(reveal_fee, rate.fee(reveal_vsize));
+            let sum = |outs: &[TxOut]| outs.iter().map(|o| o.value).sum::<Amount>();
+            prop_assert_eq!(sum(&signed.commit_prevouts) - sum(&signed.commit.output), commit_fee);
+            prop_assert_eq!(sum(&signed.reveal_prevouts) - sum(&signed.reveal.output), reveal_fee);
+
+            let found = Envelope::from_transaction(&signed.reveal);
+            prop_assert_eq!(found.len(), items.len());
+            for (n, (envelope, item)) in found.iter().zip(&items).enumerate() {
+                prop_assert_eq!(ids[n], InscriptionId::new(signed.reveal.compute_txid(), n as u32));
+                prop_assert_eq!(envelope.inscription.body(), item.body());
+                prop_assert_eq!(&envelope.inscription.metadata, &item.metadata);
+                prop_assert_eq!(envelope.inscription.parent_ids().len(), usize::from(with_parent));
+                // Each inscription's sat is the first of its own output.
+                let offset = envelope.inscription.pointer().unwrap_or(if with_parent { 10_000 } else { 0 });
+                let first_output = usize::from(with_parent);
+                let before: u64 = signed.reveal.output[..first_output + n].iter().map(|o| o.value.to_sat()).sum();
+                prop_assert_eq!(offset, before);
+            }
+        }
+    }
+}
