@@ -15,6 +15,8 @@ use serde_json::Value;
 
 use super::{code, json, lumamesh, ok, stderr};
 
+mod ord_crosscheck;
+
 /// The BIP-39 test mnemonic: never holds real money.
 pub const MNEMONIC: &str = "abandon abandon abandon abandon abandon abandon abandon abandon \
                             abandon abandon abandon about";
@@ -140,6 +142,7 @@ fn inscribe_signs_verifies_and_reads_back() {
     verify_transaction(&reveal, &prevouts(&reveal, &[&commit], &utxos)).unwrap();
     assert_eq!(reveal.vsize() as u64, reveal_vsize);
 
+    ord_crosscheck::assert_ord_reads_the_same(&reveal);
     let found = Envelope::from_transaction(&reveal);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].inscription.body(), b"Hello, world!");
@@ -213,6 +216,7 @@ fn publish_links_the_page_to_the_library_by_its_final_id() {
     let all = [&lib_commit, &lib_reveal, &page_commit, &page_reveal];
     for (i, tx) in all.iter().enumerate() {
         verify_transaction(tx, &prevouts(tx, &all[..i], &utxos)).unwrap();
+        ord_crosscheck::assert_ord_reads_the_same(tx);
     }
 
     let library = Envelope::from_transaction(&lib_reveal);
