@@ -1,6 +1,6 @@
 //! Choosing the body's encoding: brotli only when it makes the reveal smaller.
 
-use inscription::{compress_brotli, CompressError, Inscription};
+use inscription::{compress_brotli_for, CompressError, Inscription};
 
 /// `inscription` with its body brotli-compressed (tag 9 `br`) when the whole envelope comes
 /// out shorter that way, otherwise unchanged — so the reveal is never larger than ord's for
@@ -18,7 +18,9 @@ pub fn smaller_encoding(inscription: Inscription) -> Result<Inscription, Compres
     if inscription.content_encoding.is_some() {
         return Ok(inscription);
     }
-    let compressed = compress_brotli(inscription.body())?;
+    // ord's encoder mode for the content type (text, font or generic), so the bytes are ord's.
+    let content_type = inscription.content_type().unwrap_or_default().to_owned();
+    let compressed = compress_brotli_for(&content_type, inscription.body())?;
     let Some(encoding) = compressed.content_encoding else {
         return Ok(inscription);
     };

@@ -54,6 +54,47 @@ fn args<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
     head.iter().chain(&WALLET).chain(tail).copied().collect()
 }
 
+/// `lumamesh inspect` and micro-ordinals, an implementation independent of ours and ord's,
+/// read the same inscriptions from the reveal in `file`.
+fn assert_micro_ordinals_agrees(dir: &Path, file: &str) {
+    let tx = read_tx(&dir.join(file));
+    let inspect = json(&lumamesh(&["inspect", file, "--json"], dir));
+    let witnesses: Vec<Vec<Vec<u8>>> = tx.input.iter().map(|i| i.witness.to_vec()).collect();
+    let parsed = fixtures::micro_ordinals::parse(&witnesses).unwrap();
+    let theirs: Vec<&Value> = parsed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["inscriptions"].as_array())
+        .flatten()
+        .collect();
+    let ours = inspect["inscriptions"].as_array().unwrap();
+    let envelopes = Envelope::from_transaction(&tx);
+    assert_eq!(theirs.len(), ours.len(), "{parsed:#}");
+    for ((t, o), e) in theirs.iter().zip(ours).zip(&envelopes) {
+        assert_eq!(t["tags"]["contentType"], o["content_type"], "{t:#}");
+        assert_eq!(
+            t["tags"].get("contentEncoding").unwrap_or(&Value::Null),
+            &o["content_encoding"]
+        );
+        let body = t["body"].as_str().unwrap();
+        assert_eq!(body.len() / 2, o["body_bytes"].as_u64().unwrap() as usize);
+        let ours_hex: String = e
+            .inscription
+            .body()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(body, ours_hex);
+        let parents: Vec<Value> = match t["tags"].get("parent") {
+            None => vec![],
+            Some(Value::Array(many)) => many.clone(),
+            Some(one) => vec![one.clone()],
+        };
+        assert_eq!(Value::Array(parents), o["parents"]);
+    }
+}
+
 fn read_tx(path: &Path) -> Transaction {
     deserialize_hex(std::fs::read_to_string(path).unwrap().trim()).unwrap()
 }
@@ -162,6 +203,7 @@ fn inscribe_signs_verifies_and_reads_back() {
         .iter()
         .all(|i| i.witness_utxo.is_some() && i.tap_internal_key.is_some()));
 
+    assert_micro_ordinals_agrees(dir, "out/reveal.hex");
     let inspect = json(&lumamesh(&["inspect", "out/reveal.hex", "--json"], dir));
     assert_eq!(
         inspect["inscriptions"][0]["id"],
@@ -253,6 +295,8 @@ fn publish_links_the_page_to_the_library_by_its_final_id() {
         lib_commit.compute_txid()
     );
 
+    assert_micro_ordinals_agrees(dir, "pub/library-reveal.hex");
+    assert_micro_ordinals_agrees(dir, "pub/page-reveal.hex");
     let inspect = json(&lumamesh(
         &["inspect", "pub/page-reveal.hex", "--json"],
         dir,
