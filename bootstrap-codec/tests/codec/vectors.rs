@@ -243,7 +243,7 @@ fn check_or_update(relative: &str, expected: &str) {
 
 #[test]
 fn fixtures_match_the_codec() {
-    let vectors = serde_json::to_string_pretty(&build()).unwrap() + "\n";
+    let vectors = fixtures::canonical_json(&build());
     check_or_update("relay/vectors.json", &vectors);
     check_or_update("relay/relay.txt", &relay_txt());
     check_or_update("relay/tampered.txt", &tampered_txt());

@@ -377,7 +377,7 @@ fn build() -> Value {
 
 #[test]
 fn fixture_matches_the_encoder() {
-    let expected = serde_json::to_string_pretty(&build()).unwrap() + "\n";
+    let expected = fixtures::canonical_json(&build());
     let path = fixtures::path(FIXTURE);
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
