@@ -9,7 +9,7 @@ use bitcoin::consensus::encode::deserialize_hex;
 use bitcoin::psbt::Psbt;
 use bitcoin::{Network, Transaction, TxOut};
 use inscribe::reveal::verify_transaction;
-use inscribe::wallet::{Chain, Wallet};
+use inscribe::wallet::Wallet;
 use inscription::Envelope;
 use serde_json::Value;
 
@@ -114,14 +114,15 @@ fn prevouts(tx: &Transaction, earlier: &[&Transaction], utxos: &Value) -> Vec<Tx
                 .iter()
                 .find(|u| u["txid"] == op.txid.to_string() && u["vout"] == op.vout)
                 .expect("spends a listed UTXO");
-            let wallet =
-                Wallet::from_mnemonic(&MNEMONIC.parse().unwrap(), "", Network::Regtest).unwrap();
             let sats = entry["value"]
                 .as_u64()
                 .unwrap_or_else(|| (entry["amount"].as_f64().unwrap() * 1e8).round() as u64);
             TxOut {
                 value: bitcoin::Amount::from_sat(sats),
-                script_pubkey: wallet.script_pubkey(Chain::Receive, 0).unwrap(),
+                script_pubkey: bitcoin::Address::from_str(entry["address"].as_str().unwrap())
+                    .unwrap()
+                    .assume_checked()
+                    .script_pubkey(),
             }
         })
         .collect()
@@ -512,4 +513,104 @@ fn published_page_passes_the_sandbox_check_from_its_reveals() {
     // The library came from the reveal, so check built no runtime and started no relay.
     assert_eq!(report["local_relay"], false, "{report:#}");
     drop(relay);
+}
+
+/// `--parent` spends the wallet output the UTXO file says holds the parent; an output that
+/// carries inscriptions is never spent as a fee coin.
+#[test]
+fn parent_from_the_utxo_file_and_inscribed_coins_are_never_fees() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    regtest_wallet(dir);
+    let address = Wallet::from_mnemonic(&MNEMONIC.parse().unwrap(), "", Network::Regtest)
+        .unwrap()
+        .receive_address(3)
+        .unwrap()
+        .to_string();
+    let parent = format!("{}i0", "44".repeat(32));
+    let mut utxos: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("utxos.json")).unwrap()).unwrap();
+    utxos.as_array_mut().unwrap().push(serde_json::json!({
+        "txid": "44".repeat(32), "vout": 0, "value": 10_000, "address": address,
+        "inscriptions": [parent],
+    }));
+    std::fs::write(dir.join("utxos.json"), utxos.to_string()).unwrap();
+    std::fs::write(dir.join("child.html"), "<p>child</p>").unwrap();
+
+    let result = json(&lumamesh(
+        &args(
+            &[
+                "inscribe",
+                "--file",
+                "child.html",
+                "--parent",
+                &parent,
+                "--compress",
+                "never",
+            ],
+            &["--fee-rate", "2", "--out", "out", "--json"],
+        ),
+        dir,
+    ));
+    assert_eq!(result["inscriptions"][0]["content_encoding"], Value::Null);
+    let commit = read_tx(&dir.join("out/commit.hex"));
+    let reveal = read_tx(&dir.join("out/reveal.hex"));
+    assert!(commit
+        .input
+        .iter()
+        .all(|i| i.previous_output.txid.to_string() != "44".repeat(32)));
+    assert_eq!(
+        reveal.input[0].previous_output.txid.to_string(),
+        "44".repeat(32)
+    );
+    verify_transaction(&reveal, &prevouts(&reveal, &[&commit], &utxos)).unwrap();
+    let found = Envelope::from_transaction(&reveal);
+    assert_eq!(found[0].inscription.parent_ids()[0].to_string(), parent);
+    assert_eq!(
+        found[0].inscription.content_type(),
+        Some("text/html;charset=utf-8")
+    );
+
+    // Only the inscribed output left: it is not money.
+    let only = serde_json::json!([utxos[2].clone()]);
+    std::fs::write(dir.join("only.json"), only.to_string()).unwrap();
+    let poor = lumamesh(
+        &[
+            "inscribe",
+            "--file",
+            "child.html",
+            "--network",
+            "regtest",
+            "--utxos",
+            "only.json",
+            "--mnemonic-file",
+            "mnemonic.txt",
+            "--fee-rate",
+            "1",
+            "--dry-run",
+        ],
+        dir,
+    );
+    assert_eq!(code(&poor), 1, "{}", stderr(&poor));
+    assert!(
+        stderr(&poor).contains("not enough funds"),
+        "{}",
+        stderr(&poor)
+    );
+
+    let unknown = lumamesh(
+        &args(
+            &[
+                "inscribe",
+                "--file",
+                "child.html",
+                "--parent",
+                &format!("{}i0", "55".repeat(32)),
+            ],
+            &["--fee-rate", "1", "--dry-run"],
+        ),
+        dir,
+    );
+    assert_eq!(code(&unknown), 2);
+    assert!(stderr(&unknown).contains("parent"), "{}", stderr(&unknown));
 }
