@@ -388,7 +388,6 @@ mod tests {
     use std::str::FromStr;
 
     use bitcoin::absolute::LockTime;
-    use bitcoin::consensus::encode::serialize;
     use bitcoin::transaction::Version;
     use bitcoin::{Amount, OutPoint, Sequence, TxIn, Txid};
 
@@ -551,28 +550,10 @@ mod tests {
         }
     }
 
-    /// Runs libbitcoinconsensus on every input, with taproot checks on (all spent outputs given).
+    /// libbitcoinconsensus on every input (taproot on) and standardness: the same check
+    /// every transaction `lumamesh` builds must pass.
     fn consensus_verify(tx: &Transaction, prevouts: &[TxOut]) -> Result<(), String> {
-        let bytes = serialize(tx);
-        let utxos: Vec<bitcoinconsensus::Utxo> = prevouts
-            .iter()
-            .map(|p| bitcoinconsensus::Utxo {
-                script_pubkey: p.script_pubkey.as_bytes().as_ptr(),
-                script_pubkey_len: p.script_pubkey.len() as u32,
-                value: p.value.to_sat() as i64,
-            })
-            .collect();
-        for (i, p) in prevouts.iter().enumerate() {
-            bitcoinconsensus::verify(
-                p.script_pubkey.as_bytes(),
-                p.value.to_sat(),
-                &bytes,
-                Some(&utxos),
-                i,
-            )
-            .map_err(|e| format!("input {i}: {e:?}"))?;
-        }
-        Ok(())
+        crate::reveal::verify_transaction(tx, prevouts).map_err(|e| e.to_string())
     }
 
     #[test]

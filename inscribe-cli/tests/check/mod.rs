@@ -326,7 +326,9 @@ fn reveal_file(dir: &Path, lib_js: &str, page: impl FnOnce(InscriptionId) -> Str
 
 /// A relay on 127.0.0.1 running on its own runtime while `lumamesh` runs, and the runtime
 /// bundled for it.
-fn relay_and_runtime() -> (tokio::runtime::Runtime, LocalRelay, String) {
+/// A relay with a throwaway identity on 127.0.0.1, and the runtime it runs on (drop both
+/// to stop it).
+pub fn local_relay() -> (tokio::runtime::Runtime, LocalRelay) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -335,6 +337,11 @@ fn relay_and_runtime() -> (tokio::runtime::Runtime, LocalRelay, String) {
     let relay = rt
         .block_on(LocalRelay::start(Ipv4Addr::LOCALHOST.into()))
         .unwrap();
+    (rt, relay)
+}
+
+fn relay_and_runtime() -> (tokio::runtime::Runtime, LocalRelay, String) {
+    let (rt, relay) = local_relay();
     let js = sandbox_runtime::bundle(std::slice::from_ref(relay.entry()))
         .unwrap()
         .js;

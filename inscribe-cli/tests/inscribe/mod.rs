@@ -458,21 +458,10 @@ fn inspect_refuses_what_is_not_a_transaction() {
 /// reveals' inscriptions served at their ids → `lumamesh check` passes the page.
 #[test]
 fn published_page_passes_the_sandbox_check_from_its_reveals() {
-    use std::net::Ipv4Addr;
-
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     regtest_wallet(dir);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let relay = rt
-        .block_on(lumamesh_relay::local::LocalRelay::start(
-            Ipv4Addr::LOCALHOST.into(),
-        ))
-        .unwrap();
+    let (_rt, relay) = super::check::local_relay();
     std::fs::write(
         dir.join("relay.txt"),
         format!("{}\n", relay.entry().to_line()),
