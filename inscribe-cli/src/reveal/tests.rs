@@ -324,6 +324,25 @@ mod props {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
+        /// Whatever the content, our reveal (brotli only when it pays) is never larger than
+        /// ord's reveal of the same bytes as they are.
+        #[test]
+        fn never_larger_than_ords_reveal(
+            content_type in prop_oneof![Just("text/html;charset=utf-8"), Just("text/javascript"), Just("image/png")],
+            body in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..3_000),
+                proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'<'), Just(b' ')], 0..6_000),
+            ],
+        ) {
+            let wallet = TestWallet::new(1);
+            let ord = crate::estimate::reveal_vsize(content_type, None, body.len());
+            let chosen = smaller_encoding(Inscription::new(content_type, body)).unwrap();
+            let ours = RevealTx::build(&wallet.secp, &plan(&wallet, vec![chosen]), leaf_key(3), rate(1.0))
+                .unwrap()
+                .vsize;
+            prop_assert!(ours <= ord, "ours {} > ord {}", ours, ord);
+        }
+
         /// Any batch, with or without a parent, at any rate: both transactions pass
         /// libbitcoinconsensus, every envelope reads back as built, and the money adds up.
         #[test]
