@@ -1,27 +1,9 @@
 //! Cross-check with the `ord` crate itself (0.29.1): ord writes the same envelope bytes for
 //! the same fields, and ord's own parser reads our signed reveals as we do.
 
-use bitcoin::script::ScriptBuf;
-use bitcoin::Transaction;
-use inscription::{Envelope, Inscription, InscriptionId};
-
-/// The same fields as ord's type (ord has no note field: tag 15 is ours, ignored by ord).
-fn to_ord(i: &Inscription) -> ord::Inscription {
-    ord::Inscription {
-        body: i.body.clone(),
-        content_encoding: i.content_encoding.clone(),
-        content_type: i.content_type.clone(),
-        delegate: i.delegate.clone(),
-        metadata: i.metadata.clone(),
-        metaprotocol: i.metaprotocol.clone(),
-        parents: i.parents.clone(),
-        pointer: i.pointer.clone(),
-        properties: i.properties.clone(),
-        property_encoding: i.property_encoding.clone(),
-        rune: i.rune.clone(),
-        ..ord::Inscription::default()
-    }
-}
+pub use fixtures::ord_reference::assert_ord_reads_the_same;
+use fixtures::ord_reference::assert_ord_writes_the_same;
+use inscription::{Inscription, InscriptionId};
 
 fn samples() -> Vec<Inscription> {
     let id: InscriptionId = "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0"
@@ -52,22 +34,6 @@ fn samples() -> Vec<Inscription> {
 #[test]
 fn ord_writes_the_same_envelope_bytes() {
     for sample in samples() {
-        let ours = sample.envelope_script();
-        let theirs = to_ord(&sample)
-            .append_reveal_script_to_builder(ScriptBuf::builder())
-            .into_script();
-        assert_eq!(ours.to_hex_string(), theirs.to_hex_string(), "{sample:?}");
-    }
-}
-
-/// Every inscription of `tx` as ord's indexer parses it equals what we parse.
-pub fn assert_ord_reads_the_same(tx: &Transaction) {
-    let ours = Envelope::from_transaction(tx);
-    let theirs = ord::ParsedEnvelope::from_transaction(tx);
-    assert_eq!(ours.len(), theirs.len(), "envelope count");
-    for (o, t) in ours.iter().zip(&theirs) {
-        assert_eq!(to_ord(&o.inscription), t.payload, "fields");
-        assert_eq!((o.input, o.offset), (t.input, t.offset));
-        assert_eq!((o.pushnum, o.stutter), (t.pushnum, t.stutter));
+        assert_ord_writes_the_same(&sample);
     }
 }

@@ -18,8 +18,12 @@ use super::support::{
 const ORD: &[u8] = b"ord";
 const TEXT: &[u8] = b"text/plain;charset=utf-8";
 
+/// Our parse of a transaction with these input witnesses — checked against ord's own parser
+/// (the `ord` crate) on every call.
 fn parse(witnesses: Vec<Witness>) -> Vec<Envelope> {
-    Envelope::from_transaction(&transaction(witnesses))
+    let tx = transaction(witnesses);
+    fixtures::ord_reference::assert_ord_reads_the_same(&tx);
+    Envelope::from_transaction(&tx)
 }
 
 fn one(script: &ScriptBuf) -> Envelope {

@@ -14,6 +14,26 @@ fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
     vec(any::<u8>(), 0..=max)
 }
 
+/// One piece of script, as raw bytes: mostly what envelopes are made of.
+fn envelope_piece() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        4 => Just(vec![0x00, 0x63, 0x03, b'o', b'r', b'd']),
+        3 => Just(vec![0x00]),
+        2 => Just(vec![0x63]),
+        3 => Just(vec![0x68]),
+        2 => Just(vec![0x03, b'o', b'r', b'd']),
+        4 => (0u8..=20).prop_map(|tag| vec![0x01, tag]),
+        2 => (0x4fu8..=0x60).prop_map(|op| vec![op]),
+        1 => any::<u8>().prop_map(|op| vec![op]),
+        4 => bytes(12).prop_map(|b| {
+            let mut push = vec![b.len() as u8];
+            push.extend(b);
+            push
+        }),
+        1 => Just(vec![0x4c, 0x02, 0xaa, 0xbb]),
+    ]
+}
+
 /// Any inscription: every field independently present or absent, values of random bytes
 /// (unchunked values kept to one push), bodies and chunked fields up to a few KB.
 pub fn any_inscription() -> impl Strategy<Value = Inscription> {
@@ -88,12 +108,14 @@ proptest! {
         prop_assert!(!e.pushnum && !e.stutter && !e.incomplete_field && !e.unrecognized_even_field);
         prop_assert_eq!(e.duplicate_field, has_duplicate(&i));
         prop_assert_eq!((e.input, e.offset), (0, 0));
+        fixtures::ord_reference::assert_ord_writes_the_same(&i);
     }
 
     #[test]
     fn batch_reveal_round_trips(batch in vec(any_inscription(), 1..=3)) {
         let leaf = Inscription::reveal_script(&key(), &batch);
         let tx = transaction(vec![reveal_witness(leaf.as_bytes())]);
+        fixtures::ord_reference::assert_ord_reads_the_same(&tx);
         let found = Envelope::from_transaction(&tx);
         prop_assert_eq!(found.len(), batch.len());
         for (n, (e, i)) in found.iter().zip(&batch).enumerate() {
@@ -113,9 +135,26 @@ proptest! {
         let _ = Envelope::from_tapscript(Script::from_bytes(&script), 0);
     }
 
+    /// Differential against ord's parser on scripts built from the pieces envelopes are made
+    /// of, in any order: pushes, tags, `OP_0`, `OP_IF`, `OP_ENDIF`, push numbers, stray opcodes.
+    #[test]
+    fn ord_parses_envelope_like_scripts_as_we_do(
+        pieces in vec(envelope_piece(), 0..40),
+        annex in any::<bool>(),
+    ) {
+        let script: Vec<u8> = pieces.concat();
+        let mut witness = reveal_witness(&script).to_vec();
+        if annex {
+            witness.push(vec![0x50, 1, 2]);
+        }
+        let tx = transaction(vec![Witness::from_slice(&witness)]);
+        fixtures::ord_reference::assert_ord_reads_the_same(&tx);
+    }
+
     #[test]
     fn arbitrary_witnesses_never_panic(witnesses in vec(vec(bytes(300), 0..5), 0..4)) {
         let tx = transaction(witnesses.iter().map(|w| Witness::from_slice(w)).collect());
+        fixtures::ord_reference::assert_ord_reads_the_same(&tx);
         for e in Envelope::from_transaction(&tx) {
             let _ = e.curse();
             let _ = e.inscription.pointer();
