@@ -607,7 +607,8 @@ impl fmt::Display for Summary {
         if self.dry_run {
             writeln!(
                 f,
-                "dry run on {}: nothing signed, nothing written",
+                "dry run on {}: nothing signed, nothing written (a real run draws a fresh key, \
+                 so its txids and ids will differ; sizes and fees will not)",
                 self.network
             )?;
         } else {
