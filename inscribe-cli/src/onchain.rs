@@ -607,8 +607,8 @@ impl fmt::Display for Summary {
         if self.dry_run {
             writeln!(
                 f,
-                "dry run on {}: nothing signed, nothing written (a real run draws a fresh key, \
-                 so its txids and ids will differ; sizes and fees will not)",
+                "dry run on {}: nothing signed, nothing written (a real run draws fresh keys, \
+                 so its txids and ids will differ)",
                 self.network
             )?;
         } else {
