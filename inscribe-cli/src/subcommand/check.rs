@@ -35,7 +35,8 @@ pub struct Check {
     ///
     /// Every inscription in it is served at its id `<txid>i<n>` exactly as ord would serve
     /// it (content type, content encoding, metadata, parents, delegate), and every HTML one
-    /// (`text/html…`) is checked. Its pages import their libraries from these reveals.
+    /// (`text/html…`), or one delegating to an HTML one, is checked. Its pages import their
+    /// libraries from these reveals.
     #[arg(long, value_name = "FILE")]
     reveal: Vec<PathBuf>,
     /// Relay list the runtime embeds (every entry must verify).
@@ -309,6 +310,7 @@ fn load_targets(path: Option<&Path>, reveals: &[PathBuf]) -> anyhow::Result<Targ
     for path in reveals {
         load_reveal(path, &mut targets)?;
     }
+    add_delegating_pages(&mut targets)?;
     if let Some((name, html)) = page_file {
         // The page file is served under PAGE_ID (a valid id literal).
         let id: InscriptionId = PAGE_ID.parse().expect("PAGE_ID parses");
@@ -371,6 +373,34 @@ fn load_folder(path: &Path, targets: &mut Targets) -> anyhow::Result<()> {
         ))
         .into());
     }
+    Ok(())
+}
+
+/// Inscriptions that delegate to an HTML inscription are pages too: ord serves them the
+/// delegate's content at their own id.
+fn add_delegating_pages(targets: &mut Targets) -> anyhow::Result<()> {
+    let mut found = Vec::new();
+    for (id, inscription) in targets.store.iter() {
+        let Some(delegate) = inscription.delegate() else {
+            continue;
+        };
+        if targets.pages.iter().any(|p| p.id == *id) {
+            continue;
+        }
+        let Some(served) = targets.store.get(&delegate) else {
+            continue;
+        };
+        let name = format!("{id} (delegates to {delegate})");
+        if let Some(html) = page_html(&name, served)? {
+            found.push(Target {
+                location: format!("/content/{id}"),
+                name,
+                id: *id,
+                html,
+            });
+        }
+    }
+    targets.pages.extend(found);
     Ok(())
 }
 

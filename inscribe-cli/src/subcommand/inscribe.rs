@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use inscription::InscriptionId;
+use inscription::{Inscription, InscriptionId};
 
-use crate::onchain::{ContentSummary, Onchain, OnchainArgs, Stage};
+use crate::onchain::{Content, ContentSummary, Onchain, OnchainArgs, Stage};
 use crate::UsageError;
 
 /// Whether to brotli-compress the body.
@@ -19,9 +19,9 @@ pub enum Compress {
 
 #[derive(Debug, clap::Args)]
 pub struct Inscribe {
-    /// The file to inscribe.
-    #[arg(long, value_name = "FILE")]
-    file: PathBuf,
+    /// The file to inscribe (optional with --delegate: a delegate needs no body).
+    #[arg(long, value_name = "FILE", required_unless_present = "delegate")]
+    file: Option<PathBuf>,
     /// MIME type (default: from the file's extension, as ord guesses it).
     #[arg(long, value_name = "TYPE")]
     content_type: Option<String>,
@@ -50,21 +50,28 @@ pub struct Inscribe {
 
 impl Inscribe {
     pub fn run(self) -> anyhow::Result<()> {
-        let content_type = match &self.content_type {
-            Some(t) => t.clone(),
-            None => guess_content_type(&self.file)?,
+        let body = match &self.file {
+            Some(file) => Some((file.display().to_string(), read_body(file)?)),
+            None => None,
         };
-        let body = std::fs::read(&self.file).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                UsageError(format!("{}: no such file", self.file.display())).into()
-            }
-            _ => anyhow::Error::new(e).context(self.file.display().to_string()),
-        })?;
         let metadata = self.metadata.as_deref().map(read_metadata).transpose()?;
         let onchain = Onchain::open(self.onchain)?;
-        let name = self.file.display().to_string();
-        let mut content =
-            onchain.content(&name, &content_type, body, self.compress == Compress::Auto)?;
+        let mut content = match body {
+            Some((name, body)) => {
+                let content_type = match &self.content_type {
+                    Some(t) => t.clone(),
+                    None => guess_content_type(Path::new(&name))?,
+                };
+                onchain.content(&name, &content_type, body, self.compress == Compress::Auto)?
+            }
+            // Only a delegate: no content type, no body, as ord writes one.
+            None => Content {
+                name: "(delegate only)".to_owned(),
+                content_type: String::new(),
+                raw_len: 0,
+                inscription: Inscription::default(),
+            },
+        };
         let mut inscription = content.inscription;
         if let Some(cbor) = metadata {
             inscription = inscription.with_metadata(cbor);
@@ -102,6 +109,15 @@ impl Inscribe {
         };
         onchain.finish(vec![stage])
     }
+}
+
+fn read_body(file: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            UsageError(format!("{}: no such file", file.display())).into()
+        }
+        _ => anyhow::Error::new(e).context(file.display().to_string()),
+    })
 }
 
 /// The content type ord would pick for the file's extension.

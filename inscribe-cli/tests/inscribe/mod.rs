@@ -481,6 +481,19 @@ fn published_page_passes_the_sandbox_check_from_its_reveals() {
         .unwrap()
         .to_owned();
 
+    // A second inscription that shows the same page by delegation.
+    let delegating = json(&lumamesh(
+        &args(
+            &["inscribe", "--delegate", &page_id],
+            &["--fee-rate", "10", "--out", "delegate", "--json"],
+        ),
+        dir,
+    ));
+    let delegating_id = delegating["inscriptions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
     let out = lumamesh(
         &[
             "check",
@@ -488,6 +501,8 @@ fn published_page_passes_the_sandbox_check_from_its_reveals() {
             "chain/library-reveal.hex",
             "--reveal",
             "chain/page-reveal.hex",
+            "--reveal",
+            "delegate/reveal.hex",
             "--json",
             "--timeout",
             "90",
@@ -497,8 +512,9 @@ fn published_page_passes_the_sandbox_check_from_its_reveals() {
     let report = json(&out);
     assert_eq!(report["ok"], true, "{report:#}");
     let pages = report["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), 1, "{report:#}");
+    assert_eq!(pages.len(), 2, "{report:#}");
     assert_eq!(pages[0]["id"], page_id.as_str());
+    assert_eq!(pages[1]["id"], delegating_id.as_str());
     // The library came from the reveal, so check built no runtime and started no relay.
     assert_eq!(report["local_relay"], false, "{report:#}");
     drop(relay);
