@@ -171,6 +171,29 @@ struct Created {
     mnemonic: Option<String>,
 }
 
+impl Created {
+    /// The report on `wallet`, just written to `dir` from `mnemonic`; the words themselves
+    /// only if `show`.
+    fn new(
+        action: &'static str,
+        dir: PathBuf,
+        wallet: &Keys,
+        mnemonic: &bip39::Mnemonic,
+        show: bool,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            action,
+            mnemonic_file: WalletDir::new(&dir).mnemonic_path(),
+            dir,
+            network: network_name(wallet.network()),
+            fingerprint: wallet.fingerprint().to_string(),
+            words: mnemonic.word_count(),
+            first_address: wallet.receive_address(0)?.to_string(),
+            mnemonic: show.then(|| mnemonic.to_string()),
+        })
+    }
+}
+
 impl fmt::Display for Created {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -200,16 +223,7 @@ impl Create {
         let network = self.network.network;
         let (wallet, mnemonic) = Keys::create(&self.wallet_dir, network, self.words, self.force)
             .map_err(wallet_dir_error)?;
-        let out = Created {
-            action: "created",
-            mnemonic_file: WalletDir::new(&self.wallet_dir).mnemonic_path(),
-            dir: self.wallet_dir,
-            network: network_name(network),
-            fingerprint: wallet.fingerprint().to_string(),
-            words: mnemonic.word_count(),
-            first_address: wallet.receive_address(0)?.to_string(),
-            mnemonic: self.show.then(|| mnemonic.to_string()),
-        };
+        let out = Created::new("created", self.wallet_dir, &wallet, &mnemonic, self.show)?;
         output::print(self.json, &out)
     }
 }
@@ -249,16 +263,7 @@ impl Restore {
             self.force,
         )
         .map_err(wallet_dir_error)?;
-        let out = Created {
-            action: "restored",
-            mnemonic_file: WalletDir::new(&self.wallet_dir).mnemonic_path(),
-            dir: self.wallet_dir,
-            network: network_name(network),
-            fingerprint: wallet.fingerprint().to_string(),
-            words: mnemonic.word_count(),
-            first_address: wallet.receive_address(0)?.to_string(),
-            mnemonic: None,
-        };
+        let out = Created::new("restored", self.wallet_dir, &wallet, &mnemonic, false)?;
         output::print(self.json, &out)
     }
 }
