@@ -428,19 +428,7 @@ fn utxo_files_are_checked_against_network_and_wallet() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     std::fs::write(dir.join("words.txt"), ABANDON).unwrap();
-    ok(&lumamesh(
-        &[
-            "wallet",
-            "restore",
-            "--wallet-dir",
-            "w",
-            "--network",
-            "regtest",
-            "--mnemonic-file",
-            "words.txt",
-        ],
-        dir,
-    ));
+    restore_regtest_wallet(dir);
     let address = ok(&lumamesh(
         &[
             "wallet",
@@ -511,19 +499,7 @@ fn utxos_from_bitcoin_core_rpc() {
     let dir = tmp.path();
     std::fs::write(dir.join("words.txt"), ABANDON).unwrap();
     std::fs::write(dir.join(".cookie"), "__cookie__:pw\n").unwrap();
-    ok(&lumamesh(
-        &[
-            "wallet",
-            "restore",
-            "--wallet-dir",
-            "w",
-            "--network",
-            "regtest",
-            "--mnemonic-file",
-            "words.txt",
-        ],
-        dir,
-    ));
+    restore_regtest_wallet(dir);
     let address = ok(&lumamesh(
         &[
             "wallet",
@@ -593,4 +569,21 @@ fn utxos_from_bitcoin_core_rpc() {
     // Neither a file nor --rpc-url: usage error.
     let none = lumamesh(&["wallet", "utxos", "--network", "regtest"], dir);
     assert_eq!(code(&none), 2);
+}
+
+/// `wallet restore --wallet-dir w --network regtest --mnemonic-file words.txt` in `dir`.
+fn restore_regtest_wallet(dir: &std::path::Path) {
+    ok(&lumamesh(
+        &[
+            "wallet",
+            "restore",
+            "--wallet-dir",
+            "w",
+            "--network",
+            "regtest",
+            "--mnemonic-file",
+            "words.txt",
+        ],
+        dir,
+    ));
 }
