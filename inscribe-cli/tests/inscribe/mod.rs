@@ -95,6 +95,28 @@ fn assert_micro_ordinals_agrees(dir: &Path, file: &str) {
     }
 }
 
+/// `inscribe --file FILE --network NETWORK --utxos UTXOS --fee-rate 1 --dry-run` with the
+/// test mnemonic.
+fn dry_run(file: &str, network: &str, utxos: &str, dir: &Path) -> std::process::Output {
+    lumamesh(
+        &[
+            "inscribe",
+            "--file",
+            file,
+            "--network",
+            network,
+            "--utxos",
+            utxos,
+            "--mnemonic-file",
+            "mnemonic.txt",
+            "--fee-rate",
+            "1",
+            "--dry-run",
+        ],
+        dir,
+    )
+}
+
 fn read_tx(path: &Path) -> Transaction {
     deserialize_hex(std::fs::read_to_string(path).unwrap().trim()).unwrap()
 }
@@ -361,23 +383,7 @@ fn money_safety_refusals() {
     let utxos = serde_json::json!([{"txid": "33".repeat(32), "vout": 0, "value": 100_000,
                                     "address": signet_address}]);
     std::fs::write(dir.join("signet.json"), utxos.to_string()).unwrap();
-    let signet = lumamesh(
-        &[
-            "inscribe",
-            "--file",
-            "a.txt",
-            "--network",
-            "signet",
-            "--utxos",
-            "signet.json",
-            "--mnemonic-file",
-            "mnemonic.txt",
-            "--fee-rate",
-            "1",
-            "--dry-run",
-        ],
-        dir,
-    );
+    let signet = dry_run("a.txt", "signet", "signet.json", dir);
     assert_eq!(code(&signet), 2);
     assert!(
         stderr(&signet).contains("1024-byte") || stderr(&signet).contains("1,024"),
@@ -386,23 +392,7 @@ fn money_safety_refusals() {
     );
 
     // The UTXO file's regtest addresses are not mainnet's.
-    let mainnet = lumamesh(
-        &[
-            "inscribe",
-            "--file",
-            "a.txt",
-            "--network",
-            "mainnet",
-            "--utxos",
-            "utxos.json",
-            "--mnemonic-file",
-            "mnemonic.txt",
-            "--fee-rate",
-            "1",
-            "--dry-run",
-        ],
-        dir,
-    );
+    let mainnet = dry_run("a.txt", "mainnet", "utxos.json", dir);
     assert_eq!(code(&mainnet), 2, "{}", stderr(&mainnet));
     assert!(
         stderr(&mainnet).contains("utxos.json"),
@@ -579,23 +569,7 @@ fn parent_from_the_utxo_file_and_inscribed_coins_are_never_fees() {
     // Only the inscribed output left: it is not money.
     let only = serde_json::json!([utxos[2].clone()]);
     std::fs::write(dir.join("only.json"), only.to_string()).unwrap();
-    let poor = lumamesh(
-        &[
-            "inscribe",
-            "--file",
-            "child.html",
-            "--network",
-            "regtest",
-            "--utxos",
-            "only.json",
-            "--mnemonic-file",
-            "mnemonic.txt",
-            "--fee-rate",
-            "1",
-            "--dry-run",
-        ],
-        dir,
-    );
+    let poor = dry_run("child.html", "regtest", "only.json", dir);
     assert_eq!(code(&poor), 1, "{}", stderr(&poor));
     assert!(
         stderr(&poor).contains("not enough funds"),
