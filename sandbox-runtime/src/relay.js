@@ -21,7 +21,8 @@ export async function dial(entry, verified, { lite = false, timeout = 8000 } = {
     link.onclose();
   };
   try {
-    await pc.setLocalDescription(await pc.createOffer());
+    // Implicit offer: one call instead of createOffer + setLocalDescription.
+    await pc.setLocalDescription();
     const e = await verified;
     await pc.setRemoteDescription({ type: 'answer', sdp: staticAnswer(e, offerMid(pc.localDescription.sdp), lite) });
     link.welcome = await new Promise((ok, no) => {
