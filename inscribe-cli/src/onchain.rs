@@ -89,8 +89,6 @@ pub struct OnchainArgs {
 pub struct Content {
     /// Where it came from (for messages and the summary).
     pub name: String,
-    /// Its MIME type.
-    pub content_type: String,
     /// Bytes before compression.
     pub raw_len: usize,
     /// The inscription.
@@ -219,7 +217,6 @@ impl Onchain {
         }
         Ok(Content {
             name: name.to_owned(),
-            content_type: content_type.to_owned(),
             raw_len,
             inscription,
         })
@@ -495,7 +492,7 @@ pub struct ContentSummary {
     /// Source name.
     pub name: String,
     /// MIME type.
-    pub content_type: String,
+    pub content_type: Option<String>,
     /// Bytes before compression.
     pub bytes: usize,
     /// Bytes in the envelope's body.
@@ -509,7 +506,7 @@ impl ContentSummary {
     pub fn of(content: &Content) -> Self {
         Self {
             name: content.name.clone(),
-            content_type: content.content_type.clone(),
+            content_type: content.inscription.content_type().map(str::to_owned),
             bytes: content.raw_len,
             inscribed_bytes: content.inscription.body().len(),
             content_encoding: content.inscription.content_encoding().map(str::to_owned),
@@ -635,7 +632,13 @@ impl fmt::Display for Summary {
             writeln!(
                 f,
                 "  {}  {} ({}, {} B{encoding})",
-                i.id, i.content.name, i.content.content_type, i.content.bytes
+                i.id,
+                i.content.name,
+                i.content
+                    .content_type
+                    .as_deref()
+                    .unwrap_or("no content type"),
+                i.content.bytes
             )?;
         }
         writeln!(

@@ -67,7 +67,6 @@ impl Inscribe {
             // Only a delegate: no content type, no body, as ord writes one.
             None => Content {
                 name: "(delegate only)".to_owned(),
-                content_type: String::new(),
                 raw_len: 0,
                 inscription: Inscription::default(),
             },
