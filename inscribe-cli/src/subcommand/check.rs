@@ -453,12 +453,8 @@ fn page_html(page: &str, inscription: &Inscription) -> anyhow::Result<Option<Vec
     }
     let html = match inscription.content_encoding() {
         None => inscription.body().to_vec(),
-        Some("br") => {
-            let mut html = Vec::new();
-            brotli::BrotliDecompress(&mut &inscription.body()[..], &mut html)
-                .with_context(|| format!("{page}: content encoding br, but not brotli"))?;
-            html
-        }
+        Some("br") => inscription::decompress_brotli(inscription.body())
+            .with_context(|| format!("{page}: content encoding br, but not brotli"))?,
         Some(other) => {
             return Err(UsageError(format!(
                 "{page}: content encoding {other:?} is not supported (only br)"

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::path::Path;
 
-use bitcoin::consensus::encode::deserialize;
 use bitcoin::Transaction;
+use harness::server::parse_reveal;
 use inscription::{decompress_brotli, Curse, Envelope, InscriptionId};
 
 use crate::{output, UsageError};
@@ -162,33 +162,20 @@ impl Inspect {
     }
 }
 
-/// A transaction from an argument: hex, or a file of hex text or raw consensus bytes.
-pub fn read_transaction(arg: &str) -> anyhow::Result<Transaction> {
-    let path = Path::new(arg);
-    let (name, bytes) = if path.is_file() {
-        let raw = std::fs::read(path).map_err(|e| anyhow::anyhow!("{arg}: {e}"))?;
-        let text = std::str::from_utf8(&raw).ok().map(str::trim);
-        match text.and_then(hex_bytes) {
-            Some(bytes) => (arg.to_owned(), bytes),
-            None => (arg.to_owned(), raw),
-        }
+/// A transaction from an argument: hex, or a file of hex text or raw consensus bytes (read
+/// as the harness reads reveal files).
+fn read_transaction(arg: &str) -> anyhow::Result<Transaction> {
+    let hex = arg.trim();
+    let (name, bytes) = if Path::new(arg).is_file() {
+        let bytes = std::fs::read(arg).map_err(|e| anyhow::anyhow!("{arg}: {e}"))?;
+        (arg, bytes)
+    } else if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        ("the argument", hex.as_bytes().to_vec())
     } else {
-        let bytes = hex_bytes(arg.trim()).ok_or_else(|| {
-            UsageError(format!(
-                "{arg:.40}: neither a file nor a transaction in hex"
-            ))
-        })?;
-        ("the argument".to_owned(), bytes)
+        return Err(UsageError(format!(
+            "{arg:.40}: neither a file nor a transaction in hex"
+        ))
+        .into());
     };
-    deserialize(&bytes).map_err(|e| UsageError(format!("{name}: not a transaction: {e}")).into())
-}
-
-fn hex_bytes(s: &str) -> Option<Vec<u8>> {
-    if s.is_empty() || s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    parse_reveal(&bytes).map_err(|reason| UsageError(format!("{name}: {reason}")).into())
 }
