@@ -90,15 +90,20 @@ pub fn compress_brotli(body: &[u8]) -> Result<Compressed, CompressError> {
     compress(BrotliEncoderMode::BROTLI_MODE_GENERIC, body)
 }
 
-fn compress(mode: BrotliEncoderMode, body: &[u8]) -> Result<Compressed, CompressError> {
-    let params = brotli::enc::BrotliEncoderParams {
+/// ord's encoder settings: quality 11, window and block 24, sized for the body.
+fn ord_params(mode: BrotliEncoderMode, len: usize) -> brotli::enc::BrotliEncoderParams {
+    brotli::enc::BrotliEncoderParams {
         lgblock: 24,
         lgwin: 24,
         mode,
         quality: 11,
-        size_hint: body.len(),
+        size_hint: len,
         ..Default::default()
-    };
+    }
+}
+
+fn compress(mode: BrotliEncoderMode, body: &[u8]) -> Result<Compressed, CompressError> {
+    let params = ord_params(mode, body.len());
     let mut writer = brotli::CompressorWriter::with_params(Vec::new(), body.len(), &params);
     writer.write_all(body)?;
     // `into_inner` finishes the stream. A `flush()` before it, as this crate once did, emits
@@ -133,14 +138,7 @@ mod tests {
 
     /// The old way: `flush()` and then drop. Kept to show the bytes differ from ord's.
     fn flushed(mode: BrotliEncoderMode, body: &[u8]) -> Vec<u8> {
-        let params = brotli::enc::BrotliEncoderParams {
-            lgblock: 24,
-            lgwin: 24,
-            mode,
-            quality: 11,
-            size_hint: body.len(),
-            ..Default::default()
-        };
+        let params = ord_params(mode, body.len());
         let mut out = Vec::new();
         {
             let mut w = brotli::CompressorWriter::with_params(&mut out, body.len(), &params);

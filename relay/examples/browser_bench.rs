@@ -8,16 +8,13 @@
 //!
 //! Prints one JSON object: every sample, and the median and p95 of each figure.
 
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use harness::browser::{Browser, LaunchOptions, Page};
-use harness::server::ContentServer;
-use harness::InscriptionId;
-use lumamesh_relay::local::LocalRelay;
+use harness::browser::{Browser, Page};
 
-const LIB: &str = "2222222222222222222222222222222222222222222222222222222222222222i0";
-const PAGE: &str = "3333333333333333333333333333333333333333333333333333333333333333i0";
+#[path = "common/e2e_page.rs"]
+mod e2e_page;
+
 const T: Duration = Duration::from_secs(30);
 
 fn percentile(samples: &[f64], p: f64) -> f64 {
@@ -49,23 +46,12 @@ async fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(20);
-    let relay = LocalRelay::start(Ipv4Addr::LOCALHOST.into())
-        .await
-        .expect("relay");
-    let bundle = sandbox_runtime::bundle(std::slice::from_ref(relay.entry())).expect("bundle");
-    let page = fixtures::read("pages/e2e.html").replace("{{LIB}}", LIB);
-    let server = ContentServer::start_page_with_library(
-        LIB.parse().unwrap(),
-        bundle.js.as_bytes(),
-        PAGE.parse().unwrap(),
-        page.into_bytes(),
-    )
-    .await
-    .expect("server");
-    let url = server.content_url(&PAGE.parse::<InscriptionId>().unwrap());
-    let browser = Browser::launch(LaunchOptions::default())
-        .await
-        .expect("chromium");
+    let e2e_page::Setup {
+        relay,
+        server: _server,
+        browser,
+        url,
+    } = e2e_page::start("").await;
 
     let (mut relay_open, mut first_peer) = (Vec::new(), Vec::new());
     for run in 0..runs {

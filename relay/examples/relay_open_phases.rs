@@ -6,16 +6,10 @@
 //! ```text
 //! cargo run --release -p lumamesh-relay --example relay_open_phases -- [LOADS]
 //! ```
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use harness::browser::{Browser, LaunchOptions};
-use harness::server::ContentServer;
-use harness::InscriptionId;
-use lumamesh_relay::local::LocalRelay;
-
-const LIB: &str = "2222222222222222222222222222222222222222222222222222222222222222i0";
-const PAGE: &str = "3333333333333333333333333333333333333333333333333333333333333333i0";
+#[path = "common/e2e_page.rs"]
+mod e2e_page;
 
 const WRAP: &str = r#"<script>
 window.__m = {};
@@ -44,21 +38,12 @@ window.RTCPeerConnection.generateCertificate = (...a) => P.generateCertificate(.
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let relay = LocalRelay::start(Ipv4Addr::LOCALHOST.into()).await.unwrap();
-    let bundle = sandbox_runtime::bundle(std::slice::from_ref(relay.entry())).unwrap();
-    let page = fixtures::read("pages/e2e.html")
-        .replace("{{LIB}}", LIB)
-        .replace("<body>\n", &format!("<body>\n{WRAP}"));
-    let server = ContentServer::start_page_with_library(
-        LIB.parse().unwrap(),
-        bundle.js.as_bytes(),
-        PAGE.parse().unwrap(),
-        page.into_bytes(),
-    )
-    .await
-    .unwrap();
-    let url = server.content_url(&PAGE.parse::<InscriptionId>().unwrap());
-    let browser = Browser::launch(LaunchOptions::default()).await.unwrap();
+    let e2e_page::Setup {
+        relay: _relay,
+        server: _server,
+        browser,
+        url,
+    } = e2e_page::start(WRAP).await;
     let loads: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
