@@ -45,9 +45,6 @@ pub(crate) fn respond<B>(state: &State, request: &Request<B>) -> Resp {
 }
 
 fn route<B>(state: &State, request: &Request<B>) -> Resp {
-    if request.headers().contains_key("service-worker") {
-        return status(StatusCode::FORBIDDEN);
-    }
     let method = request.method();
     if method == Method::OPTIONS
         && request

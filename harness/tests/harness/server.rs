@@ -166,15 +166,35 @@ async fn brotli_without_decompress_is_406_like_ord() {
     );
 }
 
+// ord src/subcommand/server.rs: the router and its layers have no `Service-Worker` rule
+// (nor does anything under src/), so such a request is served like any other.
 #[tokio::test]
-async fn service_worker_header_is_forbidden() {
+async fn service_worker_header_is_served_normally() {
     let s = server().await;
-    for path in [format!("/content/{}", id(1, 0)), "/r/blockheight".into()] {
-        let r = get(s.addr(), &path, &[("Service-Worker", "script")])
-            .await
-            .unwrap();
-        assert_eq!(r.status, 403, "{path}");
-    }
+    let plain = get(s.addr(), &format!("/content/{}", id(1, 0)), &[])
+        .await
+        .unwrap();
+    let r = get(
+        s.addr(),
+        &format!("/content/{}", id(1, 0)),
+        &[("Service-Worker", "script")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header_all("content-security-policy"),
+        vec![CSP_SELF, CSP_RECURSIVE]
+    );
+    assert_eq!(r.header("cache-control"), Some(CACHE_IMMUTABLE));
+    assert_eq!(r.header("content-type"), Some(HTML));
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(r.body, plain.body);
+    let r = get(s.addr(), "/r/blockheight", &[("Service-Worker", "script")])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "840000");
 }
 
 #[tokio::test]
