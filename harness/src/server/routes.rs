@@ -37,7 +37,7 @@ type Reject = Box<Resp>;
 
 pub(crate) fn respond<B>(state: &State, request: &Request<B>) -> Resp {
     let mut response = route(state, request);
-    finish(state, &mut response);
+    finish(&mut response);
     if request.method() == Method::HEAD {
         *response.body_mut() = Full::new(Bytes::new());
     }
@@ -94,7 +94,7 @@ fn route<B>(state: &State, request: &Request<B>) -> Resp {
             if is_iframe_media(i) {
                 content(state, id, i, accept_encoding.as_deref())
             } else {
-                Ok(preview_placeholder(state, id))
+                Ok(preview_placeholder(state, id, i))
             }
         }),
         ["explorer", id] => parse_id(id).map(|id| explorer(&id)),
@@ -124,15 +124,17 @@ fn route<B>(state: &State, request: &Request<B>) -> Resp {
     result.unwrap_or_else(|response| *response)
 }
 
-/// ord's outer layers: CSP if absent, HSTS, CORS.
-fn finish(state: &State, response: &mut Resp) {
+/// ord's outer layers: CSP if absent, HSTS, CORS. The fallback policy is always
+/// `default-src 'self'`, with or without `--csp-origin` (ord's `SetResponseHeaderLayer`
+/// in `src/subcommand/server.rs`): only the handlers that set their own policy (content,
+/// previews) name the origin.
+fn finish(response: &mut Resp) {
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let value = match origin(state) {
-            Some(origin) => format!("default-src {origin}"),
-            None => "default-src 'self'".to_owned(),
-        };
-        headers.insert(header::CONTENT_SECURITY_POLICY, header_value(&value));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'"),
+        );
     }
     headers.insert(
         header::STRICT_TRANSPORT_SECURITY,
@@ -351,11 +353,68 @@ fn is_acceptable(accept: Option<&str>, encoding: &str) -> bool {
         .any(|value| value.split(';').next().unwrap_or_default().trim() == encoding)
 }
 
-fn preview_placeholder(state: &State, id: &str) -> Resp {
-    let csp = match origin(state) {
-        Some(origin) => format!("default-src {origin}"),
-        None => "default-src 'self'".to_owned(),
+/// ord's `ServerConfig::preview_content_security_policy` (`server_config.rs`): the
+/// policy of the preview page for each kind of media, with `'self'` replaced by the
+/// `--csp-origin` if there is one.
+fn preview_csp(state: &State, inscription: &Inscription) -> String {
+    let policy = match media(inscription) {
+        Media::Audio | Media::Text | Media::Unknown | Media::Video => "default-src 'self'",
+        Media::Code | Media::Markdown | Media::Pdf => {
+            "script-src-elem 'self' https://cdn.jsdelivr.net"
+        }
+        Media::Font => "script-src-elem 'self'; style-src 'self' 'unsafe-inline'",
+        Media::Image => "default-src 'self' 'unsafe-inline'",
+        Media::Model => "script-src-elem 'self' https://ajax.googleapis.com",
     };
+    match origin(state) {
+        Some(origin) => policy.replace("'self'", origin),
+        None => policy.to_owned(),
+    }
+}
+
+/// The kinds of ord's `Media` that get a preview page (`Iframe` is served as content).
+enum Media {
+    Audio,
+    Code,
+    Font,
+    Image,
+    Markdown,
+    Model,
+    Pdf,
+    Text,
+    Unknown,
+    Video,
+}
+
+/// ord's `Inscription::media` and `Media::TABLE` (`src/inscriptions/media.rs`): no body or
+/// no content type is `Unknown`, otherwise the exact content type decides.
+fn media(inscription: &Inscription) -> Media {
+    if !inscription.has_body() {
+        return Media::Unknown;
+    }
+    match inscription.content_type().unwrap_or_default() {
+        "audio/flac" | "audio/mpeg" | "audio/ogg" | "audio/ogg;codecs=opus" | "audio/wav" => {
+            Media::Audio
+        }
+        "application/json"
+        | "application/x-javascript"
+        | "application/yaml"
+        | "text/css"
+        | "text/javascript"
+        | "text/x-python" => Media::Code,
+        "font/otf" | "font/ttf" | "font/woff" | "font/woff2" => Media::Font,
+        "image/apng" | "image/avif" | "image/gif" | "image/jpeg" | "image/jxl" | "image/png"
+        | "image/webp" => Media::Image,
+        "text/markdown" | "text/markdown;charset=utf-8" => Media::Markdown,
+        "model/gltf+json" | "model/gltf-binary" => Media::Model,
+        "application/pdf" => Media::Pdf,
+        "application/pgp-signature" | "text/plain" | "text/plain;charset=utf-8" => Media::Text,
+        "video/mp4" | "video/webm" => Media::Video,
+        _ => Media::Unknown,
+    }
+}
+
+fn preview_placeholder(state: &State, id: &str, inscription: &Inscription) -> Resp {
     let mut response = with_body(
         StatusCode::OK,
         "text/html; charset=utf-8",
@@ -363,9 +422,10 @@ fn preview_placeholder(state: &State, id: &str) -> Resp {
             "<!doctype html><html><body><a href=/content/{id}>/content/{id}</a></body></html>\n"
         ),
     );
-    response
-        .headers_mut()
-        .insert(header::CONTENT_SECURITY_POLICY, header_value(&csp));
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        header_value(&preview_csp(state, inscription)),
+    );
     response
 }
 

@@ -8,6 +8,9 @@ use crate::id;
 
 const HTML: &str = "text/html;charset=utf-8";
 
+/// Extra request headers of a table-driven case.
+type Headers = &'static [(&'static str, &'static str)];
+
 async fn server_with(config: ServerConfig) -> ContentServer {
     let mut store = Store::new();
     store.insert(id(1, 0), Inscription::new(HTML, "<p>hello</p>"));
@@ -85,6 +88,105 @@ async fn csp_origin_sends_one_header() {
         r.header_all("content-security-policy"),
         vec![expected.as_str()]
     );
+}
+
+// ord src/subcommand/server.rs: the `SetResponseHeaderLayer::if_not_present` fallback is
+// `default-src 'self'` whatever `--csp-origin` says; only r.rs `content_response` and the
+// previews (server_config.rs `preview_content_security_policy`, 'self' replaced by the
+// origin) name the origin. Errors (error.rs) and every other route set no policy.
+#[tokio::test]
+async fn csp_origin_only_on_content_and_previews() {
+    const ORIGIN: &str = "https://ordinals.com";
+    let s = server_with(ServerConfig {
+        csp_origin: CspOrigin::Fixed(ORIGIN.into()),
+        decompress: false,
+        ..ServerConfig::default()
+    })
+    .await;
+    let content_policy = csp_for_origin(ORIGIN);
+    let with_origin: Vec<(String, Headers, u16, String)> = vec![
+        (
+            format!("/content/{}", id(1, 0)),
+            &[],
+            200,
+            content_policy.clone(),
+        ),
+        (
+            format!("/content/{}", id(2, 0)),
+            &[("Accept-Encoding", "br")],
+            200,
+            content_policy.clone(),
+        ),
+        (
+            format!("/r/undelegated-content/{}", id(1, 0)),
+            &[],
+            200,
+            content_policy.clone(),
+        ),
+        (
+            format!("/preview/{}", id(1, 0)),
+            &[],
+            200,
+            content_policy.clone(),
+        ),
+        (
+            format!("/preview/{}", id(5, 0)),
+            &[],
+            200,
+            format!("default-src {ORIGIN} 'unsafe-inline'"),
+        ),
+        (
+            format!("/preview/{}", id(4, 0)),
+            &[],
+            200,
+            format!("default-src {ORIGIN}"),
+        ),
+    ];
+    for (path, headers, status, policy) in &with_origin {
+        let r = get(s.addr(), path, headers).await.unwrap();
+        assert_eq!(r.status, *status, "{path}");
+        assert_eq!(
+            r.header_all("content-security-policy"),
+            vec![policy.as_str()],
+            "{path}"
+        );
+    }
+
+    let missing = id(9, 0);
+    let self_only: Vec<(String, Headers, u16)> = vec![
+        (format!("/content/{missing}"), &[], 404),
+        (format!("/preview/{missing}"), &[], 404),
+        ("/content/not-an-id".into(), &[], 400),
+        ("/r/blockhash/x".into(), &[], 400),
+        (
+            format!("/content/{}", id(2, 0)),
+            &[("Accept-Encoding", "gzip")],
+            406,
+        ),
+        ("/nowhere".into(), &[], 404),
+        ("/blockhash".into(), &[], 200),
+        ("/blockhash/1".into(), &[], 200),
+        ("/blockheight".into(), &[], 200),
+        ("/blocktime".into(), &[], 200),
+        ("/r/blockhash".into(), &[], 200),
+        ("/r/blockheight".into(), &[], 200),
+        ("/r/blocktime".into(), &[], 200),
+        (format!("/r/inscription/{}", id(1, 0)), &[], 200),
+        (format!("/r/metadata/{}", id(4, 0)), &[], 200),
+        (format!("/r/metadata/{}", id(1, 0)), &[], 404),
+        (format!("/r/children/{}", id(1, 0)), &[], 200),
+        (format!("/r/parents/{}", id(4, 0)), &[], 200),
+        (format!("/explorer/{}", id(1, 0)), &[], 200),
+    ];
+    for (path, headers, status) in &self_only {
+        let r = get(s.addr(), path, headers).await.unwrap();
+        assert_eq!(r.status, *status, "{path}");
+        assert_eq!(
+            r.header_all("content-security-policy"),
+            vec!["default-src 'self'"],
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -213,15 +315,20 @@ async fn preview_of_html_is_content() {
     assert_eq!(strip_date(&preview.headers), strip_date(&content.headers));
     assert_eq!(preview.body, content.body);
 
-    // Non-HTML previews are ord's wrapper pages, with a restrictive CSP.
-    let png = get(s.addr(), &format!("/preview/{}", id(5, 0)), &[])
-        .await
-        .unwrap();
-    assert_eq!(png.status, 200);
-    assert_eq!(
-        png.header("content-security-policy"),
-        Some("default-src 'self'")
-    );
+    // Non-HTML previews are ord's wrapper pages, with the policy ord gives that kind of
+    // media (ord src/subcommand/server/server_config.rs: preview_content_security_policy).
+    for (n, policy) in [
+        (5, "default-src 'self' 'unsafe-inline'"),
+        (4, "default-src 'self'"),
+        (2, "script-src-elem 'self' https://cdn.jsdelivr.net"),
+        (3, "default-src 'self'"),
+    ] {
+        let r = get(s.addr(), &format!("/preview/{}", id(n, 0)), &[])
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{n}");
+        assert_eq!(r.header("content-security-policy"), Some(policy), "{n}");
+    }
 }
 
 #[tokio::test]
