@@ -502,6 +502,48 @@ async fn everything_else_is_404() {
     assert_eq!(r.status, 405);
 }
 
+// ord src/subcommand/server.rs: `CorsLayer::new().allow_methods([GET, POST])
+// .allow_headers([CONTENT_TYPE]).allow_origin(Any)` wraps the router and the CSP/HSTS
+// layers; tower-http 0.6 (cors/mod.rs) answers every OPTIONS itself as a preflight.
+#[tokio::test]
+async fn options_is_a_cors_preflight_without_csp_or_hsts() {
+    let s = server_with(ServerConfig {
+        csp_origin: CspOrigin::Fixed("https://ordinals.com".into()),
+        ..ServerConfig::default()
+    })
+    .await;
+    let preflight: Headers = &[
+        ("Origin", "https://example.com"),
+        ("Access-Control-Request-Method", "GET"),
+    ];
+    for path in [
+        format!("/content/{}", id(1, 0)),
+        format!("/content/{}", id(9, 0)),
+        "/r/blockheight".into(),
+        format!("/r/inscription/{}", id(1, 0)),
+        "/nowhere".into(),
+    ] {
+        for headers in [preflight, &[]] {
+            let r = request(s.addr(), "OPTIONS", &path, headers).await.unwrap();
+            assert_eq!(r.status, 200, "{path} {headers:?}");
+            assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+            assert_eq!(r.header("access-control-allow-methods"), Some("GET,POST"));
+            assert_eq!(
+                r.header("access-control-allow-headers"),
+                Some("content-type")
+            );
+            assert_eq!(
+                r.header("vary"),
+                Some("origin, access-control-request-method, access-control-request-headers")
+            );
+            assert_eq!(r.header_all("content-security-policy").len(), 0, "{path}");
+            assert_eq!(r.header_all("strict-transport-security").len(), 0, "{path}");
+            assert_eq!(r.header_all("cache-control").len(), 0, "{path}");
+            assert!(r.body.is_empty(), "{path}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn head_has_headers_without_body() {
     let s = server().await;
