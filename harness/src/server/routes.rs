@@ -329,14 +329,17 @@ fn content(
         if is_acceptable(accept, encoding) {
             headers.insert(header::CONTENT_ENCODING, header_value(encoding));
         } else if state.config.decompress && encoding == "br" {
+            // ord's buffer size (`BROTLI_BUFFER_SIZE`); a body that does not decode is
+            // ord's `ServerError::Internal`: 500 with the bare reason phrase.
             let mut decompressed = Vec::new();
             if let Err(e) =
-                brotli::Decompressor::new(&body[..], 16_384).read_to_end(&mut decompressed)
+                brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut decompressed)
             {
+                tracing::warn!("content server: brotli body of {id} does not decode: {e}");
                 return Err(Box::new(with_body(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "text/plain; charset=utf-8",
-                    format!("Internal Server Error: {e}"),
+                    "Internal Server Error",
                 )));
             }
             body = decompressed.into();

@@ -209,44 +209,64 @@ async fn untyped_is_octet_stream() {
     assert_eq!(r.body, vec![0, 1, 2]);
 }
 
+// ord src/subcommand/server/r.rs: content_response (`Content-Encoding` only when
+// acceptable, else decoded with `--decompress`, else 406) and
+// src/subcommand/server/accept_encoding.rs: is_acceptable (the exact token before `;`,
+// q-values and `*` ignored).
 #[tokio::test]
 async fn brotli_sent_encoded_only_when_accepted() {
     let s = server().await;
     let path = format!("/content/{}", id(2, 0));
     let encoded = compress_brotli(b"export const x = 1;\n");
 
-    let r = get(
-        s.addr(),
-        &path,
-        &[("Accept-Encoding", "gzip, deflate, br, zstd")],
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.header("content-encoding"), Some("br"));
-    assert_eq!(r.header("content-type"), Some("text/javascript"));
-    assert_eq!(r.body, encoded);
+    for accept in [
+        "gzip, deflate, br, zstd",
+        "br",
+        " br ",
+        "gzip;q=1.0, br;q=0.5",
+        // ord ignores q-values: `br;q=0` still matches.
+        "br;q=0",
+    ] {
+        let r = get(s.addr(), &path, &[("Accept-Encoding", accept)])
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{accept}");
+        assert_eq!(r.header("content-encoding"), Some("br"), "{accept}");
+        assert_eq!(r.header("content-type"), Some("text/javascript"));
+        assert_eq!(
+            r.header("content-length"),
+            Some(&*encoded.len().to_string())
+        );
+        assert_eq!(r.body, encoded, "{accept}");
+    }
 
-    // ord ignores q-values: `br;q=0` still matches.
-    let r = get(
-        s.addr(),
-        &path,
-        &[("Accept-Encoding", "gzip;q=1.0, br;q=0.5")],
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.header("content-encoding"), Some("br"));
-
-    for accept in [None, Some("gzip"), Some("*")] {
+    // `decompress: true` (ord's `--decompress`, the harness default): decoded here and
+    // sent without `Content-Encoding`, with the same content headers.
+    for accept in [
+        None,
+        Some("gzip"),
+        Some("*"),
+        Some("BR"),
+        Some("gzip;br"),
+        Some(""),
+    ] {
         let headers: Vec<(&str, &str)> =
             accept.map(|a| ("Accept-Encoding", a)).into_iter().collect();
         let r = get(s.addr(), &path, &headers).await.unwrap();
         assert_eq!(r.status, 200, "{accept:?}");
         assert_eq!(r.header("content-encoding"), None, "{accept:?}");
+        assert_eq!(r.header("content-type"), Some("text/javascript"));
+        assert_eq!(r.header("cache-control"), Some(CACHE_IMMUTABLE));
         assert_eq!(r.body, b"export const x = 1;\n", "{accept:?}");
-        assert_eq!(r.header_all("content-security-policy").len(), 2);
+        assert_eq!(
+            r.header_all("content-security-policy"),
+            vec![CSP_SELF, CSP_RECURSIVE]
+        );
     }
 }
 
+// ord src/subcommand/server/error.rs: ServerError::NotAcceptable's message, and r.rs
+// content_response: without `--decompress` a `br` body the client does not accept is 406.
 #[tokio::test]
 async fn brotli_without_decompress_is_406_like_ord() {
     let s = server_with(ServerConfig {
@@ -254,18 +274,86 @@ async fn brotli_without_decompress_is_406_like_ord() {
         ..ServerConfig::default()
     })
     .await;
+    let path = format!("/content/{}", id(2, 0));
+    for (accept, message) in [
+        (Some("gzip"), " `Accept-Encoding` header: `gzip`"),
+        (
+            Some("gzip, deflate"),
+            " `Accept-Encoding` header: `gzip, deflate`",
+        ),
+        (Some("*"), " `Accept-Encoding` header: `*`"),
+        (Some("BR"), " `Accept-Encoding` header: `BR`"),
+        (Some(""), " `Accept-Encoding` header: ``"),
+        (None, " `Accept-Encoding` header not present"),
+    ] {
+        let headers: Vec<(&str, &str)> =
+            accept.map(|a| ("Accept-Encoding", a)).into_iter().collect();
+        let r = get(s.addr(), &path, &headers).await.unwrap();
+        assert_eq!(r.status, 406, "{accept:?}");
+        assert_eq!(
+            r.text(),
+            format!("inscription content encoding `br` is not acceptable.{message}")
+        );
+        assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+        assert_eq!(r.header("content-encoding"), None);
+        assert_eq!(r.header("cache-control"), None);
+        assert_eq!(
+            r.header_all("content-security-policy"),
+            vec!["default-src 'self'"]
+        );
+    }
+    // Accepted: sent as inscribed, whatever `decompress` says.
+    let r = get(s.addr(), &path, &[("Accept-Encoding", "br")])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-encoding"), Some("br"));
+
+    // The encoding is judged before the body: no body is 404 only when acceptable.
+    let empty = id(0x0e, 0);
+    s.insert(
+        empty,
+        Inscription::delegating(id(0x0f, 0)).with_content_encoding("br"),
+    );
+    let r = get(s.addr(), &format!("/r/undelegated-content/{empty}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 406);
     let r = get(
         s.addr(),
-        &format!("/content/{}", id(2, 0)),
-        &[("Accept-Encoding", "gzip")],
+        &format!("/r/undelegated-content/{empty}"),
+        &[("Accept-Encoding", "br")],
     )
     .await
     .unwrap();
-    assert_eq!(r.status, 406);
-    assert_eq!(
-        r.text(),
-        "inscription content encoding `br` is not acceptable. `Accept-Encoding` header: `gzip`"
+    assert_eq!(r.status, 404);
+    assert_eq!(r.text(), format!("inscription {empty} content not found"));
+}
+
+// ord src/subcommand/server/r.rs: content_response maps a failed decode to
+// ServerError::Internal, which error.rs sends as 500 with the bare reason phrase.
+#[tokio::test]
+async fn undecodable_brotli_with_decompress_is_500() {
+    let s = server().await;
+    let bad = id(0x0b, 0);
+    s.insert(
+        bad,
+        Inscription::new("text/plain", b"not brotli at all".to_vec()).with_content_encoding("br"),
     );
+    let r = get(s.addr(), &format!("/content/{bad}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 500);
+    assert_eq!(r.text(), "Internal Server Error");
+    let r = get(
+        s.addr(),
+        &format!("/content/{bad}"),
+        &[("Accept-Encoding", "br")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"not brotli at all");
 }
 
 // ord src/subcommand/server.rs: the router and its layers have no `Service-Worker` rule
