@@ -108,4 +108,35 @@ mod tests {
         assert!(page.contains(r#"joinRoom("a<\/title>\"x""#), "{page}");
         assert!(!page.contains("/r/content"));
     }
+
+    /// ord's explorer frames inscriptions in `<iframe sandbox=allow-scripts>`, without
+    /// `allow-forms`: a form's submission is blocked there, so no flavour may rely on one.
+    #[test]
+    fn every_flavour_sends_without_a_form() {
+        let entries: Vec<_> = bootstrap_codec::RelayTxt::parse(&fixtures::read("relay/relay.txt"))
+            .entries
+            .into_iter()
+            .map(|e| e.entry)
+            .collect();
+        let inline = sandbox_runtime::bundle_as(&entries, sandbox_runtime::Flavor::Global)
+            .unwrap()
+            .js;
+        for (flavour, runtime) in [
+            ("--lib", Runtime::Inscription(ID.parse().unwrap())),
+            ("--inline", Runtime::Inline(inline)),
+            ("--publish", Runtime::Published),
+        ] {
+            let page = starter_page("lobby", &runtime).to_ascii_lowercase();
+            for banned in ["<form", "onsubmit", "requestsubmit", "'submit'"] {
+                assert!(!page.contains(banned), "{flavour}: {banned}");
+            }
+            assert!(
+                page.contains(r#"<button id="send" type="button">"#),
+                "{flavour}"
+            );
+            assert!(page.contains("$('send').onclick"), "{flavour}");
+            assert!(page.contains("event.key === 'enter'"), "{flavour}");
+            assert!(page.contains("event.iscomposing"), "{flavour}");
+        }
+    }
 }

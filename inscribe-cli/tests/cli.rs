@@ -7,6 +7,7 @@ use serde_json::Value;
 
 mod check;
 mod inscribe;
+mod page;
 mod wallet;
 
 fn lumamesh(args: &[&str], cwd: &Path) -> Output {

@@ -60,11 +60,32 @@ impl Steps {
     }
 }
 
-async fn say(page: &Page, text: &str) -> anyhow::Result<()> {
+/// How [`say`] sends: the starter page sends on both, without a form (ord's explorer iframe
+/// blocks form submission).
+#[derive(Clone, Copy)]
+enum SendBy {
+    Click,
+    Enter,
+}
+
+/// Types `text` into the starter page and sends it, in whichever frame holds the page (the top
+/// one at `/content/<id>`, the sandboxed iframe on an explorer page).
+async fn say(page: &Page, text: &str, how: SendBy) -> anyhow::Result<()> {
+    let send = match how {
+        SendBy::Click => "document.getElementById('send').click();",
+        SendBy::Enter => {
+            "text.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));"
+        }
+    };
     let js = format!(
-        "document.getElementById('text').value = {text:?}; document.getElementById('say').requestSubmit(); true"
+        "(() => {{ const text = document.getElementById('text'); if (!text) return false; \
+         text.value = {text:?}; {send} return true; }})()"
     );
-    page.eval(&js).await?;
+    let typed = page.eval_all_frames(&js).await?;
+    anyhow::ensure!(
+        typed.iter().any(|(_, v)| v.as_bool() == Some(true)),
+        "no frame holds the starter page's #text input"
+    );
     Ok(())
 }
 
@@ -185,8 +206,8 @@ impl Demo {
 
         steps.begin("exchanging messages browser to browser");
         let before = relay.stats();
-        say(&a, "hello from A").await?;
-        say(&b, "hello from B").await?;
+        say(&a, "hello from A", SendBy::Click).await?;
+        say(&b, "hello from B", SendBy::Enter).await?;
         b.wait_for(
             "document.getElementById('log').textContent.includes('hello from A')",
             WAIT,
