@@ -41,6 +41,15 @@ pub(crate) fn respond<B>(state: &State, request: &Request<B>) -> Resp {
     }
     let mut response = route(state, request);
     finish(&mut response);
+    // axum (routing/route.rs) sets `Content-Length` from the body of every response, and
+    // for HEAD (served by the GET handler) drops the body afterwards, so HEAD reports the
+    // length GET sends.
+    let length = hyper::body::Body::size_hint(response.body()).exact();
+    if let Some(length) = length {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
     if request.method() == Method::HEAD {
         *response.body_mut() = Full::new(Bytes::new());
     }
