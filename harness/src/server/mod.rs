@@ -84,8 +84,12 @@ pub struct ServerConfig {
     /// ord's `--decompress`: serve `br` bodies decompressed to clients that do
     /// not accept `br`. When false such requests get 406, as ord's default does.
     pub decompress: bool,
-    /// Block values for `/r/block*` and `/block*`.
+    /// Block values for `/r/block*` and `/block*`; the tip also stands for the block that
+    /// revealed every inscription (`/r/inscription`'s `height` and `timestamp`, curses).
     pub chain: FakeChain,
+    /// ord's `--chain`: the network of `/r/inscription`'s `address` and of the jubilee
+    /// height after which curses are vindicated. Default: mainnet, as ord.
+    pub network: bitcoin::Network,
 }
 
 impl Default for ServerConfig {
@@ -94,6 +98,7 @@ impl Default for ServerConfig {
             csp_origin: CspOrigin::None,
             decompress: true,
             chain: FakeChain::default(),
+            network: bitcoin::Network::Bitcoin,
         }
     }
 }
@@ -205,6 +210,25 @@ impl ContentServer {
         // A poisoned lock only means a request handler panicked; the map is intact.
         let mut store = self.state.store.write().unwrap_or_else(|e| e.into_inner());
         store.insert_reveal(tx)
+    }
+
+    /// [`Store::insert_reveal_with_prevouts`] while the server runs.
+    pub fn insert_reveal_with_prevouts(
+        &self,
+        tx: &bitcoin::Transaction,
+        prevouts: &[bitcoin::TxOut],
+    ) -> Result<Vec<InscriptionId>, RevealError> {
+        // A poisoned lock only means a request handler panicked; the map is intact.
+        let mut store = self.state.store.write().unwrap_or_else(|e| e.into_inner());
+        store.insert_reveal_with_prevouts(tx, prevouts)
+    }
+
+    /// [`Store::insert_commit`] while the server runs: remembers the outputs a later
+    /// reveal spends.
+    pub fn insert_commit(&self, tx: &bitcoin::Transaction) {
+        // A poisoned lock only means a request handler panicked; the map is intact.
+        let mut store = self.state.store.write().unwrap_or_else(|e| e.into_inner());
+        store.insert_commit(tx);
     }
 }
 

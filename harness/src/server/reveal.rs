@@ -1,12 +1,13 @@
 //! Filling the store straight from reveal transactions, as ord's index would.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bitcoin::hex::FromHex;
-use bitcoin::{Transaction, Txid};
+use bitcoin::{OutPoint, Transaction, TxOut, Txid};
 use inscription::Envelope;
 
-use super::store::{Inscription, LoadError, Store};
+use super::store::{Inscription, LoadError, Place, Revealed, Store};
 use crate::InscriptionId;
 
 /// Why a transaction gave the store nothing.
@@ -18,6 +19,35 @@ pub enum RevealError {
          before the control block) has an envelope `OP_FALSE OP_IF \"ord\" … OP_ENDIF`"
     )]
     NoEnvelopes(Txid),
+    /// The outputs given as spent do not match the transaction's inputs one to one.
+    #[error("transaction {txid} has {inputs} inputs but {prevouts} spent outputs were given")]
+    Prevouts {
+        /// The transaction.
+        txid: Txid,
+        /// Its number of inputs.
+        inputs: usize,
+        /// The number of spent outputs given.
+        prevouts: usize,
+    },
+}
+
+/// An inscription on the move in one transaction (ord's `Flotsam`): a new one from an
+/// envelope, or one already in the store that sat on an output the transaction spends.
+struct Flotsam {
+    kind: Kind,
+    /// Sats before it among all the transaction's inputs; `None` when an earlier input's
+    /// value is unknown.
+    offset: Option<u64>,
+}
+
+enum Kind {
+    New {
+        envelope: usize,
+        reinscription: bool,
+        reinscription_curse: bool,
+        unbound: bool,
+    },
+    Old(InscriptionId),
 }
 
 impl Store {
@@ -26,21 +56,190 @@ impl Store {
     /// `application/octet-stream`), body as inscribed with its content encoding, metadata,
     /// parents, delegate, and the curse ord's indexer would give it. Cursed and unbound
     /// inscriptions are stored too; ord serves them. Returns the ids in order.
+    ///
+    /// Each also gets the place ord's index gives it: the output of `tx` its sat (its
+    /// input's first sat, or its pointer) lands in, and the reveal's fee when every spent
+    /// value is known: from [`Store::insert_commit`], from an earlier reveal this store
+    /// read, or from [`Store::insert_reveal_with_prevouts`]. Inscriptions of this store
+    /// that sat on an output `tx` spends move into `tx`'s outputs, as in ord.
     pub fn insert_reveal(&mut self, tx: &Transaction) -> Result<Vec<InscriptionId>, RevealError> {
         let txid = tx.compute_txid();
         let envelopes = Envelope::from_transaction(tx);
         if envelopes.is_empty() {
             return Err(RevealError::NoEnvelopes(txid));
         }
-        Ok(envelopes
+        let (flotsam, fee) = self.flotsam(txid, tx, &envelopes);
+        let mut ids = Vec::with_capacity(envelopes.len());
+        for (n, envelope) in envelopes.iter().enumerate() {
+            let id = Envelope::id(txid, n);
+            self.insert(id, Inscription::from_envelope(envelope));
+            ids.push(id);
+        }
+        self.remember_outputs(txid, tx);
+
+        // ord places them output by output in the order of their offsets; unbound ones get
+        // the next number at the unbound outpoint in that order.
+        let mut order: Vec<&Flotsam> = flotsam.iter().collect();
+        order.sort_by_key(|f| f.offset.unwrap_or(u64::MAX));
+        for flotsam in order {
+            let place = place(txid, tx, flotsam.offset);
+            match &flotsam.kind {
+                Kind::New {
+                    envelope,
+                    reinscription,
+                    reinscription_curse,
+                    unbound,
+                } => {
+                    let place = if *unbound {
+                        self.unbound_count += 1;
+                        Place::Unbound(self.unbound_count - 1)
+                    } else {
+                        place
+                    };
+                    if let Some((_, inscription)) = self.entries.get_mut(&ids[*envelope]) {
+                        inscription.revealed = Some(Revealed {
+                            place,
+                            fee,
+                            reinscription: *reinscription,
+                            reinscription_curse: *reinscription_curse,
+                        });
+                    }
+                }
+                Kind::Old(id) => {
+                    if let Some(revealed) = self
+                        .entries
+                        .get_mut(id)
+                        .and_then(|(_, inscription)| inscription.revealed.as_mut())
+                    {
+                        revealed.place = place;
+                    }
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Like [`Store::insert_reveal`], with the outputs the reveal spends (one per input, in
+    /// order), so that the fee and the place of every inscription are known.
+    pub fn insert_reveal_with_prevouts(
+        &mut self,
+        tx: &Transaction,
+        prevouts: &[TxOut],
+    ) -> Result<Vec<InscriptionId>, RevealError> {
+        let txid = tx.compute_txid();
+        if prevouts.len() != tx.input.len() {
+            return Err(RevealError::Prevouts {
+                txid,
+                inputs: tx.input.len(),
+                prevouts: prevouts.len(),
+            });
+        }
+        if Envelope::from_transaction(tx).is_empty() {
+            return Err(RevealError::NoEnvelopes(txid));
+        }
+        for (input, prevout) in tx.input.iter().zip(prevouts) {
+            self.outputs.insert(input.previous_output, prevout.clone());
+        }
+        self.insert_reveal(tx)
+    }
+
+    /// Remembers the outputs of a transaction that reveals spend, usually the commit, so
+    /// that a reveal read afterwards gets its fee and places (see [`Store::insert_reveal`]).
+    /// It adds no inscription.
+    pub fn insert_commit(&mut self, tx: &Transaction) {
+        self.remember_outputs(tx.compute_txid(), tx);
+    }
+
+    fn remember_outputs(&mut self, txid: Txid, tx: &Transaction) {
+        for (vout, txout) in tx.output.iter().enumerate() {
+            let vout = u32::try_from(vout).expect("fewer than 2^32 outputs");
+            self.outputs
+                .insert(OutPoint::new(txid, vout), txout.clone());
+        }
+    }
+
+    /// ord's `index_inscriptions` up to the placing: each input's inscriptions already in
+    /// the store, then its envelopes, each at the offset of the input's first sat (or its
+    /// pointer, if that is below the outputs' total), and the fee per new inscription.
+    fn flotsam(
+        &self,
+        txid: Txid,
+        tx: &Transaction,
+        envelopes: &[Envelope],
+    ) -> (Vec<Flotsam>, Option<u64>) {
+        let total_output = tx
+            .output
             .iter()
-            .enumerate()
-            .map(|(n, envelope)| {
-                let id = Envelope::id(txid, n);
-                self.insert(id, Inscription::from_envelope(envelope));
-                id
-            })
-            .collect())
+            .fold(0u64, |sum, txout| sum.saturating_add(txout.value.to_sat()));
+        let mut flotsam = Vec::new();
+        // ord's `inscribed_offsets`: the first inscription at each offset, and how many.
+        let mut inscribed: BTreeMap<u64, (InscriptionId, usize)> = BTreeMap::new();
+        let inscribe = |inscribed: &mut BTreeMap<_, _>, offset: Option<u64>, id| {
+            if let Some(offset) = offset {
+                inscribed.entry(offset).or_insert((id, 0)).1 += 1;
+            }
+        };
+        let mut total_input = Some(0u64);
+        let mut next = envelopes.iter().enumerate().peekable();
+        for (index, input) in tx.input.iter().enumerate() {
+            let mut sitting: Vec<(u64, InscriptionId, u64)> = self
+                .entries
+                .iter()
+                .filter_map(|(id, (number, inscription))| match inscription.place() {
+                    Some(Place::Output {
+                        outpoint, offset, ..
+                    }) if *outpoint == input.previous_output => Some((*number, *id, *offset)),
+                    _ => None,
+                })
+                .collect();
+            sitting.sort();
+            for (_, id, old_offset) in sitting {
+                let offset = total_input.map(|total| total.saturating_add(old_offset));
+                inscribe(&mut inscribed, offset, id);
+                flotsam.push(Flotsam {
+                    kind: Kind::Old(id),
+                    offset,
+                });
+            }
+
+            let first_sat = total_input;
+            let value = self
+                .outputs
+                .get(&input.previous_output)
+                .map(|txout| txout.value.to_sat());
+            total_input = total_input
+                .zip(value)
+                .map(|(total, value)| total.saturating_add(value));
+            while let Some((n, envelope)) = next.next_if(|(_, e)| e.input as usize == index) {
+                // ord: an otherwise blessed envelope on a sat that already holds inscriptions
+                // is cursed, unless it holds exactly one and that one was cursed itself.
+                let reinscription_curse = envelope.curse().is_none()
+                    && first_sat.and_then(|sat| inscribed.get(&sat)).is_some_and(
+                        |(initial, count)| {
+                            *count > 1 || !self.get(initial).is_some_and(Inscription::cursed)
+                        },
+                    );
+                let offset = envelope
+                    .inscription
+                    .pointer()
+                    .filter(|pointer| *pointer < total_output)
+                    .or(first_sat);
+                let reinscription = offset.is_some_and(|offset| inscribed.contains_key(&offset));
+                inscribe(&mut inscribed, offset, Envelope::id(txid, n));
+                flotsam.push(Flotsam {
+                    kind: Kind::New {
+                        envelope: n,
+                        reinscription,
+                        reinscription_curse,
+                        unbound: value == Some(0) || envelope.unbound(),
+                    },
+                    offset,
+                });
+            }
+        }
+        let count = u64::try_from(envelopes.len()).expect("fewer than 2^64 envelopes");
+        let fee = total_input.map(|total| total.saturating_sub(total_output) / count);
+        (flotsam, fee)
     }
 
     /// A store holding every inscription of the reveal transactions in these files (see
@@ -59,6 +258,26 @@ impl Store {
         }
         Ok(store)
     }
+}
+
+/// The output of `tx` holding the sat `offset` sats into its inputs: ord's placing loop.
+fn place(txid: Txid, tx: &Transaction, offset: Option<u64>) -> Place {
+    let Some(offset) = offset else {
+        return Place::Unknown;
+    };
+    let mut start = 0u64;
+    for (vout, txout) in tx.output.iter().enumerate() {
+        let end = start.saturating_add(txout.value.to_sat());
+        if offset < end {
+            return Place::Output {
+                outpoint: OutPoint::new(txid, u32::try_from(vout).expect("fewer than 2^32")),
+                offset: offset - start,
+                txout: txout.clone(),
+            };
+        }
+        start = end;
+    }
+    Place::Unknown
 }
 
 /// Reads a file holding one transaction: hex (surrounding whitespace ignored), or else its

@@ -8,6 +8,10 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
+use bitcoin::hashes::Hash;
+use bitcoin::OutPoint;
+
+use super::store::Place;
 use super::{Body, CspOrigin, Inscription, State, Store};
 use crate::InscriptionId;
 
@@ -27,9 +31,18 @@ pub fn csp_for_origin(origin: &str) -> String {
 
 const PAGE_SIZE: usize = 100;
 
-/// Mainnet's jubilee height: from here on ord vindicates curses instead of numbering
-/// them negatively. The fake chain's tip stands for the reveal's height.
-const JUBILEE_HEIGHT: u32 = 824_544;
+/// ord's `Chain::jubilee_height` (`src/chain.rs`): from here on ord vindicates curses
+/// instead of numbering them negatively. The fake chain's tip stands for the reveal's
+/// height.
+fn jubilee_height(network: bitcoin::Network) -> u32 {
+    match network {
+        bitcoin::Network::Regtest => 110,
+        bitcoin::Network::Signet => 175_392,
+        bitcoin::Network::Testnet => 2_544_192,
+        bitcoin::Network::Testnet4 => 0,
+        _ => 824_544,
+    }
+}
 
 type Resp = Response<Body>;
 /// A finished error response; boxed to keep `Result`s small.
@@ -132,7 +145,7 @@ fn route<B>(state: &State, request: &Request<B>) -> Resp {
             .and_then(|h| block_hash(state, Some(h)))
             .map(|h| json(&h)),
         ["r", "inscription", id] => {
-            parse_id(id).and_then(|id| inscription_json(&store, &id, chain.height))
+            parse_id(id).and_then(|id| inscription_json(state, &store, &id))
         }
         ["r", "metadata", id] => with_inscription(&store, id, |i| match i.metadata() {
             Some(cbor) => Ok(json(&hex(cbor))),
@@ -483,15 +496,26 @@ struct InscriptionRecursive {
     address: Option<String>,
 }
 
-/// ord's charm names for what the store knows: `cursed` before the jubilee, `vindicated`
-/// after it, `unbound`; in ord's `Charm::ALL` order.
-fn charms(inscription: &Inscription, height: u32) -> Vec<String> {
-    let jubilant = height >= JUBILEE_HEIGHT;
-    let cursed = inscription.curse().is_some();
+/// ord's charm names for what the store knows, in ord's `Charm::ALL` order:
+/// `reinscription`, `cursed` before the jubilee, `unbound`, `vindicated` after it, and
+/// `burned` on an `OP_RETURN` output.
+fn charms(inscription: &Inscription, height: u32, network: bitcoin::Network) -> Vec<String> {
+    let jubilant = height >= jubilee_height(network);
+    let cursed = inscription.cursed();
+    let reinscription = inscription
+        .revealed
+        .as_ref()
+        .is_some_and(|revealed| revealed.reinscription);
+    let burned = matches!(
+        inscription.place(),
+        Some(Place::Output { txout, .. }) if txout.script_pubkey.is_op_return()
+    );
     [
+        ("reinscription", reinscription),
         ("cursed", cursed && !jubilant),
         ("unbound", inscription.unbound()),
         ("vindicated", cursed && jubilant),
+        ("burned", burned),
     ]
     .into_iter()
     .filter(|(_, set)| *set)
@@ -499,28 +523,60 @@ fn charms(inscription: &Inscription, height: u32) -> Vec<String> {
     .collect()
 }
 
-fn inscription_json(store: &Store, id: &InscriptionId, height: u32) -> Result<Resp, Reject> {
+/// ord's `r::inscription` (`src/subcommand/server/r.rs`). For an inscription read from a
+/// reveal: `output`/`satpoint` where the store's index put it, `value` and `address` (for
+/// the server's network) of that output, and the fee when the spent values are known.
+/// `height` and `timestamp` are the fake chain's tip. See the crate README for what is
+/// sent when something is not known.
+fn inscription_json(state: &State, store: &Store, id: &InscriptionId) -> Result<Resp, Reject> {
     let inscription = store
         .get(id)
         .ok_or_else(|| not_found(format!("inscription {id} not found")))?;
     // Every stored id has a number; the lookup above just succeeded.
     let number = store.number(id).unwrap_or_default();
-    let output = format!("{}:0", id.txid);
+    let chain = &state.config.chain;
+    let network = state.config.network;
+    let placeholder = OutPoint::new(id.txid, 0);
+    let (output, satpoint, value, address) = match inscription.place() {
+        Some(Place::Output {
+            outpoint,
+            offset,
+            txout,
+        }) => (
+            *outpoint,
+            format!("{outpoint}:{offset}"),
+            Some(txout.value.to_sat()),
+            bitcoin::Address::from_script(&txout.script_pubkey, network)
+                .ok()
+                .map(|address| address.to_string()),
+        ),
+        Some(Place::Unbound(n)) => {
+            let unbound = OutPoint::new(bitcoin::Txid::all_zeros(), 0);
+            (unbound, format!("{unbound}:{n}"), None, None)
+        }
+        Some(Place::Unknown) => (placeholder, format!("{placeholder}:0"), None, None),
+        // Not from a reveal: made-up values of the right shape.
+        None => (placeholder, format!("{placeholder}:0"), Some(10_000), None),
+    };
     Ok(json(&InscriptionRecursive {
-        charms: charms(inscription, height),
+        charms: charms(inscription, chain.height, network),
         content_type: inscription.content_type().map(str::to_owned),
         content_length: inscription.has_body().then(|| inscription.body().len()),
         delegate: inscription.delegate(),
-        fee: 0,
-        height: 0,
+        fee: inscription
+            .revealed
+            .as_ref()
+            .and_then(|revealed| revealed.fee)
+            .unwrap_or(0),
+        height: chain.height,
         id: *id,
         number: i64::try_from(number).unwrap_or(i64::MAX),
-        satpoint: format!("{output}:0"),
-        output,
+        output: output.to_string(),
         sat: None,
-        timestamp: 0,
-        value: Some(10_000),
-        address: None,
+        satpoint,
+        timestamp: i64::try_from(chain.blocktime).unwrap_or(i64::MAX),
+        value,
+        address,
     }))
 }
 

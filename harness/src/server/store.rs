@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use bitcoin::{OutPoint, TxOut};
 use bytes::Bytes;
 use inscription::Curse;
 
@@ -21,6 +22,44 @@ pub struct Inscription {
     pub(super) delegate: Option<InscriptionId>,
     pub(super) curse: Option<Curse>,
     pub(super) unbound: bool,
+    /// Where ord's index puts it, for an inscription read from a reveal transaction.
+    pub(super) revealed: Option<Revealed>,
+}
+
+/// What ord's index records for an inscription revealed by a transaction the store read
+/// (ord's `index/updater/inscription_updater.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Revealed {
+    /// Where it sits now.
+    pub(super) place: Place,
+    /// The reveal's fee split evenly between its inscriptions; `None` unless the value of
+    /// every input the reveal spends is known.
+    pub(super) fee: Option<u64>,
+    /// It landed on a sat that already held an inscription (ord's `reinscription` charm).
+    pub(super) reinscription: bool,
+    /// ord's `Curse::Reinscription`: otherwise blessed, but its input's first sat already
+    /// held an inscription that was not cursed (or more than one).
+    pub(super) reinscription_curse: bool,
+}
+
+/// Where an inscription sits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Place {
+    /// `offset` sats into this output, whose value and script are known.
+    Output {
+        /// The output.
+        outpoint: OutPoint,
+        /// Sats before it in that output.
+        offset: u64,
+        /// The output itself.
+        txout: TxOut,
+    },
+    /// ord's unbound outpoint (all-zero txid, vout 0); the number says how many unbound
+    /// inscriptions came before it.
+    Unbound(u64),
+    /// Not known here: it went to the fee (ord moves it into the block's coinbase), or an
+    /// earlier input of the transaction has a value the store does not know.
+    Unknown,
 }
 
 /// What [`Inscription::body`] returns for an inscription without a body.
@@ -38,6 +77,7 @@ impl Inscription {
             delegate: None,
             curse: None,
             unbound: false,
+            revealed: None,
         }
     }
 
@@ -80,6 +120,7 @@ impl Inscription {
             delegate: fields.delegate_id(),
             curse: envelope.curse(),
             unbound: envelope.unbound(),
+            revealed: None,
         }
     }
 
@@ -163,9 +204,25 @@ impl Inscription {
         self.curse
     }
 
-    /// Whether ord binds it to no sat (an unknown even field).
+    /// Whether ord binds it to no sat: an unknown even field, or (for an inscription read
+    /// from a reveal whose spent values are known) an input worth nothing.
     pub fn unbound(&self) -> bool {
-        self.unbound
+        self.unbound || matches!(self.place(), Some(Place::Unbound(_)))
+    }
+
+    /// Whether ord's indexer curses it (before the jubilee) or vindicates it (after): a
+    /// curse from its envelope, or a reinscription curse from where it landed.
+    pub(super) fn cursed(&self) -> bool {
+        self.curse.is_some()
+            || self
+                .revealed
+                .as_ref()
+                .is_some_and(|revealed| revealed.reinscription_curse)
+    }
+
+    /// Where ord's index puts it, if it was read from a reveal transaction.
+    pub(super) fn place(&self) -> Option<&Place> {
+        self.revealed.as_ref().map(|revealed| &revealed.place)
     }
 }
 
@@ -216,8 +273,13 @@ pub enum LoadError {
 /// Inscriptions by id, in insertion order of their numbers.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    entries: BTreeMap<InscriptionId, (u64, Inscription)>,
+    pub(super) entries: BTreeMap<InscriptionId, (u64, Inscription)>,
     next_number: u64,
+    /// Outputs of the transactions read so far (reveals, commits, given prevouts): the
+    /// values later reveals spend.
+    pub(super) outputs: BTreeMap<OutPoint, TxOut>,
+    /// How many inscriptions sit at ord's unbound outpoint.
+    pub(super) unbound_count: u64,
 }
 
 const SIDECARS: [&str; 4] = ["type", "encoding", "metadata", "parents"];

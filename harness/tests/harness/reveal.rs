@@ -187,8 +187,12 @@ async fn serves_every_inscription_of_a_reveal_at_its_id() {
     assert_eq!(v["content_length"], 3);
     assert_eq!(v["delegate"], serde_json::Value::Null);
     assert_eq!(v["number"], 2);
-    // i2 is not at offset 0 of its input: cursed, and vindicated past the jubilee.
-    assert_eq!(v["charms"], serde_json::json!(["vindicated"]));
+    // i2 is not at offset 0 of its input: cursed, and vindicated past the jubilee; it shares
+    // i0's sat (ord src/index/updater/inscription_updater.rs: `reinscription`).
+    assert_eq!(
+        v["charms"],
+        serde_json::json!(["reinscription", "vindicated"])
+    );
     let r = get(addr, &format!("/r/inscription/{}", id(&tx, 0)), &[])
         .await
         .unwrap();
@@ -298,7 +302,7 @@ async fn unbound_and_cursed_inscriptions_are_served() {
     assert_eq!(s.insert_reveal(&tx).unwrap().len(), 2);
     for (index, body, charms) in [
         (0, "unbound", serde_json::json!(["cursed", "unbound"])),
-        (1, "second", serde_json::json!(["cursed"])),
+        (1, "second", serde_json::json!(["reinscription", "cursed"])),
     ] {
         let r = get(s.addr(), &format!("/content/{}", id(&tx, index)), &[])
             .await
@@ -403,4 +407,301 @@ async fn a_reveal_page_imports_its_library_in_chromium() {
         page.close().await.unwrap();
     }
     browser.close().await.unwrap();
+}
+
+/// A transaction spending `inputs` and paying `outputs`; input `envelope_input` reveals
+/// `inscriptions` (script path: signature, leaf, control block), the others spend by key.
+fn spending(
+    inputs: &[OutPoint],
+    outputs: Vec<TxOut>,
+    envelope_input: usize,
+    inscriptions: Vec<Inscription>,
+) -> Transaction {
+    let mut control_block = vec![0xc0];
+    control_block.extend_from_slice(&key().serialize());
+    let leaf = Inscription::reveal_script(&key(), &inscriptions).into_bytes();
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: inputs
+            .iter()
+            .enumerate()
+            .map(|(n, outpoint)| TxIn {
+                previous_output: *outpoint,
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+                witness: if n == envelope_input {
+                    Witness::from_slice(&[vec![0; 64], leaf.clone(), control_block.clone()])
+                } else {
+                    Witness::from_slice(&[vec![0; 64]])
+                },
+            })
+            .collect(),
+        output: outputs,
+    }
+}
+
+fn p2tr(sats: u64) -> TxOut {
+    TxOut {
+        value: Amount::from_sat(sats),
+        script_pubkey: ScriptBuf::new_p2tr_tweaked(
+            bitcoin::key::TweakedPublicKey::dangerous_assume_tweaked(key()),
+        ),
+    }
+}
+
+/// The commit: one made-up input (`seed`), outputs of these values.
+fn commit(seed: u8, values: &[u64]) -> Transaction {
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(Txid::from_byte_array([seed; 32]), 0),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+            witness: Witness::from_slice(&[vec![0; 64]]),
+        }],
+        output: values.iter().map(|v| p2tr(*v)).collect(),
+    }
+}
+
+fn regtest() -> ServerConfig {
+    ServerConfig {
+        network: bitcoin::Network::Regtest,
+        ..ServerConfig::default()
+    }
+}
+
+async fn inscription_json(s: &ContentServer, id: InscriptionId) -> serde_json::Value {
+    let r = get(s.addr(), &format!("/r/inscription/{id}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{id}");
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+fn regtest_address() -> String {
+    bitcoin::Address::p2tr_tweaked(
+        bitcoin::key::TweakedPublicKey::dangerous_assume_tweaked(key()),
+        bitcoin::KnownHrp::Regtest,
+    )
+    .to_string()
+}
+
+// ord src/subcommand/server/r.rs: inscription (output = the satpoint's outpoint, value and
+// address of that output for the server's chain) and src/index/updater/inscription_updater.rs:
+// index_inscriptions (an envelope's sat is its input's first sat or its pointer if that is
+// below the outputs' total; it lands in the output holding that sat; fee = (inputs -
+// outputs) / new inscriptions, integer division).
+#[tokio::test]
+async fn r_inscription_tells_where_the_reveal_put_it() {
+    let commit = commit(0x21, &[20_000]);
+    let tx = spending(
+        &[OutPoint::new(commit.compute_txid(), 0)],
+        vec![p2tr(10_000), p2tr(546)],
+        0,
+        vec![
+            Inscription::new("text/plain", b"first".to_vec()),
+            Inscription::new("text/plain", b"pointed".to_vec()).with_pointer(10_000),
+            // A pointer at or past the outputs' total is ignored: the input's first sat.
+            Inscription::new("text/plain", b"ignored pointer".to_vec()).with_pointer(10_546),
+        ],
+    );
+    let txid = tx.compute_txid();
+    let config = ServerConfig {
+        chain: FakeChain {
+            height: 200,
+            blocktime: 1_700_000_123,
+            ..FakeChain::default()
+        },
+        ..regtest()
+    };
+    let s = ContentServer::start(Store::new(), config).await.unwrap();
+    s.insert_commit(&commit);
+    s.insert_reveal(&tx).unwrap();
+
+    let v = inscription_json(&s, id(&tx, 0)).await;
+    assert_eq!(v["output"], format!("{txid}:0"));
+    assert_eq!(v["satpoint"], format!("{txid}:0:0"));
+    assert_eq!(v["value"], 10_000);
+    assert_eq!(v["address"], regtest_address());
+    assert!(v["address"].as_str().unwrap().starts_with("bcrt1p"));
+    assert_eq!(v["fee"], (20_000 - 10_546) / 3);
+    assert_eq!(v["height"], 200);
+    assert_eq!(v["timestamp"], 1_700_000_123);
+    assert_eq!(v["sat"], serde_json::Value::Null);
+    assert_eq!(v["charms"], serde_json::json!([]));
+
+    let v = inscription_json(&s, id(&tx, 1)).await;
+    assert_eq!(v["output"], format!("{txid}:1"));
+    assert_eq!(v["satpoint"], format!("{txid}:1:0"));
+    assert_eq!(v["value"], 546);
+    assert_eq!(v["fee"], 3151);
+    // A pointer is a curse, vindicated past regtest's jubilee (110).
+    assert_eq!(v["charms"], serde_json::json!(["vindicated"]));
+
+    let v = inscription_json(&s, id(&tx, 2)).await;
+    assert_eq!(v["satpoint"], format!("{txid}:0:0"));
+    assert_eq!(
+        v["charms"],
+        serde_json::json!(["reinscription", "vindicated"])
+    );
+
+    // The same reveal without its commit: places still known, fee not (0, ord's u64).
+    let s = ContentServer::start(Store::new(), regtest()).await.unwrap();
+    s.insert_reveal(&tx).unwrap();
+    let v = inscription_json(&s, id(&tx, 1)).await;
+    assert_eq!(v["output"], format!("{txid}:1"));
+    assert_eq!(v["address"], regtest_address());
+    assert_eq!(v["fee"], 0);
+
+    // Mainnet (the default, as ord): the same script's mainnet address.
+    let s = ContentServer::start(Store::new(), ServerConfig::default())
+        .await
+        .unwrap();
+    s.insert_reveal(&tx).unwrap();
+    let v = inscription_json(&s, id(&tx, 0)).await;
+    assert!(v["address"].as_str().unwrap().starts_with("bc1p"), "{v}");
+}
+
+// ord src/index/updater/inscription_updater.rs: an envelope in a later input sits at the
+// sum of the earlier inputs' values; unknown values leave the place unknown here.
+#[tokio::test]
+async fn later_input_needs_the_earlier_values() {
+    let first = commit(0x31, &[3_000]);
+    let second = commit(0x32, &[7_000]);
+    let inputs = [
+        OutPoint::new(first.compute_txid(), 0),
+        OutPoint::new(second.compute_txid(), 0),
+    ];
+    let tx = spending(
+        &inputs,
+        vec![p2tr(2_000), p2tr(6_000)],
+        1,
+        vec![Inscription::new("text/plain", b"in input 1".to_vec())],
+    );
+    let txid = tx.compute_txid();
+
+    let s = ContentServer::start(Store::new(), regtest()).await.unwrap();
+    s.insert_reveal(&tx).unwrap();
+    let v = inscription_json(&s, id(&tx, 0)).await;
+    assert_eq!(v["output"], format!("{txid}:0"));
+    assert_eq!(v["satpoint"], format!("{txid}:0:0"));
+    assert_eq!(v["value"], serde_json::Value::Null);
+    assert_eq!(v["address"], serde_json::Value::Null);
+    assert_eq!(v["fee"], 0);
+
+    // With both commits: sat 3,000 is 1,000 sats into output 1; fee 10,000 - 8,000.
+    let s = ContentServer::start(Store::new(), regtest()).await.unwrap();
+    s.insert_commit(&first);
+    s.insert_commit(&second);
+    s.insert_reveal(&tx).unwrap();
+    let v = inscription_json(&s, id(&tx, 0)).await;
+    assert_eq!(v["satpoint"], format!("{txid}:1:1000"));
+    assert_eq!(v["value"], 6_000);
+    assert_eq!(v["fee"], 2_000);
+    // Not in the first input: cursed, vindicated past the jubilee.
+    assert_eq!(v["charms"], serde_json::json!(["vindicated"]));
+
+    // The same with the spent outputs given directly.
+    let mut store = Store::new();
+    store
+        .insert_reveal_with_prevouts(&tx, &[p2tr(3_000), p2tr(7_000)])
+        .unwrap();
+    let s = ContentServer::start(store, regtest()).await.unwrap();
+    let v = inscription_json(&s, id(&tx, 0)).await;
+    assert_eq!(v["satpoint"], format!("{txid}:1:1000"));
+    assert_eq!(v["fee"], 2_000);
+
+    let err = Store::new()
+        .insert_reveal_with_prevouts(&tx, &[p2tr(3_000)])
+        .unwrap_err();
+    assert!(err.to_string().contains("2 inputs but 1 spent"), "{err}");
+}
+
+// ord src/index/updater/inscription_updater.rs: inscriptions on a spent output travel
+// with their sats (offset = earlier inputs' values + old offset) into the spender's
+// outputs; r.rs inscription then reports the new output.
+#[tokio::test]
+async fn a_spent_parent_moves_to_the_child_reveal() {
+    let parent_commit = commit(0x41, &[12_000]);
+    let parent_reveal = spending(
+        &[OutPoint::new(parent_commit.compute_txid(), 0)],
+        vec![p2tr(10_000)],
+        0,
+        vec![Inscription::new(HTML, b"<p>parent</p>".to_vec())],
+    );
+    let parent = id(&parent_reveal, 0);
+    let child_commit = commit(0x42, &[2_000]);
+    let child_reveal = spending(
+        &[
+            OutPoint::new(child_commit.compute_txid(), 0),
+            OutPoint::new(parent_reveal.compute_txid(), 0),
+        ],
+        vec![p2tr(546), p2tr(10_000)],
+        0,
+        vec![Inscription::new("text/plain", b"child".to_vec()).with_parent(parent)],
+    );
+    let child_txid = child_reveal.compute_txid();
+
+    let s = ContentServer::start(Store::new(), regtest()).await.unwrap();
+    s.insert_commit(&parent_commit);
+    s.insert_reveal(&parent_reveal).unwrap();
+    let v = inscription_json(&s, parent).await;
+    assert_eq!(v["output"], format!("{}:0", parent_reveal.compute_txid()));
+    assert_eq!(v["fee"], 2_000);
+
+    s.insert_commit(&child_commit);
+    s.insert_reveal(&child_reveal).unwrap();
+    // The parent's sat is sat 2,000 of the child reveal's inputs: output 1, 1,454 in.
+    let v = inscription_json(&s, parent).await;
+    assert_eq!(v["output"], format!("{child_txid}:1"));
+    assert_eq!(v["satpoint"], format!("{child_txid}:1:1454"));
+    assert_eq!(v["value"], 10_000);
+    assert_eq!(v["fee"], 2_000, "its own reveal's fee stays");
+    let v = inscription_json(&s, id(&child_reveal, 0)).await;
+    assert_eq!(v["output"], format!("{child_txid}:0"));
+    assert_eq!(v["fee"], 12_000 - 10_546);
+    assert_eq!(v["charms"], serde_json::json!([]));
+}
+
+// ord src/index/updater/inscription_updater.rs: an input worth nothing leaves its
+// inscription unbound (satpoint on ord's all-zero unbound outpoint, lib.rs
+// unbound_outpoint); a sat on an OP_RETURN output is `burned`.
+#[tokio::test]
+async fn unbound_and_burned_follow_the_outputs() {
+    let zero = Txid::all_zeros();
+    let tx = spending(
+        &[OutPoint::new(Txid::from_byte_array([0x51; 32]), 0)],
+        vec![p2tr(1_000)],
+        0,
+        vec![Inscription::new("text/plain", b"nothing spent".to_vec())],
+    );
+    let mut store = Store::new();
+    store.insert_reveal_with_prevouts(&tx, &[p2tr(0)]).unwrap();
+    let s = ContentServer::start(store, regtest()).await.unwrap();
+    let v = inscription_json(&s, id(&tx, 0)).await;
+    assert_eq!(v["output"], format!("{zero}:0"));
+    assert_eq!(v["satpoint"], format!("{zero}:0:0"));
+    assert_eq!(v["value"], serde_json::Value::Null);
+    assert_eq!(v["address"], serde_json::Value::Null);
+    assert_eq!(v["charms"], serde_json::json!(["unbound"]));
+
+    let op_return = TxOut {
+        value: Amount::from_sat(500),
+        script_pubkey: ScriptBuf::new_op_return([1u8, 2, 3]),
+    };
+    let tx = spending(
+        &[OutPoint::new(Txid::from_byte_array([0x52; 32]), 0)],
+        vec![p2tr(1_000), op_return],
+        0,
+        vec![Inscription::new("text/plain", b"burn".to_vec()).with_pointer(1_200)],
+    );
+    let s = ContentServer::start(Store::new(), regtest()).await.unwrap();
+    s.insert_reveal(&tx).unwrap();
+    let v = inscription_json(&s, id(&tx, 0)).await;
+    assert_eq!(v["satpoint"], format!("{}:1:200", tx.compute_txid()));
+    assert_eq!(v["value"], 500);
+    assert_eq!(v["address"], serde_json::Value::Null);
+    assert_eq!(v["charms"], serde_json::json!(["vindicated", "burned"]));
 }

@@ -553,6 +553,16 @@ async fn recursive_inscription_routes() {
     assert_eq!(v["content_type"], "text/plain;charset=utf-8");
     assert_eq!(v["content_length"], 5);
     assert_eq!(v["number"], 3);
+    // Not read from a reveal: the fake tip's height and time, made-up place and value, no
+    // fee (ord src/api.rs InscriptionRecursive: `fee` and `height` are plain numbers).
+    assert_eq!(v["height"], 840_000);
+    assert_eq!(v["timestamp"], 1_713_571_767);
+    assert_eq!(v["fee"], 0);
+    assert_eq!(v["output"], format!("{}:0", child.txid));
+    assert_eq!(v["satpoint"], format!("{}:0:0", child.txid));
+    assert_eq!(v["value"], 10_000);
+    assert_eq!(v["address"], serde_json::Value::Null);
+    assert_eq!(v["sat"], serde_json::Value::Null);
 
     let r = get(s.addr(), &format!("/r/undelegated-content/{parent}"), &[])
         .await
