@@ -13,6 +13,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let page = std::fs::read(&path)?;
     let options = CheckOptions {
         timeout: Duration::from_secs(5),
+        watch: Duration::from_secs(2),
         ..CheckOptions::default()
     };
     let verdict = check(&page, Vec::new(), &options).await?;

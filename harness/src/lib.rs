@@ -8,7 +8,12 @@
 //! - [`browser`]: launches Debian Chromium over CDP and reports requests,
 //!   WebSocket/EventSource attempts, CSP violations, script errors and
 //!   RTCPeerConnection/RTCDataChannel states, in the top frame and in iframes.
-//! - [`check`]: serves a page, loads it both ways and returns a verdict.
+//! - [`watch`]: one headless Chromium watched wholly from outside the page (every
+//!   target auto-attached over CDP, Chromium's WebRTC record, its NetLog, real input
+//!   events); nothing is injected, so a page cannot tell it is being checked.
+//! - [`check`]: serves a page, visits it both ways at once with [`watch`], acts on it as
+//!   a visitor, and returns a verdict.
+//! - [`cdp`]: the raw DevTools connection both browser drivers share.
 //! - [`http`]: a raw HTTP/1.1 client for asserting headers as sent on the wire.
 //!
 //! ```no_run
@@ -36,9 +41,11 @@
 //! input. Every wait is bounded by a timeout.
 
 pub mod browser;
+pub mod cdp;
 pub mod check;
 pub mod http;
 pub mod server;
+pub mod watch;
 
 /// Inscription ids, `<reveal txid>i<n>`: the `inscription` crate's type, re-exported so
 /// callers need not depend on it.

@@ -9,9 +9,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use bootstrap_codec::{write_atomic, RelayEntry};
-use harness::browser::{Browser, BrowserError, PageReport};
-use harness::check::{check_stored, CheckError, CheckOptions, LoadContext, Problem, PAGE_ID};
+use harness::browser::BrowserError;
+use harness::check::{
+    check_stored, CheckError, CheckOptions, LoadContext, Problem, Relay, PAGE_ID,
+};
 use harness::server::{read_reveal, Inscription, Store};
+use harness::watch::Observation;
 use harness::InscriptionId;
 use indicatif::{ProgressBar, ProgressStyle};
 use lumamesh_relay::local::LocalRelay;
@@ -19,6 +22,7 @@ use regex::Regex;
 
 use crate::input::read_verified_relays;
 use crate::{output, Failed, UsageError};
+use inscribe::page::LIBRARY_PLACEHOLDER;
 
 #[derive(Debug, clap::Args)]
 pub struct Check {
@@ -41,14 +45,39 @@ pub struct Check {
     reveal: Vec<PathBuf>,
     /// Relay list the runtime embeds (every entry must verify).
     ///
-    /// The runtime is built for these relays and served under every `/content/<id>` a page
-    /// references that no folder or reveal provides. Without --relays, a throwaway relay is
-    /// started on 127.0.0.1 for it (only if some page needs the runtime).
+    /// The runtime served for --lib ids and for `/content/LUMAMESH_LIBRARY_ID` is built for
+    /// these relays. They, and every signed relay entry found in the served inscriptions
+    /// (an on-chain library's, a relay list's), are the only UDP destinations a page may
+    /// use: any other address a page's WebRTC sends to, any ICE (STUN/TURN) server and any
+    /// remote candidate elsewhere fails the check. Without --relays, a throwaway relay is
+    /// started on 127.0.0.1 for the runtime (only if some page needs it).
     #[arg(long, value_name = "FILE")]
     relays: Option<PathBuf>,
+    /// Serve the Lumamesh runtime (built for --relays) as /content/ID; repeatable.
+    ///
+    /// Only ids named here, and the `LUMAMESH_LIBRARY_ID` placeholder that `page new
+    /// --publish` writes, are answered with the runtime. Any other id a page imports that
+    /// no folder or --reveal provides is answered 404, as ord would, and fails the check
+    /// with its id: the check never judges a page by a library it was not given.
+    #[arg(long = "lib", value_name = "ID")]
+    libs: Vec<InscriptionId>,
     /// Seconds to wait, per page and load context, for a DataChannel to open.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     timeout: f64,
+    /// Seconds to keep watching after the DataChannel opens, and again after typing and
+    /// clicking.
+    ///
+    /// A page is watched for its whole visit: load, the DataChannel opening, SECONDS more
+    /// (5 by default: a leak timed a few seconds after load is caught), then the check types
+    /// into every field, presses Enter and clicks every button as a visitor would, and
+    /// watches SECONDS again, so code that waits for a gesture runs too. Anything the page
+    /// or its workers, iframes and popups do at any time in that window counts. Both load
+    /// contexts run at once, each in its own browser.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    watch: f64,
+    /// Do not type, press or click (the second watch is skipped too).
+    #[arg(long)]
+    no_gestures: bool,
     /// Print the result as JSON (and no progress bar).
     #[arg(long)]
     json: bool,
@@ -65,6 +94,13 @@ struct Output {
     relays: Vec<String>,
     /// Whether those are a throwaway relay started for the check.
     local_relay: bool,
+    /// The relays a page's WebRTC may reach (`host:port`): those above and every signed
+    /// entry found in the served inscriptions.
+    allowed_relays: Vec<String>,
+    /// Seconds watched after the DataChannel opened (and again after the gestures).
+    watch_seconds: f64,
+    /// Whether the check typed, pressed Enter and clicked.
+    gestures: bool,
     pages: Vec<PageOutput>,
 }
 
@@ -79,6 +115,8 @@ struct PageOutput {
     ok: bool,
     /// Ids the page references that were served as the freshly built runtime.
     runtime_ids: Vec<String>,
+    /// Ids the page references that nothing provides (answered 404).
+    missing_ids: Vec<String>,
     contexts: Vec<ContextOutput>,
 }
 
@@ -89,7 +127,7 @@ struct ContextOutput {
     ok: bool,
     data_channel_opened: bool,
     problems: Vec<Problem>,
-    report: PageReport,
+    observation: Observation,
 }
 
 /// One page to check: it is served at `id` from the shared store.
@@ -119,7 +157,15 @@ impl Check {
             ))
             .into());
         }
-        let targets = load_targets(self.target.as_deref(), &self.reveal)?;
+        if !(self.watch.is_finite() && self.watch >= 0.0 && self.watch <= 600.0) {
+            return Err(UsageError(format!(
+                "--watch {} must be a number of seconds between 0 and 600",
+                self.watch
+            ))
+            .into());
+        }
+        let mut targets = load_targets(self.target.as_deref(), &self.reveal)?;
+        link_placeholders(&mut targets);
         let relays = match &self.relays {
             Some(path) => Some(read_verified_relays(path)?),
             None => None,
@@ -150,13 +196,24 @@ impl Check {
             pages: targets,
             store,
         } = targets;
-        // Ids each page references that nothing provides: the runtime is served there.
+        // The runtime is served only under ids the user names (and the placeholder).
+        let placeholder = placeholder_id();
         let runtime_ids: Vec<Vec<InscriptionId>> = targets
             .iter()
             .map(|target| {
                 referenced_ids(&target.html)
                     .into_iter()
-                    .filter(|id| store.get(id).is_none())
+                    .filter(|id| self.libs.contains(id) || *id == placeholder)
+                    .collect()
+            })
+            .collect();
+        let missing_ids: Vec<Vec<InscriptionId>> = targets
+            .iter()
+            .zip(&runtime_ids)
+            .map(|(target, served)| {
+                referenced_ids(&target.html)
+                    .into_iter()
+                    .filter(|id| store.get(id).is_none() && !served.contains(id))
                     .collect()
             })
             .collect();
@@ -181,19 +238,29 @@ impl Check {
         } else {
             None
         };
+        let mut allowed: Vec<RelayEntry> = entries.clone();
+        for (_, inscription) in store.iter() {
+            for entry in embedded_relays(inscription) {
+                if !allowed.contains(&entry) {
+                    allowed.push(entry);
+                }
+            }
+        }
 
         let options = CheckOptions {
             timeout: Duration::from_secs_f64(self.timeout),
+            watch: Duration::from_secs_f64(self.watch),
+            exercise: !self.no_gestures,
             require_data_channel: true,
+            relays: allowed.iter().map(relay_of).collect(),
             ..CheckOptions::default()
         };
-        let browser = Browser::launch(options.launch.clone())
-            .await
-            .map_err(|e| check_error(CheckError::Browser(e)))?;
         let progress = self.progress(targets.len());
         let mut pages = Vec::new();
         let mut result = Ok(());
-        for (target, runtime_ids) in targets.into_iter().zip(runtime_ids) {
+        for ((target, runtime_ids), missing_ids) in
+            targets.into_iter().zip(runtime_ids).zip(missing_ids)
+        {
             progress.set_message(target.name.clone());
             let mut served = store.clone();
             if let (Some(runtime_js), false) = (&runtime_js, runtime_ids.is_empty()) {
@@ -213,7 +280,7 @@ impl Check {
                     served.insert(*id, runtime_js.clone());
                 }
             }
-            let verdict = match check_stored(&browser, served, target.id, &options).await {
+            let verdict = match check_stored(served, target.id, &options).await {
                 Ok(verdict) => verdict,
                 Err(e) => {
                     result = Err(check_error(e));
@@ -223,13 +290,16 @@ impl Check {
             let contexts: Vec<ContextOutput> = verdict
                 .contexts
                 .into_iter()
-                .map(|c| ContextOutput {
-                    context: c.context,
-                    url: c.url,
-                    ok: c.data_channel_opened && c.problems.is_empty(),
-                    data_channel_opened: c.data_channel_opened,
-                    problems: c.problems,
-                    report: c.report,
+                .map(|mut c| {
+                    missing_problems(&mut c.problems, &missing_ids);
+                    ContextOutput {
+                        context: c.context,
+                        url: c.url,
+                        ok: c.data_channel_opened && c.problems.is_empty(),
+                        data_channel_opened: c.data_channel_opened,
+                        problems: c.problems,
+                        observation: c.observation,
+                    }
                 })
                 .collect();
             pages.push(PageOutput {
@@ -238,18 +308,25 @@ impl Check {
                 location: target.location,
                 ok: contexts.iter().all(|c| c.ok),
                 runtime_ids: runtime_ids.iter().map(ToString::to_string).collect(),
+                missing_ids: missing_ids.iter().map(ToString::to_string).collect(),
                 contexts,
             });
             progress.inc(1);
         }
         progress.finish_and_clear();
-        let _ = browser.close().await;
         drop(local);
         result?;
         Ok(Output {
             ok: pages.iter().all(|p| p.ok),
             relays: entries.iter().map(RelayEntry::to_line).collect(),
             local_relay: self.relays.is_none() && needs_runtime,
+            allowed_relays: options
+                .relays
+                .iter()
+                .map(|r| format!("{}:{}", r.host, r.port))
+                .collect(),
+            watch_seconds: self.watch,
+            gestures: !self.no_gestures,
             pages,
         })
     }
@@ -481,6 +558,91 @@ fn referenced_ids(html: &[u8]) -> Vec<InscriptionId> {
     ids
 }
 
+/// The id `/content/LUMAMESH_LIBRARY_ID` is served under (the placeholder itself is no
+/// id, so ord would answer 400): a fixed, recognisable one.
+fn placeholder_id() -> InscriptionId {
+    // A valid id literal.
+    "2222222222222222222222222222222222222222222222222222222222222222i0"
+        .parse()
+        .expect("placeholder id parses")
+}
+
+/// Points every page's `/content/LUMAMESH_LIBRARY_ID` at [`placeholder_id`], in the page
+/// and in the inscription served for it, as `publish` will point it at the library.
+fn link_placeholders(targets: &mut Targets) {
+    let placeholder = format!("/content/{LIBRARY_PLACEHOLDER}");
+    let linked = format!("/content/{}", placeholder_id());
+    for target in &mut targets.pages {
+        let text = String::from_utf8_lossy(&target.html);
+        if !text.contains(&placeholder) {
+            continue;
+        }
+        let html = text.replace(&placeholder, &linked).into_bytes();
+        let content_type = targets
+            .store
+            .get(&target.id)
+            .and_then(|i| i.content_type().map(str::to_owned))
+            .unwrap_or_else(|| "text/html;charset=utf-8".into());
+        targets
+            .store
+            .insert(target.id, Inscription::new(&content_type, html.clone()));
+        target.html = html;
+    }
+}
+
+/// Every signed relay entry an inscription carries (a relay list, a runtime's embedded
+/// list): base64url tokens that decode and verify.
+fn embedded_relays(inscription: &Inscription) -> Vec<RelayEntry> {
+    let body = match inscription.content_encoding() {
+        Some("br") => match inscription::decompress_brotli(inscription.body()) {
+            Ok(body) => body,
+            Err(_) => return Vec::new(),
+        },
+        _ => inscription.body().to_vec(),
+    };
+    let text = String::from_utf8_lossy(&body);
+    // The pattern is a literal known to compile.
+    let token = Regex::new(r"[A-Za-z0-9_-]{80,}").expect("valid regex");
+    token
+        .find_iter(&text)
+        .filter_map(|m| RelayEntry::from_line(m.as_str()).ok())
+        .collect()
+}
+
+fn relay_of(entry: &RelayEntry) -> Relay {
+    Relay {
+        host: match entry.address().ip() {
+            Some(ip) => ip.to_string(),
+            None => entry.address().to_string(),
+        },
+        port: entry.port(),
+    }
+}
+
+/// A problem for every referenced id nothing provides that the page did not request
+/// while watched (it would be answered 404 on ord when it does).
+fn missing_problems(problems: &mut Vec<Problem>, missing: &[InscriptionId]) {
+    for id in missing {
+        let path = format!("/content/{id}");
+        if problems
+            .iter()
+            .any(|p| p.url.as_deref().is_some_and(|u| u.ends_with(&path)))
+        {
+            continue;
+        }
+        problems.push(Problem {
+            api: "missing".into(),
+            url: Some(path.clone()),
+            source: None,
+            line: None,
+            at_ms: None,
+            message: format!(
+                "references {path}, which the check does not have; ord answers 404 until it is inscribed: give it with --reveal FILE or a folder, or, if it is the Lumamesh runtime, with --lib {id}"
+            ),
+        });
+    }
+}
+
 fn context_name(context: LoadContext) -> &'static str {
     match context {
         LoadContext::TopLevel => "top-level",
@@ -506,6 +668,21 @@ impl fmt::Display for Output {
                 }
             }
         }
+        let gestures = if self.gestures {
+            format!(", typed and clicked, then {} s more", self.watch_seconds)
+        } else {
+            String::new()
+        };
+        writeln!(
+            f,
+            "watched each page {} s after its DataChannel opened{gestures}; UDP allowed only to {}",
+            self.watch_seconds,
+            if self.allowed_relays.is_empty() {
+                "no relay".to_owned()
+            } else {
+                self.allowed_relays.join(", ")
+            }
+        )?;
         let failed = self.pages.iter().filter(|p| !p.ok).count();
         if failed == 0 {
             writeln!(f, "ok: {} page(s) passed", self.pages.len())
@@ -568,6 +745,7 @@ fn junit(out: &Output) -> String {
             url: None,
             source: None,
             line: None,
+            at_ms: None,
             message: "no DataChannel opened".into(),
         };
         if problems.is_empty() {

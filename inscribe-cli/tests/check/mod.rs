@@ -18,6 +18,8 @@ use serde_json::Value;
 
 use crate::{code, json, lumamesh, stderr};
 
+mod leaks;
+
 /// Any id will do: `check` serves the runtime under ids the page needs and lacks.
 const LIB: &str = "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0";
 
