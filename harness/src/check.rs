@@ -491,16 +491,33 @@ pub fn problems(
         {
             continue;
         }
+        let websocket = v.blocked.starts_with("ws:") || v.blocked.starts_with("wss:");
+        let api = match v.directive.as_str() {
+            d if d.starts_with("connect-src") && websocket => "WebSocket",
+            d if d.starts_with("connect-src") => "fetch/XHR",
+            d if d.starts_with("script-src") || d.starts_with("worker-src") => "script",
+            d if d.starts_with("style-src") => "style",
+            d if d.starts_with("img-src") => "image",
+            d if d.starts_with("frame-src") || d.starts_with("child-src") => "frame",
+            d if d.starts_with("font-src") => "font",
+            d if d.starts_with("media-src") => "media",
+            _ => "resource",
+        };
+        let verb = if api == "WebSocket" {
+            "opens a WebSocket to"
+        } else {
+            "loads"
+        };
         push(
             &mut out,
             Problem {
-                api: "CSP".into(),
+                api: api.into(),
                 url: Some(v.blocked.clone()),
                 source: v.source.clone(),
                 line: v.line,
                 at_ms: Some(v.at_ms),
                 message: format!(
-                    "loads {}{}{}{}; ord's CSP refuses it ({})",
+                    "{verb} {}{}{}{}; ord's CSP refuses it ({})",
                     v.blocked,
                     place(&v.target, page_path),
                     at(&v.source, v.line),

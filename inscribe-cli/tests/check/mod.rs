@@ -20,8 +20,11 @@ use crate::{code, json, lumamesh, stderr};
 
 mod leaks;
 
-/// Any id will do: `check` serves the runtime under ids the page needs and lacks.
+/// Any id will do: `check --lib LIB` serves the runtime under it.
 const LIB: &str = "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0";
+
+/// The library id the pages of fixtures/pages/negative/ import.
+const NEGATIVE_LIB: &str = "7e577e577e577e577e577e577e577e577e577e577e577e577e577e577e577e57i0";
 
 /// Generous per-context wait for a DataChannel that should open (machines are shared).
 const OPEN_WAIT: &str = "90";
@@ -81,7 +84,15 @@ fn starter_page_opens_a_data_channel_in_both_contexts() {
         dir,
     ));
     let out = lumamesh(
-        &["check", "lobby.html", "--json", "--timeout", OPEN_WAIT],
+        &[
+            "check",
+            "lobby.html",
+            "--json",
+            "--timeout",
+            OPEN_WAIT,
+            "--lib",
+            LIB,
+        ],
         dir,
     );
     let report = json(&out);
@@ -105,10 +116,16 @@ fn negative_fetch_fails_for_the_csp_refusal() {
     let tmp = tempfile::tempdir().unwrap();
     let page = negative("fetch.html");
     let report = check_fails(
-        &[page.to_str().unwrap(), "--timeout", OPEN_WAIT],
+        &[
+            page.to_str().unwrap(),
+            "--timeout",
+            OPEN_WAIT,
+            "--lib",
+            NEGATIVE_LIB,
+        ],
         tmp.path(),
     );
-    assert_refused(&report, "fetch/XHR/WebSocket", "https://127.0.0.2:9/x");
+    assert_refused(&report, "fetch/XHR", "https://127.0.0.2:9/x");
 }
 
 #[test]
@@ -116,7 +133,13 @@ fn negative_websocket_fails_naming_the_api() {
     let tmp = tempfile::tempdir().unwrap();
     let page = negative("websocket.html");
     let report = check_fails(
-        &[page.to_str().unwrap(), "--timeout", OPEN_WAIT],
+        &[
+            page.to_str().unwrap(),
+            "--timeout",
+            OPEN_WAIT,
+            "--lib",
+            NEGATIVE_LIB,
+        ],
         tmp.path(),
     );
     assert_refused(&report, "WebSocket", "ws://127.0.0.2:9/");
@@ -127,7 +150,13 @@ fn negative_module_import_fails_as_a_script_refusal() {
     let tmp = tempfile::tempdir().unwrap();
     let page = negative("module-import.html");
     let report = check_fails(
-        &[page.to_str().unwrap(), "--timeout", OPEN_WAIT],
+        &[
+            page.to_str().unwrap(),
+            "--timeout",
+            OPEN_WAIT,
+            "--lib",
+            NEGATIVE_LIB,
+        ],
         tmp.path(),
     );
     assert_refused(&report, "script", "http://127.0.0.2:9/x.js");
@@ -138,7 +167,13 @@ fn negative_tampered_relay_entry_opens_no_channel() {
     let tmp = tempfile::tempdir().unwrap();
     let page = negative("tampered-relay.html");
     let report = check_fails(
-        &[page.to_str().unwrap(), "--timeout", NEVER_WAIT],
+        &[
+            page.to_str().unwrap(),
+            "--timeout",
+            NEVER_WAIT,
+            "--lib",
+            NEGATIVE_LIB,
+        ],
         tmp.path(),
     );
     assert_eq!(report["ok"], false);
@@ -189,6 +224,10 @@ fn folder_of_pages_with_junit_report() {
             OPEN_WAIT,
             "--junit",
             "report.xml",
+            "--lib",
+            LIB,
+            "--lib",
+            NEGATIVE_LIB,
         ],
         dir,
     );
@@ -383,7 +422,7 @@ fn reveal_page_importing_its_library_passes() {
     assert_eq!(report["relays"], serde_json::json!([]));
     for context in contexts(&report) {
         assert_eq!(context["data_channel_opened"], true, "{context:#}");
-        let requests = context["report"]["requests"].as_array().unwrap();
+        let requests = context["observation"]["requests"].as_array().unwrap();
         assert!(
             requests.iter().any(|r| r["url"]
                 .as_str()
@@ -413,7 +452,7 @@ fn reveal_page_fetching_another_origin_fails() {
         &["--reveal", reveal.to_str().unwrap(), "--timeout", OPEN_WAIT],
         tmp.path(),
     );
-    assert_refused(&report, "fetch/XHR/WebSocket", "https://127.0.0.2:9/x");
+    assert_refused(&report, "fetch/XHR", "https://127.0.0.2:9/x");
     assert_eq!(report["pages"][0]["runtime_ids"], serde_json::json!([]));
 }
 
@@ -438,4 +477,93 @@ fn reveal_that_is_not_a_transaction_names_the_file() {
     let out = lumamesh(&["check"], tmp.path());
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("PAGE|DIR"), "{}", stderr(&out));
+}
+
+/// No silent stand-ins: an imported id the check was not given is answered 404, as ord
+/// would, and the failure names the id and how to provide it.
+#[test]
+fn page_importing_an_id_nobody_gave_fails_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    json(&lumamesh(
+        &["page", "new", "lobby", "--lib", LIB, "--json"],
+        dir,
+    ));
+    let report = check_fails(&["lobby.html", "--timeout", NEVER_WAIT], dir);
+    assert_eq!(report["pages"][0]["runtime_ids"], serde_json::json!([]));
+    assert_eq!(report["pages"][0]["missing_ids"], serde_json::json!([LIB]));
+    for context in contexts(&report) {
+        let problems = context["problems"].as_array().unwrap();
+        let missing = problems
+            .iter()
+            .find(|p| p["api"] == "missing")
+            .unwrap_or_else(|| panic!("{problems:#?}"));
+        let message = missing["message"].as_str().unwrap();
+        assert!(message.contains(LIB), "{message}");
+        assert!(message.contains(&format!("--lib {LIB}")), "{message}");
+        assert!(message.contains("404"), "{message}");
+    }
+}
+
+/// `page new --publish` pages import LUMAMESH_LIBRARY_ID: the runtime is served there
+/// without --lib.
+#[test]
+fn published_flavour_is_checked_with_the_runtime_at_the_placeholder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    json(&lumamesh(
+        &["page", "new", "lobby", "--publish", "--json"],
+        dir,
+    ));
+    let out = lumamesh(
+        &["check", "lobby.html", "--json", "--timeout", OPEN_WAIT],
+        dir,
+    );
+    let report = json(&out);
+    assert_eq!(report["ok"], true, "{report:#}");
+    assert_eq!(
+        report["pages"][0]["runtime_ids"].as_array().unwrap().len(),
+        1,
+        "{report:#}"
+    );
+    for context in contexts(&report) {
+        assert_eq!(context["data_channel_opened"], true, "{context:#}");
+        assert!(
+            !context["observation"]["gestures"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "the check typed and clicked: {context:#}"
+        );
+    }
+}
+
+/// Sandbox refusals count, in the context where they happen: a form's submission works at
+/// top level and is blocked in the explorer's iframe once the check types and presses Enter.
+#[test]
+fn form_submission_blocked_in_the_explorer_iframe_fails_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = negative("form.html");
+    let report = check_fails(
+        &[
+            page.to_str().unwrap(),
+            "--timeout",
+            OPEN_WAIT,
+            "--watch",
+            "2",
+            "--lib",
+            NEGATIVE_LIB,
+        ],
+        tmp.path(),
+    );
+    let contexts = contexts(&report);
+    assert_eq!(contexts[0]["ok"], true, "{:#}", contexts[0]);
+    let problems = contexts[1]["problems"].as_array().unwrap();
+    assert!(
+        problems.iter().any(|p| p["message"]
+            .as_str()
+            .unwrap()
+            .contains("Blocked form submission")),
+        "{problems:#?}"
+    );
 }
