@@ -567,3 +567,54 @@ fn form_submission_blocked_in_the_explorer_iframe_fails_there() {
         "{problems:#?}"
     );
 }
+
+/// The `--inline` flavour carries the runtime and its relays itself: it passes with only
+/// `--relays` (its relays are the allowed UDP destinations) and imports nothing.
+#[test]
+fn inline_flavour_passes_with_its_relays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (_rt, relay) = local_relay();
+    std::fs::write(
+        dir.join("relay.txt"),
+        format!("{}\n", relay.entry().to_line()),
+    )
+    .unwrap();
+    json(&lumamesh(
+        &[
+            "page",
+            "new",
+            "lobby",
+            "--inline",
+            "--relays",
+            "relay.txt",
+            "--json",
+        ],
+        dir,
+    ));
+    let out = lumamesh(
+        &[
+            "check",
+            "lobby.html",
+            "--json",
+            "--timeout",
+            OPEN_WAIT,
+            "--relays",
+            "relay.txt",
+        ],
+        dir,
+    );
+    let report = json(&out);
+    assert_eq!(report["ok"], true, "{report:#}");
+    assert_eq!(report["pages"][0]["runtime_ids"], serde_json::json!([]));
+    let entry = relay.entry();
+    let relay_addr = format!("{}:{}", entry.address(), entry.port());
+    assert!(
+        report["allowed_relays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == relay_addr.as_str()),
+        "{report:#}"
+    );
+}
