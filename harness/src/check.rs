@@ -261,8 +261,8 @@ fn channel_summary(observation: &Observation) -> String {
 pub struct Allowed<'a> {
     /// Its relays.
     pub relays: &'a [Relay],
-    /// UDP ports the check's own browsers bound: on a loopback or private address, these
-    /// are the page's own connections and the direct one between the two visits.
+    /// UDP ports the check's own browsers bound: on an address of this machine, these are
+    /// the page's own connections and the direct one between the two visits.
     pub local_ports: &'a [u16],
 }
 
@@ -279,18 +279,14 @@ impl Allowed<'_> {
         })
     }
 
-    /// One of the check's own browsers: a local address and a port they bound.
+    /// One of the check's own browsers: an address of this machine and a port they bound.
     fn peer(&self, host: &str, port: u16) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        let local = match host.parse::<IpAddr>() {
-            Ok(IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
-            Ok(IpAddr::V6(ip)) => {
-                ip.is_loopback()
-                    || (ip.segments()[0] & 0xfe00) == 0xfc00
-                    || (ip.segments()[0] & 0xffc0) == 0xfe80
-            }
-            Err(_) => false,
+        let Ok(ip) = host.parse::<IpAddr>() else {
+            return false;
         };
+        // Binding succeeds only on an address of this machine (the browsers run here).
+        let local = ip.is_loopback() || std::net::UdpSocket::bind((ip, 0)).is_ok();
         local && self.local_ports.contains(&port)
     }
 

@@ -130,6 +130,18 @@ pub fn find_chromium() -> Result<PathBuf, BrowserError> {
     ))
 }
 
+/// `path` if given (it must be a file), else [`find_chromium`].
+pub(crate) fn executable(path: Option<&Path>) -> Result<PathBuf, BrowserError> {
+    match path {
+        Some(path) if path.is_file() => Ok(path.to_path_buf()),
+        Some(path) => Err(BrowserError::NotFound(format!(
+            "{} is not a file",
+            path.display()
+        ))),
+        None => find_chromium(),
+    }
+}
+
 /// A running headless Chromium with a fresh profile; killed when dropped.
 pub struct Browser {
     inner: CdpBrowser,
@@ -141,16 +153,7 @@ pub struct Browser {
 impl Browser {
     /// Starts Chromium with [`CHROMIUM_FLAGS`] and a fresh `--user-data-dir`.
     pub async fn launch(options: LaunchOptions) -> Result<Self, BrowserError> {
-        let executable = match options.executable {
-            Some(path) if path.is_file() => path,
-            Some(path) => {
-                return Err(BrowserError::NotFound(format!(
-                    "{} is not a file",
-                    path.display()
-                )))
-            }
-            None => find_chromium()?,
-        };
+        let executable = executable(options.executable.as_deref())?;
         let profile = tempfile::Builder::new()
             .prefix("lumamesh-chromium-")
             .tempdir()

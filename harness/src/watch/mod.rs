@@ -35,7 +35,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::browser::{find_chromium, BrowserError, LaunchOptions, CHROMIUM_FLAGS};
+use crate::browser::{executable, BrowserError, LaunchOptions, CHROMIUM_FLAGS};
 use crate::cdp::{lock, Cdp, Event};
 pub use record::{
     LinkRecord, LogRecord, Observation, RequestRecord, SocketRecord, TargetKind, TargetRecord,
@@ -63,16 +63,7 @@ pub struct Watcher {
 impl Watcher {
     /// Starts Chromium with a fresh profile and its NetLog, and opens the WebRTC record.
     pub async fn launch(options: &LaunchOptions) -> Result<Self, BrowserError> {
-        let executable = match &options.executable {
-            Some(path) if path.is_file() => path.clone(),
-            Some(path) => {
-                return Err(BrowserError::NotFound(format!(
-                    "{} is not a file",
-                    path.display()
-                )))
-            }
-            None => find_chromium()?,
-        };
+        let executable = executable(options.executable.as_deref())?;
         let profile = tempfile::Builder::new()
             .prefix("lumamesh-check-")
             .tempdir()
@@ -90,7 +81,7 @@ impl Watcher {
             // `navigator.webdriver` stays false, as for a visitor.
             .arg("--disable-blink-features=AutomationControlled")
             // No name the page looks up reaches a real resolver.
-            .arg("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+            .arg("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE *.local")
             .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -213,15 +204,31 @@ impl Watcher {
     /// Opens `url` in a new watched tab and waits for its `load` event (or the timeout:
     /// a page that never finishes loading is still watched).
     pub async fn open(&self, url: &str) -> Result<Tab, BrowserError> {
-        let session = self.new_tab(true).await?;
+        let session = self.new_tab(false).await?;
+        // A first document of the same origin puts the tab in the renderer process the
+        // page will use, with every domain already enabled there: the page's own first
+        // requests are then never raced by a process swap.
+        if let Some((scheme, rest)) = url.split_once("://") {
+            let host = rest.split('/').next().unwrap_or_default();
+            let warm = format!("{scheme}://{host}/r/blockheight");
+            self.navigate(&session, &warm).await?;
+        }
+        lock(&self.recorder).set_watched(&session, true);
         lock(&self.recorder).mark_start();
-        self.send(&session, "Page.navigate", json!({"url": url}))
+        self.navigate(&session, url).await?;
+        Ok(Tab { session })
+    }
+
+    /// Navigates and waits for the new document's `load` (or the timeout).
+    async fn navigate(&self, session: &str, url: &str) -> Result<(), BrowserError> {
+        lock(&self.recorder).unload(session);
+        self.send(session, "Page.navigate", json!({"url": url}))
             .await?;
         let deadline = Instant::now() + self.timeout;
-        while !lock(&self.recorder).loaded(&session) && Instant::now() < deadline {
+        while !lock(&self.recorder).loaded(session) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Ok(Tab { session })
+        Ok(())
     }
 
     /// Chromium's WebRTC records so far (every RTCPeerConnection of every tab).
@@ -374,13 +381,20 @@ async fn prepare(cdp: Cdp, recorder: Arc<Mutex<Recorder>>, session: String, kind
         json!({"autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true}),
     ));
     steps.push(("Runtime.runIfWaitingForDebugger", json!({})));
-    // Posted in order without waiting: a paused worker answers only once it runs.
+    // A frame answers each command before it runs, and must have handled them all before
+    // it navigates; a paused worker answers only once it runs, so its commands are posted
+    // in order without waiting.
     let mut replies = Vec::new();
     for (method, params) in steps {
         if method == "Runtime.runIfWaitingForDebugger" {
             lock(&recorder).ready(&session);
         }
         match cdp.post(s, method, params).await {
+            Ok(reply) if frame => {
+                if let Err(e) = reply.await {
+                    tracing::debug!("{kind} {session}: {method}: {e}");
+                }
+            }
             Ok(reply) => replies.push((method, reply)),
             Err(e) => tracing::debug!("{kind} {session}: {method}: {e}"),
         }

@@ -301,6 +301,12 @@ impl Recorder {
         }
     }
 
+    pub(crate) fn unload(&mut self, session: &str) {
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.loaded = false;
+        }
+    }
+
     pub(crate) fn loaded(&self, session: &str) -> bool {
         self.sessions.get(session).is_some_and(|s| s.loaded)
     }
