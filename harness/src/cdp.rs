@@ -53,7 +53,8 @@ struct Shared {
 #[derive(Clone)]
 pub struct Cdp {
     shared: Arc<Shared>,
-    reader: Arc<ReaderGuard>,
+    /// Stops the reader when the last handle goes.
+    _reader: Arc<ReaderGuard>,
 }
 
 struct ReaderGuard(JoinHandle<()>);
@@ -119,7 +120,7 @@ impl Cdp {
         Ok((
             Self {
                 shared,
-                reader: Arc::new(ReaderGuard(reader)),
+                _reader: Arc::new(ReaderGuard(reader)),
             },
             receiver,
         ))
@@ -177,10 +178,5 @@ impl Cdp {
             }
             Ok(reply.get("result").cloned().unwrap_or(Value::Null))
         })
-    }
-
-    /// Whether the connection's reader still runs.
-    pub fn is_open(&self) -> bool {
-        !self.reader.0.is_finished()
     }
 }

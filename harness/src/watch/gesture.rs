@@ -84,17 +84,25 @@ async fn frames(watcher: &Watcher, tab: &Tab, frame_path: &str) -> Option<Vec<Fr
             && s.kind == TargetKind::Iframe
             && s.url.contains(frame_path)
     });
+    let mut offset = None;
     for child in children {
-        let Some(root) = document(watcher, &child.id, false).await else {
+        let Some(root) = document(watcher, &child.id, false)
+            .await
+            .and_then(|root| root["nodeId"].as_i64())
+        else {
             continue;
         };
-        let offset = iframe_offset(watcher, &tab.session)
-            .await
-            .unwrap_or((0.0, 0.0));
+        if offset.is_none() {
+            offset = Some(
+                iframe_offset(watcher, &tab.session)
+                    .await
+                    .unwrap_or((0.0, 0.0)),
+            );
+        }
         out.push(Frame {
             session: child.id.clone(),
-            offset,
-            root: root["nodeId"].as_i64()?,
+            offset: offset.unwrap_or((0.0, 0.0)),
+            root,
         });
     }
     if out.is_empty() {

@@ -11,7 +11,7 @@ use anyhow::Context;
 use bootstrap_codec::{write_atomic, RelayEntry};
 use harness::browser::BrowserError;
 use harness::check::{
-    check_stored, CheckError, CheckOptions, LoadContext, Problem, Relay, PAGE_ID,
+    check_stored, CheckError, CheckOptions, LoadContext, Problem, Relay, DEFAULT_WATCH, PAGE_ID,
 };
 use harness::server::{read_reveal, Inscription, Store};
 use harness::watch::Observation;
@@ -73,7 +73,7 @@ pub struct Check {
     /// watches SECONDS again, so code that waits for a gesture runs too. Anything the page
     /// or its workers, iframes and popups do at any time in that window counts. Both load
     /// contexts run at once, each in its own browser.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_WATCH.as_secs_f64())]
     watch: f64,
     /// Do not type, press or click (the second watch is skipped too).
     #[arg(long)]
@@ -197,26 +197,22 @@ impl Check {
             store,
         } = targets;
         // The runtime is served only under ids the user names (and the placeholder).
+        // Every other id nothing provides is missing (ord answers 404).
         let placeholder = placeholder_id();
-        let runtime_ids: Vec<Vec<InscriptionId>> = targets
-            .iter()
-            .map(|target| {
-                referenced_ids(&target.html)
-                    .into_iter()
-                    .filter(|id| self.libs.contains(id) || *id == placeholder)
-                    .collect()
-            })
-            .collect();
-        let missing_ids: Vec<Vec<InscriptionId>> = targets
-            .iter()
-            .zip(&runtime_ids)
-            .map(|(target, served)| {
-                referenced_ids(&target.html)
-                    .into_iter()
-                    .filter(|id| store.get(id).is_none() && !served.contains(id))
-                    .collect()
-            })
-            .collect();
+        let (runtime_ids, missing_ids): (Vec<Vec<InscriptionId>>, Vec<Vec<InscriptionId>>) =
+            targets
+                .iter()
+                .map(|target| {
+                    let (runtime, other): (Vec<_>, Vec<_>) = referenced_ids(&target.html)
+                        .into_iter()
+                        .partition(|id| self.libs.contains(id) || *id == placeholder);
+                    let missing = other
+                        .into_iter()
+                        .filter(|id| store.get(id).is_none())
+                        .collect();
+                    (runtime, missing)
+                })
+                .unzip();
         let needs_runtime = runtime_ids.iter().any(|ids| !ids.is_empty());
         // Kept alive until every page is checked; dropping it stops the relay.
         let mut local = None;

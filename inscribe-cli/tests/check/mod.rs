@@ -48,6 +48,22 @@ fn check_fails(args: &[&str], cwd: &Path) -> Value {
     serde_json::from_str(&stdout).expect("JSON output")
 }
 
+/// `lumamesh check fixtures/pages/negative/<name> --lib NEGATIVE_LIB --timeout <wait>`
+/// plus `extra`, expecting exit 1.
+fn check_negative(name: &str, wait: &str, extra: &[&str]) -> Value {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = negative(name);
+    let mut args = vec![
+        page.to_str().unwrap(),
+        "--timeout",
+        wait,
+        "--lib",
+        NEGATIVE_LIB,
+    ];
+    args.extend_from_slice(extra);
+    check_fails(&args, tmp.path())
+}
+
 fn contexts(report: &Value) -> &Vec<Value> {
     let pages = report["pages"].as_array().expect("pages");
     assert_eq!(pages.len(), 1, "{report:#}");
@@ -113,69 +129,25 @@ fn starter_page_opens_a_data_channel_in_both_contexts() {
 
 #[test]
 fn negative_fetch_fails_for_the_csp_refusal() {
-    let tmp = tempfile::tempdir().unwrap();
-    let page = negative("fetch.html");
-    let report = check_fails(
-        &[
-            page.to_str().unwrap(),
-            "--timeout",
-            OPEN_WAIT,
-            "--lib",
-            NEGATIVE_LIB,
-        ],
-        tmp.path(),
-    );
+    let report = check_negative("fetch.html", OPEN_WAIT, &[]);
     assert_refused(&report, "fetch/XHR", "https://127.0.0.2:9/x");
 }
 
 #[test]
 fn negative_websocket_fails_naming_the_api() {
-    let tmp = tempfile::tempdir().unwrap();
-    let page = negative("websocket.html");
-    let report = check_fails(
-        &[
-            page.to_str().unwrap(),
-            "--timeout",
-            OPEN_WAIT,
-            "--lib",
-            NEGATIVE_LIB,
-        ],
-        tmp.path(),
-    );
+    let report = check_negative("websocket.html", OPEN_WAIT, &[]);
     assert_refused(&report, "WebSocket", "ws://127.0.0.2:9/");
 }
 
 #[test]
 fn negative_module_import_fails_as_a_script_refusal() {
-    let tmp = tempfile::tempdir().unwrap();
-    let page = negative("module-import.html");
-    let report = check_fails(
-        &[
-            page.to_str().unwrap(),
-            "--timeout",
-            OPEN_WAIT,
-            "--lib",
-            NEGATIVE_LIB,
-        ],
-        tmp.path(),
-    );
+    let report = check_negative("module-import.html", OPEN_WAIT, &[]);
     assert_refused(&report, "script", "http://127.0.0.2:9/x.js");
 }
 
 #[test]
 fn negative_tampered_relay_entry_opens_no_channel() {
-    let tmp = tempfile::tempdir().unwrap();
-    let page = negative("tampered-relay.html");
-    let report = check_fails(
-        &[
-            page.to_str().unwrap(),
-            "--timeout",
-            NEVER_WAIT,
-            "--lib",
-            NEGATIVE_LIB,
-        ],
-        tmp.path(),
-    );
+    let report = check_negative("tampered-relay.html", NEVER_WAIT, &[]);
     assert_eq!(report["ok"], false);
     for context in contexts(&report) {
         assert_eq!(context["data_channel_opened"], false, "{context:#}");
@@ -542,20 +514,7 @@ fn published_flavour_is_checked_with_the_runtime_at_the_placeholder() {
 /// top level and is blocked in the explorer's iframe once the check types and presses Enter.
 #[test]
 fn form_submission_blocked_in_the_explorer_iframe_fails_there() {
-    let tmp = tempfile::tempdir().unwrap();
-    let page = negative("form.html");
-    let report = check_fails(
-        &[
-            page.to_str().unwrap(),
-            "--timeout",
-            OPEN_WAIT,
-            "--watch",
-            "2",
-            "--lib",
-            NEGATIVE_LIB,
-        ],
-        tmp.path(),
-    );
+    let report = check_negative("form.html", OPEN_WAIT, &["--watch", "2"]);
     let contexts = contexts(&report);
     assert_eq!(contexts[0]["ok"], true, "{:#}", contexts[0]);
     let problems = contexts[1]["problems"].as_array().unwrap();
