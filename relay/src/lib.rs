@@ -14,7 +14,8 @@
 //!
 //! ```no_run
 //! use std::time::Instant;
-//! use bootstrap_codec::{IceUfrag, RelayIdentity};
+//! use bootstrap_codec::IceUfrag;
+//! use keystore::RelayIdentity;
 //! use lumamesh_relay::core::{Input, Output, Relay, RelayConfig};
 //!
 //! let identity = RelayIdentity::generate().unwrap();

@@ -20,9 +20,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU16;
 use std::time::Instant;
 
-use bootstrap_codec::{
-    AddressError, IceUfrag, IdentityError, RelayAddress, RelayEntry, RelayIdentity,
-};
+use bootstrap_codec::{AddressError, IceUfrag, RelayAddress, RelayEntry};
+use keystore::{IdentityError, RelayIdentity};
 use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;

@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
-use bootstrap_codec::{IcePwd, IceUfrag, IdentityPaths, RelayAddress, RelayIdentity};
+use anyhow::{Context, Result};
+use bootstrap_codec::{IcePwd, IceUfrag, RelayAddress};
 use clap::Parser;
+use keystore::{IdentityPaths, RelayIdentity};
 use lumamesh_relay::core::{Limits, Relay, RelayConfig, Stats};
 use lumamesh_relay::{driver, health};
+use report::{usage, UsageContext};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tracing::info;
@@ -123,36 +125,22 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,str0m=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: log files and journald get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return report(&e.into(), 1),
-    };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => report(&e, 2),
-    }
-}
-
-/// Prints `error: <msg>` and each cause, ord-style.
-fn report(error: &anyhow::Error, code: u8) -> ExitCode {
-    eprintln!("error: {error}");
-    for cause in error.chain().skip(1) {
-        eprintln!("because: {cause}");
-    }
-    ExitCode::from(code)
+    report::main(|args: Args| {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info,str0m=warn".into()),
+            )
+            .with_writer(std::io::stderr)
+            // Colour only on a terminal: log files and journald get plain text.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the tokio runtime")?
+            .block_on(run(args))
+    })
 }
 
 async fn run(args: Args) -> Result<()> {
@@ -162,7 +150,9 @@ async fn run(args: Args) -> Result<()> {
         ("MESH_PEERS", &args.mesh_peers),
     ] {
         if value.is_some() {
-            bail!("{name} is set, but the relay mesh is not yet supported; unset it");
+            return Err(usage(format!(
+                "{name} is set, but the relay mesh is not yet supported; unset it"
+            )));
         }
     }
     let limits = Limits {
@@ -172,12 +162,12 @@ async fn run(args: Args) -> Result<()> {
         new_session_burst_per_ip: (args.new_sessions_per_ip * 5.0).max(1.0),
         ..Limits::default()
     };
-    limits.validate()?;
+    limits.validate().usage("invalid limits")?;
     if args.public_ip.is_unspecified() || args.public_ip.is_multicast() {
-        bail!(
+        return Err(usage(format!(
             "PUBLIC_IP must be a unicast address browsers can reach, got {}",
             args.public_ip
-        );
+        )));
     }
     let paths = IdentityPaths {
         ice_pwd: icepwd_path(&args.key_file),
@@ -186,7 +176,7 @@ async fn run(args: Args) -> Result<()> {
         node_key: args.node_key.clone(),
     };
     let (mut identity, created) = RelayIdentity::load_or_create(&paths)
-        .context("loading the relay identity (CERT_FILE, KEY_FILE, NODE_KEY)")?;
+        .usage("loading the relay identity (CERT_FILE, KEY_FILE, NODE_KEY)")?;
     for path in &created {
         info!(path = %path.display(), "created identity file");
     }
@@ -200,26 +190,29 @@ async fn run(args: Args) -> Result<()> {
     });
     let socket = UdpSocket::bind((bind_ip, args.udp_port))
         .await
-        .with_context(|| format!("binding UDP {bind_ip}:{} (UDP_PORT)", args.udp_port))?;
+        .usage(format!(
+            "binding UDP {bind_ip}:{} (UDP_PORT)",
+            args.udp_port
+        ))?;
     let port = socket.local_addr()?.port();
     let nonzero_port = NonZeroU16::new(port).context("the socket has no port")?;
     let address = match args.public_host.clone() {
         Some(host) => host,
-        None => RelayAddress::from_ip(args.public_ip).context("PUBLIC_IP")?,
+        None => RelayAddress::from_ip(args.public_ip).usage("PUBLIC_IP")?,
     };
     let entry = identity.entry(address.clone(), nonzero_port, args.ice_ufrag.clone());
     let local_addr = SocketAddr::new(args.public_ip, port);
     let mut config = RelayConfig::new(&identity, &entry, local_addr);
     config.limits = limits;
     let started = Instant::now();
-    let relay = Relay::new(config, started).context("invalid limits")?;
+    let relay = Relay::new(config, started).usage("invalid limits")?;
 
     let (stats_tx, stats_rx) = watch::channel(Stats::default());
     let health_addr = match args.health_listen {
         Some(addr) => {
             let listener = health::bind(addr)
                 .await
-                .with_context(|| format!("binding HEALTH_LISTEN {addr}"))?;
+                .usage(format!("binding HEALTH_LISTEN {addr}"))?;
             let bound = listener.local_addr()?;
             let state = health::HealthState {
                 node_id: identity.node_key().to_string(),

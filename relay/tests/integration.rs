@@ -1,8 +1,8 @@
 //! End-to-end tests: the real `lumamesh-relay` binary on 127.0.0.1, port 0, driven by native
 //! clients that connect exactly as a browser does.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -134,13 +134,14 @@ impl RelayProcess {
     }
 
     fn http_get(&self, path: &str) -> String {
-        let mut stream = TcpStream::connect(self.health).expect("health connects");
-        stream.set_read_timeout(Some(WAIT)).expect("timeout");
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: relay\r\n\r\n").expect("request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("response");
-        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
-        response
+        let limits = http1::Limits {
+            timeout: WAIT,
+            ..http1::Limits::default()
+        };
+        let response = http1::send(self.health, &http1::Request::new("GET", path), &limits)
+            .expect("health answers");
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.text()
     }
 }
 

@@ -16,10 +16,6 @@ fn seed() -> [u8; 32] {
     std::array::from_fn(|i| u8::from_str_radix(&SEED_HEX[2 * i..2 * i + 2], 16).unwrap())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The fingerprint of the vectors: SHA-256 of the ASCII text "lumamesh test certificate".
 fn fingerprint() -> Fingerprint {
     Fingerprint::of_certificate(b"lumamesh test certificate")
@@ -185,7 +181,7 @@ fn build() -> Value {
                 "ufrag": e.ufrag(),
                 "pwd": e.pwd(),
                 "nk": e.node_key(),
-                "hex": hex(&e.to_bytes()),
+                "hex": hex::encode(e.to_bytes()),
                 "line": e.to_line(),
                 "sdp_mid0": lite,
                 "sdp_mid0_no_ice_lite": full,
@@ -195,7 +191,7 @@ fn build() -> Value {
     let invalid: Vec<Value> = invalid_vectors()
         .into_iter()
         .map(|(name, bytes, err)| {
-            json!({ "name": name, "hex": hex(&bytes), "line": b64(&bytes), "error": err.to_string() })
+            json!({ "name": name, "hex": hex::encode(&bytes), "line": b64(&bytes), "error": err.to_string() })
         })
         .collect();
     json!({
@@ -260,7 +256,7 @@ fn vectors_decode_both_ways() {
     for v in vectors["valid"].as_array().unwrap() {
         let line = v["line"].as_str().unwrap();
         let e = RelayEntry::from_line(line).unwrap();
-        assert_eq!(hex(&e.to_bytes()), v["hex"], "{}", v["name"]);
+        assert_eq!(hex::encode(e.to_bytes()), v["hex"], "{}", v["name"]);
         assert_eq!(e.to_line(), line);
         assert_eq!(e.port(), v["port"].as_u64().unwrap() as u16);
         assert_eq!(e.fingerprint().to_string(), v["fingerprint"]);

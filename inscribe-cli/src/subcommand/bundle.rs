@@ -4,8 +4,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use bootstrap_codec::write_atomic;
-use inscribe::estimate::{reveal_fee, reveal_vsize};
+use keystore::write_atomic;
+use onchain::estimate::{reveal_fee, reveal_vsize};
 use sandbox_runtime::Flavor;
 
 use crate::input::{read_verified_relays, InputPath};

@@ -4,8 +4,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use bootstrap_codec::write_atomic;
 use inscribe::page::{starter_page, InscriptionId, Runtime};
+use keystore::write_atomic;
 use sandbox_runtime::Flavor;
 
 use crate::input::read_verified_relays;

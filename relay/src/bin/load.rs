@@ -11,10 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use bootstrap_codec::{RelayEntry, RelayTxt};
 use clap::Parser;
 use lumamesh_relay::load::{self, LoadPlan};
+use report::{usage, UsageContext};
 
 /// Load generator for lumamesh-relay.
 #[derive(Parser, Debug)]
@@ -94,51 +95,46 @@ struct Output {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("because: {cause}");
-            }
-            ExitCode::from(2)
-        }
-    }
+    report::main(|args: Args| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the tokio runtime")?
+            .block_on(run(args))
+    })
 }
 
 async fn run(args: Args) -> Result<()> {
     let entry = match (&args.entry, &args.relay_txt) {
-        (Some(line), _) => RelayEntry::from_line(line.trim()).context("RELAY_ENTRY")?,
+        (Some(line), _) => RelayEntry::from_line(line.trim()).usage("RELAY_ENTRY")?,
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).usage(format!("reading {}", path.display()))?;
             let parsed = RelayTxt::parse(&text);
             match parsed.entries.into_iter().next() {
                 Some(e) => e.entry,
-                None => bail!("{} holds no valid relay entry", path.display()),
+                None => {
+                    return Err(usage(format!(
+                        "{} holds no valid relay entry",
+                        path.display()
+                    )))
+                }
             }
         }
-        (None, None) => bail!("give --entry (RELAY_ENTRY) or --relay-txt (RELAY_TXT)"),
+        (None, None) => {
+            return Err(usage(
+                "give --entry (RELAY_ENTRY) or --relay-txt (RELAY_TXT)",
+            ))
+        }
     };
     if !(16..=lumamesh_relay::protocol::MAX_BLOB_LEN).contains(&args.blob_size) {
-        bail!(
+        return Err(usage(format!(
             "--blob-size must be 16..={}",
             lumamesh_relay::protocol::MAX_BLOB_LEN
-        );
+        )));
     }
     let secs = |name: &str, v: f64| {
-        Duration::try_from_secs_f64(v).with_context(|| format!("{name} must be a duration"))
+        Duration::try_from_secs_f64(v).usage(format!("{name} must be a duration"))
     };
     let plan = LoadPlan {
         entry,

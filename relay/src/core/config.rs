@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bootstrap_codec::{IcePwd, IceUfrag, RelayEntry, RelayIdentity};
+use bootstrap_codec::{IcePwd, IceUfrag, RelayEntry};
+use keystore::RelayIdentity;
 
 use crate::protocol::{MAX_ENTRY_LEN, MAX_ROOM_SIZE_LIMIT};
 

@@ -29,7 +29,7 @@ impl Relay {
         session.last_activity = now;
         // What the relay is given to read; tests use it to prove room names and SDP never
         // reach it in the clear.
-        trace!(peer = %session.peer, frame = %hex(frame), "frame in");
+        trace!(peer = %session.peer, frame = %hex::encode(frame), "frame in");
         let request = frame.first().copied().unwrap_or(0);
         if !session.messages.take(now, rate, burst) {
             self.stats.rejects.message_rate_limited += 1;
@@ -289,9 +289,4 @@ impl Relay {
         }
         self.mark_dirty(key);
     }
-}
-
-/// Lower-case hex of `bytes`, for trace logs.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -96,7 +96,7 @@ fn assert_relay_saw_no_plaintext(relay: &RelayProcess, nicks: &[&str]) {
 
 /// A validly signed entry for a relay that does not exist (nothing listens on port 9).
 fn dead_relay() -> RelayEntry {
-    let identity = bootstrap_codec::RelayIdentity::generate().expect("identity");
+    let identity = keystore::RelayIdentity::generate().expect("identity");
     identity.entry(
         "127.0.0.1".parse().unwrap(),
         9.try_into().unwrap(),

@@ -6,10 +6,8 @@ use std::num::NonZeroU16;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use bootstrap_codec::{
-    append_entry, write_atomic, HostName, IceUfrag, IdentityError, IdentityPaths, RelayAddress,
-    RelayEntry, RelayIdentity,
-};
+use bootstrap_codec::{append_entry, HostName, IceUfrag, RelayAddress, RelayEntry};
+use keystore::{write_atomic, IdentityError, IdentityPaths, RelayIdentity};
 
 use crate::{output, UsageError};
 

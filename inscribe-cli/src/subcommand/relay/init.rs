@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use bootstrap_codec::{IdentityError, IdentityPaths, RelayIdentity};
+use keystore::{IdentityError, IdentityPaths, RelayIdentity};
 
 use crate::{output, UsageError};
 

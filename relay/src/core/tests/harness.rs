@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use bootstrap_codec::{IceUfrag, RelayAddress, RelayEntry, RelayIdentity};
+use bootstrap_codec::{IceUfrag, RelayAddress, RelayEntry};
+use keystore::RelayIdentity;
 
 use crate::client::{ClientOutput, Connection};
 use crate::core::{Input, Limits, Output, Relay, RelayConfig};

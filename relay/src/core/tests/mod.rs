@@ -397,7 +397,7 @@ fn garbage_datagrams_never_hurt() {
 
 #[test]
 fn unusable_certificate_fails_at_start() {
-    let identity = bootstrap_codec::RelayIdentity::generate().expect("identity");
+    let identity = keystore::RelayIdentity::generate().expect("identity");
     let entry = identity.entry(
         "127.0.0.1".parse().expect("address"),
         3478.try_into().expect("port"),

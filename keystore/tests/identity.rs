@@ -4,7 +4,7 @@ use std::fs;
 #[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 
-use bootstrap_codec::{IdentityError, IdentityPaths, RelayIdentity};
+use keystore::{IdentityError, IdentityPaths, RelayIdentity};
 
 #[test]
 fn create_load_and_refuse_overwrite() {

@@ -53,8 +53,14 @@ impl Staged {
     /// Renames every staged file over its target, then syncs the directories.
     pub(crate) fn commit(mut self) -> io::Result<()> {
         let pending = std::mem::take(&mut self.pending);
-        for (tmp, target) in &pending {
-            fs::rename(tmp, target)?;
+        for (i, (tmp, target)) in pending.iter().enumerate() {
+            if let Err(e) = fs::rename(tmp, target) {
+                // What was not renamed is removed: a failed write leaves no temporary files.
+                for (tmp, _) in &pending[i..] {
+                    let _ = fs::remove_file(tmp);
+                }
+                return Err(e);
+            }
         }
         for (_, target) in &pending {
             if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {

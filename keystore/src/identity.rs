@@ -5,10 +5,11 @@ use std::io;
 use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
 
-use crate::secret_file::Staged;
-use crate::{
+use bootstrap_codec::{
     Fingerprint, IcePwd, IceUfrag, NodeKey, NodeSecret, RelayAddress, RelayEntry, UnsignedEntry,
 };
+
+use crate::atomic::Staged;
 
 /// File name of the DTLS certificate (PEM).
 pub const CERT_FILE: &str = "server.crt";
@@ -106,7 +107,7 @@ fn list(paths: &[PathBuf]) -> String {
 /// A relay's identity, loaded or freshly generated.
 ///
 /// ```
-/// use bootstrap_codec::{IdentityPaths, RelayIdentity};
+/// use keystore::{IdentityPaths, RelayIdentity};
 ///
 /// let dir = std::env::temp_dir().join(format!("lumamesh-doc-{}", std::process::id()));
 /// let paths = IdentityPaths::in_dir(&dir);
