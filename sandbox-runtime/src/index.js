@@ -1,13 +1,18 @@
 // Lumamesh sandbox runtime: reach a relay with no signaling server, meet peers in rooms,
 // and talk to them directly. See sandbox-runtime/README.md for the API.
+//
+// This is the driver: it owns the relay link, the clock, one timer, WebCrypto and
+// localStorage, and carries out the actions of the core (mesh.js).
 
 import { Emitter } from './emitter.js';
 import { decodeEntry, verifyEntry } from './entry.js';
 import { dial } from './relay.js';
-import { roomKeys } from './keys.js';
+import { roomKeys, seal, open } from './keys.js';
+import { Mesh } from './mesh.js';
+import { Peer } from './peer.js';
 import { Room } from './room.js';
-import { hex, toB64u, equal } from './bytes.js';
-import { join, leave, ping, getNodes, NODES, ERROR } from './proto.js';
+import { hex, toB64u } from './bytes.js';
+import { signal } from './proto.js';
 
 /** Relay entries embedded by `lumamesh bundle` (relay.txt lines). */
 export const RELAYS = [];
@@ -24,14 +29,80 @@ function store(value) {
 }
 
 class Net extends Emitter {
-  constructor(opts) {
+  constructor(opts, ready, failed) {
     super();
     this._opts = opts;
-    this._rooms = new Set();
     this._known = new Map();
-    this._backoff = 250;
-    this.sid = hex(crypto.getRandomValues(new Uint8Array(8)));
+    // Core record (room or peer) → { view, act, keys, rtc } on this side.
+    this._views = new Map();
+    this._rx = {};
+    this._tx = Promise.resolve();
+    this._mesh = new Mesh(hex(crypto.getRandomValues(new Uint8Array(8))));
+    this._feed = (input) => this._run(input);
     for (const line of [...(opts.relays || RELAYS), ...store()]) this._learn(line);
+    // The first dial settles connect(); later ones are the core's.
+    this._dial().then(() => ready(this), failed);
+  }
+
+  /** Gives the core one input, carries out every action it yields, re-arms the timer. */
+  _run(input) {
+    const mesh = this._mesh;
+    try {
+      return mesh.handle(Date.now(), input);
+    } catch (e) {
+      // A bad send is the caller's error; anything else came off the network.
+      if (input.t == 'send') throw e;
+      console.error(e);
+    } finally {
+      for (let a; (a = mesh.poll()); ) this._act(a);
+      const at = mesh.timeout();
+      if (at != this._at) {
+        clearTimeout(this._timer);
+        this._at = at;
+        if (at < Infinity) this._timer = setTimeout(() => ((this._at = null), this._run({ t: 'tick' })), at - Date.now());
+      }
+    }
+  }
+
+  _act(a) {
+    const v = this._views.get(a.peer || a.room);
+    const link = this._link;
+    switch (a.t) {
+      case 'relay':
+        return link?.send(a.frame);
+      case 'seal':
+        // Sealing is asynchronous; one chain keeps signals in order. A signal sealed for a
+        // link that has since closed is dropped with it.
+        this._tx = this._tx
+          .then(async () => link.send(signal(a.room.id, a.to, await seal(v.keys, a.from, a.to, a.body))))
+          .catch(() => {});
+        return;
+      case 'unseal':
+        // One queue per sender keeps its signals in order.
+        this._rx[a.from] = (this._rx[a.from] || Promise.resolve())
+          .then(() => open(v.keys, a.from, a.to, a.blob))
+          .then(
+            (body) => this._run({ t: 'sig', room: a.room, from: a.from, body, ep: a.ep }),
+            () => console.error('lumamesh: dropped a signal that did not decrypt'),
+          );
+        return;
+      case 'dial':
+        return void this._dial().catch(() => this._run({ t: 'fail' }));
+      case 'hangup':
+        return link?.close();
+      case 'learn':
+        for (const e of a.entries) this._learn(e);
+        return store([...this._known.values()].map((e) => e.line).slice(0, 32));
+      case 'peer': {
+        const room = this._views.get(a.peer.room);
+        new Peer(a.peer, this._feed, room.rtc, (view, act) => this._views.set(a.peer, { view, act }));
+        return room.view.emit('peer', this._views.get(a.peer).view);
+      }
+      case 'emit':
+        return (a.to ? this._views.get(a.to)?.view : this)?.emit(a.type, a.arg);
+    }
+    v?.act(a);
+    if (a.t == 'close') this._views.delete(a.peer);
   }
 
   /** Adds a relay entry (relay.txt line or bytes) to the candidates; ignores bad ones. */
@@ -59,80 +130,35 @@ class Net extends Emitter {
     });
     for (const t of tries) t.then((l) => l != link && l.close(), () => {});
     this._link = link;
-    this._backoff = 250;
-    // Keepalive, and the way a dead relay is noticed: one that restarted on the same address
-    // answers ICE consent checks for a session it has forgotten, so only silence on the
-    // channel itself tells. No frame for three pings: redial.
-    let heard = Date.now();
-    const every = Math.min((link.welcome.idle * 1000) / 3, 5000);
-    link.onframe = (f) => ((heard = Date.now()), this._frame(f));
-    link.onclose = () => this._lost();
-    this._ping = setInterval(() => {
-      if (Date.now() - heard > 3 * every) link.close();
-      else link.send(ping(Date.now() >>> 0));
-    }, every);
-    link.send(getNodes());
-    for (const r of this._rooms) {
-      r._probe = true;
-      link.send(join(r._keys.id));
-    }
-    this.emit('relay', link.welcome);
-  }
-
-  _frame(f) {
-    if (f.t == NODES) {
-      for (const e of f.entries) this._learn(e);
-      store([...this._known.values()].map((e) => e.line).slice(0, 32));
-    } else if (f.room) {
-      for (const r of this._rooms) if (equal(r._keys.id, f.room)) r._frame(f);
-    } else if (f.t == ERROR) this.emit('error', f);
-  }
-
-  _lost() {
-    clearInterval(this._ping);
-    this._link = null;
-    if (this._closed) return;
-    this.emit('disconnected');
-    setTimeout(() => this._dial().catch(() => this._lost()), this._backoff);
-    this._backoff = Math.min(this._backoff * 2, 10000);
-  }
-
-  _send(frame) {
-    this._link?.send(frame);
-  }
-
-  _leave(room) {
-    this._rooms.delete(room);
-    this._send(leave(room._keys.id));
+    link.onframe = (f) => this._run({ t: 'frame', f });
+    link.onclose = () => this._link == link && ((this._link = null), this._run({ t: 'down' }));
+    this._run({ t: 'up', welcome: link.welcome });
   }
 
   /** Joins a room by name. Only a key-derived id reaches the relay, never the name. */
   async joinRoom(name, { nick = '', secret = '', app = 'lumamesh', rtc } = {}) {
-    const room = new Room(this, await roomKeys(app, name, secret), { nick, rtc });
-    this._rooms.add(room);
-    this._send(join(room._keys.id));
-    return room;
+    const keys = await roomKeys(app, name, secret);
+    const rec = this._run({ t: 'join', id: keys.id, nick });
+    const view = new Room(rec, this._feed, (p) => this._views.get(p)?.view);
+    this._views.set(rec, { view, keys, rtc });
+    return view;
   }
 
   /** Leaves every room and closes the relay link. */
   close() {
-    this._closed = true;
-    for (const r of this._rooms) r.leave();
-    this._link?.close();
+    this._run({ t: 'close' });
   }
 }
-
 
 /**
  * Connects to the first reachable relay. Options: `relays` (relay.txt lines instead of the
  * embedded ones), `lite` (announce a=ice-lite, default false: Chromium nominates sooner
  * without it), `timeout` (ms per relay).
  */
-export const connect = async (opts = {}) => {
-  const net = new Net(opts);
-  await net._dial();
-  // A closing tab leaves its rooms at once, so peers see `close` now rather than after
-  // ICE consent runs out.
-  globalThis.addEventListener?.('pagehide', () => net.close());
-  return net;
-};
+export const connect = (opts = {}) =>
+  new Promise((ready, failed) => new Net(opts, ready, failed)).then((net) => {
+    // A closing tab leaves its rooms at once, so peers see `close` now rather than after
+    // ICE consent runs out.
+    globalThis.addEventListener?.('pagehide', () => net.close());
+    return net;
+  });

@@ -1,0 +1,243 @@
+// The runtime's pure core: the relay link's life (link.js), the rooms and their members,
+// the signaling that connects two members (nego.js; sealed through the relay until their
+// own reliable channel opens, in band after that) and each member's send queue (queue.js).
+//
+// Inputs go in with `handle(now, input)`; what to do comes out of `poll()`; `timeout()` is
+// when to call `handle(now, { t: 'tick' })` next. Nothing here touches RTCPeerConnection,
+// timers, the clock, storage, crypto or randomness: the browser layer (peer.js, room.js,
+// index.js) carries the actions out, and the node tests drive it with fakes.
+//
+// Relay peer ids change when the relay restarts; session ids (`sid`, random per connect(),
+// carried in every sealed signal) do not. After a rejoin the core probes the members it is
+// told about ({who}) and each answers ({ack}); a member it already has a connection with is
+// re-addressed, not connected to twice. Signals for a member whose id is not yet known on
+// the current link (an outage, or a rejoin not yet answered) are held and sent once it is.
+
+import { Link } from './link.js';
+import { Negotiation } from './nego.js';
+import { Outbox } from './queue.js';
+import { pack, chunks, reassembler, CTRL } from './chunk.js';
+import { te, td, equal } from './bytes.js';
+import { join, leave, ping, getNodes, ROOM, LEFT, SIGNAL, NODES, ERROR } from './proto.js';
+
+export class Mesh {
+  /** `sid` is this session's id, random and hex, chosen by the caller. */
+  constructor(sid) {
+    this.sid = sid;
+    this.link = new Link();
+    this.rooms = [];
+    this.out = [];
+    this.closed = false;
+  }
+
+  /** The next action, or undefined when there is none. */
+  poll() {
+    return this.out.shift();
+  }
+
+  /** When the next `tick` is due (Infinity: none). */
+  timeout() {
+    return this.link.at;
+  }
+
+  _do(t, o) {
+    this.out.push({ t, ...o });
+  }
+
+  _emit(to, type, arg) {
+    this._do('emit', { to, type, arg });
+  }
+
+  _relay(frame) {
+    if (this.link.up) this._do('relay', { frame });
+  }
+
+  /**
+   * Feeds one input at time `now` (ms). Returns a room for `join` and a promise for
+   * `send`; see the README for the list of inputs and actions.
+   */
+  handle(now, i) {
+    const L = this.link;
+    const p = i.peer;
+    if (p?.closed) return i.t == 'send' ? Promise.resolve() : undefined;
+    switch (i.t) {
+      case 'up':
+        if (this.closed) return this._do('hangup');
+        L.open(now, i.welcome);
+        this._relay(getNodes());
+        for (const r of this.rooms) (r.probe = true), this._relay(join(r.id));
+        return this._emit(null, 'relay', i.welcome);
+      case 'down':
+      case 'fail':
+        if (this.closed) return;
+        L.lost(now);
+        return this._emit(null, 'disconnected');
+      case 'tick': {
+        const due = L.tick(now);
+        if (due == 'dial') this._do('dial');
+        else if (due == 'dead') this._do('hangup');
+        else if (due) this._relay(ping(now >>> 0));
+        return;
+      }
+      case 'frame':
+        L.heard = now;
+        return this._frame(i.f);
+      case 'sig':
+        return this._incoming(i.room, i.from, i.body, i.ep);
+      case 'join': {
+        const r = { id: i.id, nick: i.nick, kinds: {}, peers: [], probe: false };
+        this.rooms.push(r);
+        this._relay(join(r.id));
+        return r;
+      }
+      case 'leave':
+        return this._leave(i.room);
+      case 'publish':
+        i.room.kinds[i.id] = i.kind;
+        return;
+      case 'close':
+        this.closed = true;
+        for (const r of [...this.rooms]) this._leave(r);
+        L.stop();
+        return this._do('hangup');
+      case 'send':
+        return this._send(p, i.msg, i.reliable);
+      case 'pull':
+        return p.box.next();
+      case 'nn':
+        if (p.neg.wants()) this._do('offer', { peer: p });
+        return;
+      case 'local':
+        if (p.neg.local(i.desc)) this._ctl(p, { sdp: i.desc, kinds: p.room.kinds, nick: p.room.nick });
+        return;
+      case 'ice':
+        return this._ctl(p, { c: i.c });
+      case 'open':
+        p.box.open = true;
+        this._flush(p);
+        this._do('ready', { peer: p });
+        return this._emit(p, 'open');
+      case 'rx': {
+        const got = p.feed(i.data);
+        if (got) got[0] == CTRL ? this._apply(p, got[1]) : this._emit(p, 'data', got[1]);
+        return;
+      }
+      case 'urx': {
+        // Unreliable messages are single frames; a chunk or a control frame here is not ours.
+        const got = reassembler()(i.data);
+        if (got && got[0] != CTRL) this._emit(p, 'data', got[1]);
+        return;
+      }
+      case 'gone':
+        return this._close(p);
+    }
+    throw Error('lumamesh: unknown input ' + i.t);
+  }
+
+  _frame(f) {
+    if (f.t == NODES) return this._do('learn', { entries: f.entries });
+    if (f.t == ERROR) return this._emit(null, 'error', f);
+    const r = f.room && this.rooms.find((r) => equal(r.id, f.room));
+    if (!r) return;
+    if (f.t == ROOM) for (const id of f.peers) r.probe ? this._sig(r, id, { who: 1 }) : this._peer(r, id, true);
+    else if (f.t == LEFT) {
+      const p = this._byId(r, f.peer);
+      if (p) this._close(p);
+    } else if (f.t == SIGNAL)
+      this._do('unseal', { room: r, from: f.from, to: this.link.me, blob: f.blob, ep: this.link.epoch });
+  }
+
+  /** A member on the current link by relay id. */
+  _byId(r, id) {
+    return r.peers.find((p) => p.id == id && p.ep == this.link.epoch);
+  }
+
+  _peer(r, id, initiator, sid) {
+    let p = this._byId(r, id);
+    if (p) return p;
+    // The initiator is the impolite side of perfect negotiation, for the connection's life.
+    p = { id, sid, room: r, nick: '', kinds: {}, ep: this.link.epoch, held: [] };
+    p.neg = new Negotiation(initiator);
+    p.box = new Outbox();
+    p.feed = reassembler();
+    r.peers.push(p);
+    this._do('peer', { peer: p });
+    return p;
+  }
+
+  /** A sealed signal from relay peer `from`, opened by the browser layer. */
+  _incoming(r, from, body, ep) {
+    if (ep != this.link.epoch || !this.rooms.includes(r)) return;
+    const msg = JSON.parse(td.decode(body));
+    if (typeof msg?.s != 'string') return;
+    let p = r.peers.find((q) => q.sid && q.sid == msg.s) || this._byId(r, from);
+    if (p) {
+      // Possibly a member we know under a new relay id (the relay restarted).
+      p.id = from;
+      p.ep = ep;
+      p.sid ||= msg.s;
+    }
+    if (msg.who) this._sig(r, from, { ack: 1 });
+    else p ||= this._peer(r, from, !!msg.ack, msg.s);
+    if (!p) return;
+    this._flush(p);
+    if (!msg.who && !msg.ack) this._apply(p, msg);
+  }
+
+  /** A control message from the other side, through the relay or in band. */
+  _apply(p, { sdp, kinds, nick, c }) {
+    if (nick != null) p.nick = String(nick);
+    if (kinds && typeof kinds == 'object') for (const k in kinds) p.kinds[k] = kinds[k];
+    if (c) this._do('cand', { peer: p, c });
+    else if (sdp && p.neg.remote(sdp)) this._do('remote', { peer: p, desc: sdp });
+  }
+
+  /** Seals `obj` to relay peer `to` (the browser layer seals; AAD binds the ids). */
+  _sig(r, to, obj) {
+    const body = te.encode(JSON.stringify({ ...obj, s: this.sid }));
+    if (this.link.up) this._do('seal', { room: r, from: this.link.me, to, body });
+  }
+
+  /** Sends a control message: in band once the channel is open, else sealed via the relay. */
+  _ctl(p, obj) {
+    if (p.box.open) {
+      p.box.push(pack(obj, CTRL));
+      this._do('ready', { peer: p });
+    } else if (this.link.up && p.ep == this.link.epoch) this._sig(p.room, p.id, obj);
+    else p.held.push(obj);
+  }
+
+  _flush(p) {
+    for (const obj of p.held.splice(0)) this._ctl(p, obj);
+  }
+
+  _send(p, msg, reliable = true) {
+    const packed = pack(msg);
+    if (!reliable) {
+      const [frame, more] = chunks(packed);
+      if (more) throw Error('unreliable messages are limited to 16 KiB');
+      if (p.box.open) this._do('utx', { peer: p, frame });
+      return Promise.resolve();
+    }
+    if (!p.box.open) return Promise.resolve();
+    return new Promise((done) => {
+      p.box.push(packed, done);
+      this._do('ready', { peer: p });
+    });
+  }
+
+  _leave(r) {
+    if (!this.rooms.includes(r)) return;
+    this.rooms = this.rooms.filter((x) => x != r);
+    this._relay(leave(r.id));
+    for (const p of [...r.peers]) this._close(p);
+  }
+
+  _close(p) {
+    p.closed = true;
+    p.box.clear();
+    const r = p.room;
+    r.peers = r.peers.filter((q) => q != p);
+    this._do('close', { peer: p });
+  }
+}

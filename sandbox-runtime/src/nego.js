@@ -1,0 +1,45 @@
+// Perfect negotiation for one peer connection, as a state machine. The impolite side (the
+// one that made the first offer) ignores an offer that collides with its own; the polite
+// side applies it, which rolls its own offer back. The browser layer carries out each
+// decision on the RTCPeerConnection in order, so the state here is the state the
+// connection will be in once it has caught up.
+
+export class Negotiation {
+  constructor(initiator) {
+    this.initiator = initiator;
+    this.polite = !initiator;
+    this.making = false;
+    this.state = 'stable';
+    this.hasRemote = false;
+  }
+
+  /** The connection asks to negotiate: true when we should make an offer now. */
+  wants() {
+    // The side that did not initiate waits for the first offer rather than racing it.
+    if (!this.initiator && !this.hasRemote) return false;
+    this.making = true;
+    return true;
+  }
+
+  /** Our local description is set: true when it should be sent. */
+  local(desc) {
+    if (desc.type == 'offer') {
+      this.making = false;
+      // An offer overtaken by the remote one we accepted meanwhile was rolled back.
+      if (this.state == 'have-remote-offer') return false;
+      this.state = 'have-local-offer';
+    } else this.state = 'stable';
+    return true;
+  }
+
+  /** A remote description arrived: true when it should be applied. */
+  remote(desc) {
+    if (desc.type == 'offer') {
+      const glare = this.making || this.state != 'stable';
+      if (glare && !this.polite) return false;
+      this.state = 'have-remote-offer';
+    } else if (desc.type == 'answer') this.state = 'stable';
+    else return false;
+    return (this.hasRemote = true);
+  }
+}

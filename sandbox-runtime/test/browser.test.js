@@ -1,0 +1,140 @@
+// The whole runtime through its public API (connect, joinRoom, peers), with the browser layer
+// on fake WebRTC (fake-rtc.js) and real WebCrypto: two pages meet through the fake relay.
+// The issue 12 cases here fail on the runtime as it was before the core was split out.
+import { test, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+
+import { rtc, install, until } from './fake-rtc.js';
+
+install();
+const { connect } = await import('../src/index.js');
+
+const relays = readFileSync(new URL('../../fixtures/relay/relay.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((l) => l && !l.startsWith('#'))
+  .map((l) => l.split(/\s/)[0])
+  .slice(0, 1);
+const nets = [];
+after(() => nets.forEach((n) => n.close()));
+beforeEach(() => {
+  rtc.iceHold = false;
+  rtc.relayDown = false;
+  rtc.pad = 20 * 1024;
+});
+
+/** A page: connected, in `room`, recording what its peers do. */
+async function page(room, nick) {
+  const net = await connect({ relays, timeout: 500 });
+  nets.push(net);
+  const rec = { net, nick, peers: [], data: [], tracks: [], events: [] };
+  net.on('relay', () => rec.events.push('relay'));
+  net.on('disconnected', () => rec.events.push('disconnected'));
+  rec.room = await net.joinRoom(room, { nick, secret: 's' });
+  rec.room.on('peer', (p) => {
+    rec.peers.push(p);
+    p.on('open', () => (p.isOpen = true));
+    p.on('data', (m) => rec.data.push(m));
+    p.on('track', (t) => rec.tracks.push(t));
+    p.on('close', () => rec.events.push('close ' + p.nick));
+  });
+  return rec;
+}
+
+const open = (r) => r.peers.filter((p) => p.isOpen);
+const sha = (b) => createHash('sha256').update(b).digest('hex');
+const stream = (id) => ({ id, getTracks: () => [{ kind: 'video', id: id + '-t' }] });
+
+async function pair(room) {
+  const a = await page(room, 'alice');
+  const b = await page(room, 'bob');
+  await until(() => open(a).length == 1 && open(b).length == 1, 5000, 'alice and bob');
+  return [a, b];
+}
+
+test('two pages meet and exchange reliable, unreliable and large messages', async () => {
+  const [a, b] = await pair('meet');
+  assert.equal(open(b)[0].nick, 'alice');
+  a.room.broadcast({ text: 'hello bob' });
+  a.room.broadcast({ n: 1 }, { reliable: false });
+  const big = new Uint8Array(3 * 1024 * 1024 + 7).map((_, i) => i * 13);
+  await open(a)[0].send(big);
+  await until(() => b.data.length == 3, 5000, 'three messages');
+  // The two channels are not ordered with respect to each other.
+  assert.deepEqual(b.data.filter((d) => !(d instanceof Uint8Array)).sort((x, y) => !!x.n - !!y.n), [{ text: 'hello bob' }, { n: 1 }]);
+  assert.equal(sha(b.data.find((d) => d instanceof Uint8Array)), sha(big));
+  await assert.rejects(async () => open(a)[0].send(new Uint8Array(20000), { reliable: false }), /16 KiB/);
+  b.room.leave();
+  await until(() => a.events.includes('close bob'), 5000, 'close on the other side');
+});
+
+test('issue 12: a control message over 16 KiB (a media renegotiation) arrives whole', async () => {
+  const [a, b] = await pair('big-sdp');
+  a.room.publish(stream('cam-1'), { kind: 'cam' });
+  await until(() => b.tracks.length == 1, 5000, 'the published track');
+  assert.equal(b.tracks[0].kind, 'cam');
+  assert.ok(open(a)[0].pc.localDescription.sdp.length > 16 * 1024);
+  a.room.broadcast('after');
+  await until(() => b.data.includes('after'), 5000, 'the message after it');
+  assert.deepEqual(b.data, ['after']);
+});
+
+test('issue 12: control frames never land between the chunks of a multi-megabyte message', async () => {
+  const [a, b] = await pair('interleave');
+  rtc.pad = 100; // every control message fits one frame: this is about ordering alone
+  const big = new Uint8Array(4 * 1024 * 1024).map((_, i) => i ^ (i >> 9));
+  const sent = open(a)[0].send(big);
+  // Renegotiation starts while the message is still being sent.
+  a.room.publish(stream('cam-2'), { kind: 'screen' });
+  await sent;
+  a.room.broadcast('done');
+  await until(() => b.data.length == 2 && b.tracks.length == 1, 8000, 'message and track');
+  assert.equal(sha(b.data[0]), sha(big), 'bytes intact and in order');
+  assert.equal(b.data[1], 'done');
+  assert.equal(b.tracks[0].kind, 'screen');
+  assert.ok(open(a)[0].pc.localDescription.sdp.length < 16 * 1024);
+});
+
+test('issue 12: an ICE candidate found while the relay is down is delivered after reconnect', async () => {
+  rtc.iceHold = true;
+  const a = await page('outage', 'alice');
+  const b = await page('outage', 'bob');
+  await until(() => a.peers.length == 1 && b.peers.length == 1 && b.peers[0].pc.remoteDescription, 5000, 'negotiating');
+  const toB = a.peers[0].pc;
+  await until(() => toB.candidates.length >= 1, 5000, 'the first candidate');
+  rtc.relayDown = true;
+  rtc.relay.restart();
+  await until(() => a.events.includes('disconnected') && b.events.includes('disconnected'), 5000, 'outage');
+  b.peers[0].pc.emitCandidate('candidate:2 1 udp 1 127.0.0.2 9 typ host');
+  rtc.relayDown = false;
+  await until(() => toB.candidates.includes('candidate:2 1 udp 1 127.0.0.2 9 typ host'), 8000, 'the outage candidate');
+  assert.equal(a.peers.length, 1, 'the same connection');
+  rtc.release();
+  await until(() => open(a).length == 1 && open(b).length == 1, 5000, 'open after the outage');
+});
+
+test('a relay restart keeps one connection per pair, and a newcomer meets both', async () => {
+  const [a, b] = await pair('restart');
+  rtc.relayDown = true;
+  rtc.relay.restart();
+  await until(() => a.events.includes('disconnected'), 5000, 'outage');
+  a.room.broadcast('relay is gone');
+  await until(() => b.data.includes('relay is gone'), 5000, 'peers keep talking');
+  rtc.relayDown = false;
+  await until(() => a.events.filter((e) => e == 'relay').length >= 1 && b.events.filter((e) => e == 'relay').length >= 1, 8000, 'redial');
+  const c = await page('restart', 'carol');
+  await until(() => [a, b, c].every((r) => open(r).length == 2), 8000, 'a full mesh of three');
+  assert.equal(a.peers.filter((p) => !p.closed).length, 2);
+  assert.deepEqual(open(a).map((p) => p.nick).sort(), ['bob', 'carol']);
+});
+
+test('issue 12: classes talk through the core, never through one another\'s private fields', async () => {
+  const { readdirSync } = await import('node:fs');
+  const dir = new URL('../src/', import.meta.url);
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    const src = readFileSync(new URL(f, dir), 'utf8');
+    for (const [, who, field] of src.matchAll(/([\w$]+)\.(_\w+)/g))
+      assert.equal(who, 'this', `${f}: ${who}.${field} reaches into another object`);
+  }
+});

@@ -1,0 +1,257 @@
+// The core (src/mesh.js) in memory: fake relay, fake time, fake peer connections.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { World, frames, fakeSeal } from './world.js';
+import { Mesh } from '../src/mesh.js';
+import { decode } from '../src/proto.js';
+import { pack, chunks, CHUNK } from '../src/chunk.js';
+import { HIGH } from '../src/queue.js';
+import { te } from '../src/bytes.js';
+
+const ROOM = new Uint8Array(32).fill(7);
+const opens = (n) => n.events.filter((e) => e.type == 'open').length;
+const peersOf = (n) => n.mesh.rooms.flatMap((r) => r.peers);
+
+/** Two nodes on the fake relay, in ROOM, connected. */
+function pair(world = new World()) {
+  const a = world.node('a');
+  const b = world.node('b');
+  a.dial();
+  b.dial();
+  a.join(ROOM);
+  world.settle();
+  b.join(ROOM);
+  world.settle();
+  return { world, a, b };
+}
+
+test('two cores meet through the relay and talk on their own channel', () => {
+  const { a, b } = pair();
+  assert.equal(opens(a), 1);
+  assert.equal(opens(b), 1);
+  const [pa] = peersOf(a);
+  const [pb] = peersOf(b);
+  assert.equal(pa.nick, 'b');
+  assert.equal(pb.nick, 'a');
+  assert.equal(pa.id, b.relayId);
+  // The newcomer offered: it is the initiator, the impolite side.
+  assert.ok(pb.neg.initiator && !pa.neg.initiator);
+  b.input({ t: 'send', peer: pb, msg: { hi: 1 } });
+  a.world.settle();
+  assert.deepEqual(a.events.filter((e) => e.type == 'data').map((e) => e.arg), [{ hi: 1 }]);
+  // Signals went sealed through the relay, and only before the channel opened.
+  const viaRelay = a.world.relay.seen.filter((f) => f[0] == 4).length;
+  b.input({ t: 'ice', peer: pb, c: { candidate: 'late' } });
+  a.world.settle();
+  assert.equal(a.world.relay.seen.filter((f) => f[0] == 4).length, viaRelay);
+  assert.deepEqual(a.pcTo('b').candidates.at(-1), { candidate: 'late' });
+});
+
+test('leaving closes the peers on both sides', () => {
+  const { world, a, b } = pair();
+  const room = b.mesh.rooms[0];
+  b.input({ t: 'leave', room });
+  world.settle();
+  assert.equal(peersOf(a).length, 0);
+  assert.equal(b.mesh.rooms.length, 0);
+  assert.ok(a.actions.some((x) => x.t == 'close'));
+  assert.ok(b.actions.some((x) => x.t == 'close'));
+  assert.ok(world.relay.seen.some((f) => f[0] == 3));
+  // Leaving twice, or a LEFT for a member nobody knows, changes nothing.
+  b.input({ t: 'leave', room });
+  a.frame(frames.left(ROOM, 99));
+  world.settle();
+});
+
+test('reconnect backoff: 250 ms doubling to 10 s, reset by a Welcome', () => {
+  const world = new World();
+  const n = world.node('n', { autoDial: false });
+  n.dial();
+  const delays = [];
+  n.linkDown();
+  world.settle();
+  for (let i = 0; i < 9; i++) {
+    const at = n.mesh.timeout();
+    delays.push(at - world.now);
+    world.now = at - 1;
+    n.input({ t: 'tick' });
+    assert.ok(!n.actions.some((x) => x.t == 'dial'), 'not before its time');
+    world.now = at;
+    n.input({ t: 'tick' });
+    assert.equal(n.actions.filter((x) => x.t == 'dial').length, 1);
+    n.actions = [];
+    n.input({ t: 'fail' });
+  }
+  assert.deepEqual(delays, [250, 500, 1000, 2000, 4000, 8000, 10000, 10000, 10000]);
+  assert.equal(n.events.filter((e) => e.type == 'disconnected').length, 10);
+  n.dial();
+  assert.equal(n.events.filter((e) => e.type == 'relay').length, 2);
+  n.linkDown();
+  world.settle();
+  assert.equal(n.mesh.timeout() - world.now, 250);
+});
+
+test('keepalive pings; three silent periods give the link up', () => {
+  const world = new World();
+  const n = world.node('n', { autoDial: false });
+  n.dial();
+  const pings = () => world.relay.seen.filter((f) => f[0] == 5).length;
+  world.relay.pongs = true;
+  world.advance(60000);
+  assert.equal(pings(), 12, 'every 5 s with an idle timeout of 30 s');
+  assert.ok(!n.actions.some((x) => x.t == 'hangup'));
+  world.relay.pongs = false;
+  world.advance(20000);
+  assert.ok(n.actions.some((x) => x.t == 'hangup'), 'silence for more than 15 s');
+  assert.ok(n.events.some((e) => e.type == 'disconnected'));
+});
+
+test('relay restart: rejoin, peers re-addressed by session id, a reused id is a new member', () => {
+  const { world, a, b } = pair();
+  const [before] = peersOf(a);
+  const oldId = before.id;
+  world.relay.restart();
+  world.settle();
+  // A newcomer takes id 1, which was a's before the restart.
+  const carol = world.node('carol');
+  carol.dial();
+  carol.join(ROOM);
+  world.advance(300);
+  assert.equal(carol.relayId, 1);
+  assert.notEqual(b.relayId, oldId);
+  assert.equal(a.events.filter((e) => e.type == 'relay').length, 2);
+  const [again] = peersOf(a).filter((p) => p.sid == 'b');
+  assert.equal(again, before, 'the same connection, not a second one');
+  assert.equal(again.id, b.relayId, 're-addressed');
+  assert.equal(a.actions.filter((x) => x.t == 'peer').length, 2, 'b once, carol once');
+  for (const n of [a, b, carol]) assert.deepEqual(peersOf(n).map((p) => p.sid).sort(), ['a', 'b', 'carol'].filter((s) => s != n.sid));
+  for (const n of [a, b, carol]) assert.equal(opens(n), 2, n.sid);
+});
+
+test('issue 12: an ICE candidate found while the relay is down reaches the peer after reconnect', () => {
+  const world = new World();
+  world.noIce = true; // the connection keeps checking: signals must go through the relay
+  const { a, b } = pair(world);
+  const [pb] = peersOf(b);
+  world.relay.restart();
+  world.settle();
+  assert.doesNotThrow(() => b.input({ t: 'ice', peer: pb, c: { candidate: 'found in the outage' } }));
+  world.advance(300);
+  assert.deepEqual(a.pcTo('b').candidates.at(-1), { candidate: 'found in the outage' });
+  assert.equal(peersOf(a).length, 1);
+});
+
+test('issue 12: a control message over 16 KiB arrives whole, and the next one separately', () => {
+  const { world, a, b } = pair();
+  const pcB = b.pcTo('a');
+  pcB.sdpPad = 'x'.repeat(40 * 1024);
+  const [pb] = peersOf(b);
+  b.input({ t: 'nn', peer: pb });
+  world.settle();
+  const got = a.actions.filter((x) => x.t == 'remote').at(-1);
+  assert.equal(got.desc.sdp, pcB.local.sdp);
+  assert.ok(got.desc.sdp.length > 40 * 1024);
+  b.input({ t: 'send', peer: pb, msg: 'after' });
+  world.settle();
+  assert.deepEqual(a.events.filter((e) => e.type == 'data').map((e) => e.arg), ['after']);
+});
+
+test('issue 12: control frames never land between the chunks of a multi-megabyte message', () => {
+  const { world, a, b } = pair();
+  const [pb] = peersOf(b);
+  const big = new Uint8Array(3 * 1024 * 1024 + 7);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) ^ (i >> 11);
+  let sent = false;
+  b.input({ t: 'send', peer: pb, msg: big }).then(() => (sent = true));
+  // While the message is queued: a candidate, a renegotiation, and another message.
+  b.input({ t: 'ice', peer: pb, c: { candidate: 'mid-message' } });
+  b.input({ t: 'nn', peer: pb });
+  b.input({ t: 'send', peer: pb, msg: 'next' });
+  world.settle();
+  const data = a.events.filter((e) => e.type == 'data').map((e) => e.arg);
+  assert.equal(data.length, 2);
+  assert.ok(data[0] instanceof Uint8Array && data[0].length == big.length);
+  assert.ok(data[0].every((x, i) => x == big[i]), 'bytes intact and in order');
+  assert.equal(data[1], 'next');
+  assert.deepEqual(a.pcTo('b').candidates.at(-1), { candidate: 'mid-message' });
+  assert.equal(a.actions.filter((x) => x.t == 'remote').at(-1).desc.type, 'offer');
+  assert.ok(b.pcTo('a').maxBuffered <= HIGH + CHUNK + 1, 'the queue waits for the buffer');
+  assert.ok(b.pcTo('a').maxBuffered > HIGH / 2, 'and fills it');
+  return Promise.resolve().then(() => assert.ok(sent));
+});
+
+test('unreliable sends: one frame at most, chunks and control frames on the channel ignored', () => {
+  const { world, a, b } = pair();
+  const [pb] = peersOf(b);
+  const [pa] = peersOf(a);
+  assert.throws(() => b.input({ t: 'send', peer: pb, msg: new Uint8Array(CHUNK + 1), reliable: false }), /16 KiB/);
+  b.input({ t: 'send', peer: pb, msg: { x: 1 }, reliable: false });
+  assert.equal(b.actions.filter((x) => x.t == 'utx').length, 1);
+  const [first] = chunks(pack(new Uint8Array(CHUNK * 2)));
+  const [ctrl] = chunks(pack({ sdp: { type: 'offer', sdp: 'evil' } }, 4));
+  for (const f of [first, ctrl]) a.input({ t: 'urx', peer: pa, data: f.slice().buffer });
+  a.input({ t: 'urx', peer: pa, data: new Uint8Array([1, 104, 105]).buffer });
+  world.settle();
+  assert.deepEqual(a.events.filter((e) => e.type == 'data').map((e) => e.arg), ['hi']);
+  assert.ok(!a.actions.some((x) => x.t == 'remote' && x.desc.sdp == 'evil'));
+});
+
+test('hostile or stale signals change nothing', () => {
+  const { world, a } = pair();
+  const room = a.mesh.rooms[0];
+  const ep = a.mesh.link.epoch;
+  const peers = () => peersOf(a).length;
+  // Not JSON: the core throws and the driver logs it; no state changes.
+  assert.throws(() => a.input({ t: 'sig', room, from: 9, body: te.encode('{"sdp":'), ep }));
+  for (const body of ['null', '7', '"s"', '[]']) a.input({ t: 'sig', room, from: 9, body: te.encode(body), ep });
+  // A replay from an earlier link, and a signal for a room we left.
+  a.input({ t: 'sig', room, from: 9, body: te.encode('{"s":"z","c":{}}'), ep: ep - 1 });
+  a.input({ t: 'sig', room: { ...room }, from: 9, body: te.encode('{"s":"z","c":{}}'), ep });
+  world.settle();
+  assert.equal(peers(), 1);
+  // A frame for a room we are not in.
+  a.frame(frames.room(new Uint8Array(32), [5, 6]));
+  a.frame(frames.signal(new Uint8Array(32), 5, fakeSeal(5, a.relayId, te.encode('{}'))));
+  world.settle();
+  assert.equal(peers(), 1);
+  assert.throws(() => a.input({ t: 'nonsense' }), /unknown input/);
+});
+
+test('a truncated in-band message, or a description of another type, is not applied', () => {
+  const { world, a } = pair();
+  const [pa] = peersOf(a);
+  const before = a.actions.length;
+  const [head] = chunks(pack({ sdp: { type: 'offer', sdp: 'x'.repeat(CHUNK) } }, 4));
+  a.input({ t: 'rx', peer: pa, data: head.slice().buffer });
+  world.settle();
+  assert.ok(!a.actions.slice(before).some((x) => x.t == 'remote'), 'incomplete');
+  const { a: c } = pair();
+  const [pc] = peersOf(c);
+  for (const type of ['pranswer', 'rollback', undefined]) {
+    const [f] = chunks(pack({ sdp: { type, sdp: 'v=0' } }, 4));
+    c.input({ t: 'rx', peer: pc, data: f.slice().buffer });
+  }
+  assert.ok(!c.actions.some((x) => x.t == 'remote' && x.desc.sdp == 'v=0'));
+});
+
+test('closing leaves every room, stops the timers and never redials', () => {
+  const { world, a } = pair();
+  a.input({ t: 'close' });
+  assert.equal(a.mesh.timeout(), Infinity);
+  assert.ok(a.actions.some((x) => x.t == 'hangup'));
+  world.advance(20000);
+  assert.ok(!a.actions.some((x) => x.t == 'dial'));
+  assert.ok(world.relay.seen.some((f) => f[0] == 3));
+});
+
+test('the core is pure: no clock, timers, randomness or RTC in its modules', async () => {
+  const { readFileSync } = await import('node:fs');
+  for (const m of ['mesh', 'link', 'nego', 'queue', 'chunk']) {
+    const src = readFileSync(new URL(`../src/${m}.js`, import.meta.url), 'utf8');
+    for (const banned of ['Date.now', 'setTimeout', 'setInterval', 'getRandomValues', 'RTCPeerConnection(', 'performance.'])
+      assert.ok(!src.includes(banned), `${m}.js uses ${banned}`);
+  }
+  assert.equal(typeof new Mesh('x').poll(), 'undefined');
+  assert.equal(decode(frames.welcome(3)).peer, 3);
+});
