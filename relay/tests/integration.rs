@@ -105,12 +105,7 @@ impl RelayProcess {
         log.lines()
             .filter(|l| l.contains("frame in"))
             .filter_map(|l| l.split("frame=").nth(1))
-            .map(|h| {
-                let h = h.split_whitespace().next().unwrap_or("");
-                (0..h.len() / 2)
-                    .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).expect("hex frame"))
-                    .collect()
-            })
+            .map(|h| hex::decode(h.split_whitespace().next().unwrap_or("")).expect("hex frame"))
             .collect()
     }
 
@@ -369,4 +364,87 @@ fn load_generator_smoke() {
     assert_eq!(report.connect.count, 6);
     relay.sigterm();
     assert!(relay.wait_exit().success());
+}
+
+/// Runs a binary with a clean environment and `env`, and gives its exit code and stderr.
+fn run_exit(bin: &str, args: &[&str], env: &[(&str, &str)], dir: &Path) -> (i32, String) {
+    let output = Command::new(bin)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().expect("exited, not killed"), stderr)
+}
+
+/// 0 ok, 1 failed, 2 usage or environment, with one `error:` / `because:` report.
+#[test]
+fn exit_codes_follow_the_convention() {
+    let relay = env!("CARGO_BIN_EXE_lumamesh-relay");
+    let load = env!("CARGO_BIN_EXE_lumamesh-load");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let base = [
+        ("UDP_BIND", "127.0.0.1"),
+        ("UDP_PORT", "0"),
+        ("RUST_LOG", "off"),
+    ];
+
+    assert_eq!(run_exit(relay, &["--help"], &[], dir).0, 0);
+    assert_eq!(run_exit(load, &["--version"], &[], dir).0, 0);
+    let (code, stderr) = run_exit(relay, &["--no-such-flag"], &[], dir);
+    assert_eq!(code, 2, "{stderr}");
+
+    let mut env = base.to_vec();
+    env.push(("PUBLIC_IP", "0.0.0.0"));
+    let (code, stderr) = run_exit(relay, &[], &env, dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("error: PUBLIC_IP must be a unicast address"),
+        "{stderr}"
+    );
+
+    // A corrupt identity file: environment, and the report names the file.
+    std::fs::write(dir.join("node.key"), "not a key").expect("write");
+    let mut env = base.to_vec();
+    env.push(("PUBLIC_IP", "127.0.0.1"));
+    let (code, stderr) = run_exit(relay, &[], &env, dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("error: loading the relay identity"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("because: ") && stderr.contains("node.key"),
+        "{stderr}"
+    );
+    let report: Vec<&str> = stderr.lines().collect();
+    assert_eq!(report.len(), 2, "one error line and one cause: {stderr}");
+    std::fs::remove_file(dir.join("node.key")).expect("remove");
+
+    // The UDP port is taken.
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let env = [
+        ("UDP_BIND", "127.0.0.1"),
+        ("UDP_PORT", port.as_str()),
+        ("PUBLIC_IP", "127.0.0.1"),
+        ("RUST_LOG", "off"),
+    ];
+    let (code, stderr) = run_exit(relay, &[], &env, dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("binding UDP 127.0.0.1:"), "{stderr}");
+
+    let (code, stderr) = run_exit(load, &[], &[], dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.starts_with("error: give --entry"), "{stderr}");
+    let (code, stderr) = run_exit(load, &["--entry", "garbage"], &[], dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("error: RELAY_ENTRY\nbecause: "),
+        "{stderr}"
+    );
 }
