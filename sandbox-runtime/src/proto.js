@@ -1,14 +1,23 @@
-// Layer-1 frames between a client and a relay (docs/protocol.md), version 1.
+// Layer-1 frames between a client and a relay (docs/protocol.md), version 1. Every frame of
+// fixtures/protocol/layer1.json is checked against this file by test/proto.test.js.
 
 import { concat } from './bytes.js';
 
 export const VERSION = 1;
+const MAX = 16384;
+const bad = (why) => {
+  throw Error('relay frame: ' + why);
+};
 const u32 = (n) => new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
-const frame = (type, ...parts) => concat(new Uint8Array([type]), ...parts);
+const frame = (type, ...parts) => {
+  const f = concat(new Uint8Array([type]), ...parts);
+  return f.length > MAX ? bad('too large') : f;
+};
 
 export const hello = () => new Uint8Array([1, VERSION]);
 export const join = (room) => frame(2, room);
 export const leave = (room) => frame(3, room);
+/** Throws if `blob` does not fit in one frame (16347 bytes). */
 export const signal = (room, to, blob) => frame(4, room, u32(to), blob);
 export const ping = (n) => frame(5, u32(0), u32(n));
 export const getNodes = () => new Uint8Array([6]);
@@ -16,53 +25,45 @@ export const getNodes = () => new Uint8Array([6]);
 export const WELCOME = 0x81, ROOM = 0x82, JOINED = 0x83, LEFT = 0x84, SIGNAL = 0x85, PONG = 0x86,
   NODES = 0x87, ERROR = 0x88, CLOSING = 0x89;
 
-/** Decodes a relay frame to `{ t, … }`; throws on a malformed frame. */
+/**
+ * Decodes a relay frame to `{ t, … }`. Throws an Error naming why (empty, too large, unknown
+ * type, truncated, trailing bytes, invalid <field>) unless the frame decodes exactly.
+ */
 export function decode(buf) {
-  const b = new Uint8Array(buf);
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const need = (n) => {
-    if (b.length < n) throw Error('malformed frame');
-  };
-  const t = b[0];
-  const room = () => (need(33), b.slice(1, 33));
-  switch (t) {
-    case WELCOME:
-      need(15);
-      return { t, version: b[1], peer: v.getUint32(2), maxFrame: v.getUint16(6), maxRoom: v.getUint16(8),
-        maxRooms: b[10], rate: v.getUint16(11), idle: v.getUint16(13), entry: b.slice(15) };
-    case ROOM: {
-      const r = room();
-      if ((b.length - 33) % 4) throw Error('malformed frame');
-      const peers = [];
-      for (let o = 33; o < b.length; o += 4) peers.push(v.getUint32(o));
-      return { t, room: r, peers };
+  const b = new Uint8Array(buf), n = b.length, t = b[0];
+  const v = new DataView(b.buffer, b.byteOffset, n);
+  let o = 1;
+  // Takes k bytes; returns where they start.
+  const take = (k) => (n < o + k && bad('truncated'), (o += k) - k);
+  const r8 = () => b[take(1)];
+  const r16 = () => v.getUint16(take(2));
+  const r32 = () => v.getUint32(take(4));
+  const peer = () => r32() || bad('invalid peer id');
+  const room = () => b.slice(take(32), o);
+  const rest = () => b.slice(o, (o = n));
+  let f;
+  if (n > MAX) bad('too large');
+  if (!n) bad('empty');
+  if (t == WELCOME) {
+    f = { version: r8(), peer: peer(), maxFrame: r16(), maxRoom: r16(), maxRooms: r8(), rate: r16(), idle: r16(),
+      entry: rest() };
+    if (f.entry.length > 1024) bad('invalid entry');
+  } else if (t == ROOM) {
+    f = { room: room(), peers: [] };
+    if ((n - o) % 4) bad('invalid peer list');
+    while (o < n) f.peers.push(r32() || bad('invalid peer list'));
+  } else if (t == JOINED || t == LEFT) f = { room: room(), peer: peer() };
+  else if (t == SIGNAL) f = { room: room(), from: peer(), blob: rest() };
+  else if (t == PONG) f = { nonce: r32() * 2 ** 32 + r32() };
+  else if (t == NODES) {
+    f = { entries: [] };
+    for (let k; o < n; f.entries.push(b.slice(o, (o += k)))) {
+      k = n - o > 1 && v.getUint16(o);
+      if (!k || k > 1024 || (o += 2) + k > n || f.entries.length > 15) bad('invalid entries');
     }
-    case JOINED:
-    case LEFT:
-      need(37);
-      return { t, room: room(), peer: v.getUint32(33) };
-    case SIGNAL:
-      need(37);
-      return { t, room: room(), from: v.getUint32(33), blob: b.slice(37) };
-    case PONG:
-      need(9);
-      return { t, nonce: v.getUint32(5) };
-    case NODES: {
-      const entries = [];
-      for (let o = 1; o < b.length; ) {
-        need(o + 2);
-        const n = v.getUint16(o);
-        need(o + 2 + n);
-        entries.push(b.slice(o + 2, (o += 2 + n)));
-      }
-      return { t, entries };
-    }
-    case ERROR:
-      need(3);
-      return { t, code: b[1], request: b[2] };
-    case CLOSING:
-      need(2);
-      return { t, code: b[1] };
-  }
-  throw Error('unknown frame type ' + t);
+  } else if (t == ERROR) f = { code: r8(), request: r8() };
+  else if (t == CLOSING) f = { code: r8() };
+  else bad('unknown type ' + t);
+  if (o < n) bad('trailing bytes');
+  return { t, ...f };
 }

@@ -1,45 +1,141 @@
-// Layer-1 frames against the examples in docs/protocol.md.
+// Layer-1 frames against the shared vectors in fixtures/protocol/layer1.json (the same file
+// the relay's Rust tests read): client frames encode to their bytes, relay frames decode to
+// their fields, and every malformed relay frame is refused with the error the file names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
 import * as P from '../src/proto.js';
 import { hex } from '../src/bytes.js';
 
-const h = (s) => Uint8Array.from(Buffer.from(s.replace(/\s/g, ''), 'hex'));
-const room = h('aa'.repeat(32));
+const file = JSON.parse(readFileSync(new URL('../../fixtures/protocol/layer1.json', import.meta.url), 'utf8'));
+const CLIENT = 'client_to_relay', RELAY = 'relay_to_client';
 
-test('client frames encode as documented', () => {
-  assert.equal(hex(P.hello()), '0101');
-  assert.equal(hex(P.join(room)), '02' + 'aa'.repeat(32));
-  assert.equal(hex(P.leave(room)), '03' + 'aa'.repeat(32));
-  assert.equal(hex(P.signal(room, 2, h('6869'))), '04' + 'aa'.repeat(32) + '00000002' + '6869');
-  assert.equal(hex(P.ping(7)), '050000000000000007');
-  assert.equal(hex(P.getNodes()), '06');
-});
+/** The file's byte notation: hex groups, `<hex>*<n>` for a group repeated n times. */
+function bytes(notation) {
+  const digits = notation
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((g) => {
+      const [h, n = '1'] = g.split('*');
+      assert.match(h + ' ' + n, /^([0-9a-f]{2})* \d+$/, `not hex groups: ${notation}`);
+      return h.repeat(Number(n));
+    })
+    .join('');
+  return Uint8Array.from(Buffer.from(digits, 'hex'));
+}
+const plain = (notation) => hex(bytes(notation));
 
-test('relay frames decode as documented', () => {
-  const w = P.decode(h('81 01 00000001 4000 00fa 08 0032 001e eeee'));
-  assert.deepEqual(
-    { ...w, entry: hex(w.entry) },
-    { t: P.WELCOME, version: 1, peer: 1, maxFrame: 16384, maxRoom: 250, maxRooms: 8, rate: 50, idle: 30, entry: 'eeee' },
-  );
-  assert.deepEqual(P.decode(h('82' + 'aa'.repeat(32) + '00000001 00000003')).peers, [1, 3]);
-  assert.deepEqual(P.decode(h('82' + 'aa'.repeat(32))).peers, []);
-  const j = P.decode(h('83' + 'aa'.repeat(32) + '00000002'));
-  assert.equal(j.t, P.JOINED);
-  assert.equal(j.peer, 2);
-  assert.equal(P.decode(h('84' + 'aa'.repeat(32) + '00000002')).t, P.LEFT);
-  const s = P.decode(h('85' + 'aa'.repeat(32) + '00000001 6869'));
-  assert.equal(s.from, 1);
-  assert.equal(hex(s.blob), '6869');
-  assert.equal(P.decode(h('86 0000000000000007')).nonce, 7);
-  assert.deepEqual(P.decode(h('87 0002 eeee 0001 dd')).entries.map((e) => hex(e)), ['eeee', 'dd']);
-  assert.deepEqual(P.decode(h('88 07 02')), { t: P.ERROR, code: 7, request: 2 });
-  assert.deepEqual(P.decode(h('89 01')), { t: P.CLOSING, code: 1 });
-});
+// The file's fields with byte fields spelled as plain hex.
+function normalize(fields) {
+  const out = { ...fields };
+  for (const k of ['room', 'blob', 'entry']) if (k in out) out[k] = plain(out[k]);
+  if (out.entries) out.entries = out.entries.map(plain);
+  return out;
+}
 
-test('malformed relay frames throw instead of misreading', () => {
-  for (const bad of ['', '81 01', '82' + 'aa'.repeat(32) + '0000', '83' + 'aa'.repeat(10), '87 0005 ee', '88 07', '7f']) {
-    assert.throws(() => P.decode(h(bad)), bad);
+const TYPE = Object.fromEntries(file.types.filter((r) => r.direction == RELAY).map((r) => [r.byte, r.name]));
+
+// A decoded relay frame as the file writes it: its type name and fields.
+function fields({ t, ...f }) {
+  const out = {};
+  const names = { maxFrame: 'max_frame', maxRoom: 'max_room_size', maxRooms: 'max_rooms', rate: 'rate_per_sec',
+    idle: 'idle_timeout_secs' };
+  for (const [k, v] of Object.entries(f)) {
+    out[names[k] ?? k] = v instanceof Uint8Array ? hex(v) : Array.isArray(v) && k == 'entries' ? v.map((e) => hex(e)) : v;
   }
+  return [TYPE[t], out];
+}
+
+// Client frames as proto.js builds them; `null` for what the runtime never sends.
+const encode = {
+  Hello: (f) => (f.version == P.VERSION ? P.hello() : null),
+  Join: (f) => P.join(bytes(f.room)),
+  Leave: (f) => P.leave(bytes(f.room)),
+  Signal: (f) => P.signal(bytes(f.room), f.to, bytes(f.blob)),
+  Ping: (f) => P.ping(f.nonce),
+  GetNodes: () => P.getNodes(),
+};
+
+// The message decode throws with, for the file's error kind.
+const why = (c) => c.error.replace('_', ' ') + (c.field ? ' ' + c.field : '');
+
+test('the file states the limits proto.js keeps', () => {
+  assert.equal(file.limits.version, P.VERSION);
+  assert.equal(file.limits.max_frame_len, 16384);
+  assert.deepEqual(
+    Object.entries(TYPE).map(([b, name]) => [name, Number(b)]),
+    Object.entries({ Welcome: P.WELCOME, Room: P.ROOM, Joined: P.JOINED, Left: P.LEFT, Signal: P.SIGNAL, Pong: P.PONG,
+      Nodes: P.NODES, Error: P.ERROR, Closing: P.CLOSING }),
+  );
+});
+
+test('client frames encode to the bytes of the vectors', () => {
+  const skipped = [];
+  for (const v of file.valid.filter((v) => v.direction == CLIENT)) {
+    const frame = encode[v.type](v.fields);
+    if (frame === null) skipped.push(v.name);
+    else assert.equal(hex(frame), plain(v.hex), v.name);
+  }
+  // proto.js only ever says Hello with its own version.
+  assert.deepEqual(skipped, ['hello-other-version']);
+});
+
+test('relay frames decode to the fields of the vectors', () => {
+  for (const v of file.valid.filter((v) => v.direction == RELAY)) {
+    assert.deepEqual(fields(P.decode(bytes(v.hex))), [v.type, normalize(v.fields)], v.name);
+  }
+});
+
+test('relay frames are decoded from an ArrayBuffer and from a view into a larger buffer', () => {
+  const v = file.valid.find((v) => v.name == 'welcome');
+  const frame = bytes(v.hex);
+  assert.deepEqual(fields(P.decode(frame.buffer)), [v.type, normalize(v.fields)]);
+  const big = new Uint8Array(frame.length + 10);
+  big.set(frame, 5);
+  assert.deepEqual(fields(P.decode(big.subarray(5, 5 + frame.length))), [v.type, normalize(v.fields)]);
+});
+
+test('every malformed relay frame is refused with the named error', () => {
+  const cases = file.invalid.filter((c) => c.direction == RELAY);
+  assert.ok(cases.length > 30);
+  for (const c of cases) {
+    assert.throws(() => P.decode(bytes(c.hex)), (e) => e instanceof Error && e.message.includes(why(c)), c.name);
+  }
+});
+
+test('client frames are refused by the relay-frame decoder', () => {
+  for (const v of file.valid.filter((v) => v.direction == CLIENT)) {
+    assert.throws(() => P.decode(bytes(v.hex)), /unknown type/, v.name);
+  }
+});
+
+test('every proper prefix of a relay frame is refused unless it is itself a frame of its type', () => {
+  for (const v of file.valid.filter((v) => v.direction == RELAY)) {
+    const frame = bytes(v.hex);
+    for (let n = 0; n < frame.length; n++) {
+      let f;
+      try {
+        f = P.decode(frame.subarray(0, n));
+      } catch (e) {
+        assert.match(e.message, /empty|truncated|invalid/, `${v.name} cut to ${n}`);
+        continue;
+      }
+      assert.equal(f.t, frame[0], `${v.name} cut to ${n}`);
+    }
+  }
+});
+
+test('a trailing byte after any fixed-size relay frame is refused', () => {
+  for (const v of file.valid.filter((v) => v.direction == RELAY && !/Welcome|Room|Signal|Nodes/.test(v.type))) {
+    const frame = bytes(v.hex + ' 00');
+    assert.throws(() => P.decode(frame), /trailing bytes/, v.name);
+  }
+});
+
+test('a signal that would not fit in one frame is not built', () => {
+  const room = bytes('aa*32');
+  const most = file.limits.max_blob_len;
+  assert.equal(P.signal(room, 2, new Uint8Array(most)).length, file.limits.max_frame_len);
+  assert.throws(() => P.signal(room, 2, new Uint8Array(most + 1)), /too large/);
 });

@@ -3,7 +3,7 @@
 use super::codes::{CloseCode, ErrorCode};
 use super::msg_type as t;
 use super::reader::{DecodeError, Reader};
-use super::{PeerId, RoomId, MAX_ENTRY_LEN, MAX_NODES};
+use super::{PeerId, RoomId, MAX_ENTRY_LEN, MAX_FRAME_LEN, MAX_NODES};
 
 /// The relay's answer to `Hello`: the session's peer id, the limits it enforces and its own
 /// signed entry (so a client that dialled an address can check whom it reached).
@@ -100,13 +100,20 @@ impl<'a> NodeEntries<'a> {
         })
     }
 
-    /// Appends the wire form of `entries` to `out`, keeping at most [`MAX_NODES`] and skipping
-    /// empty or over-long ones.
+    /// Appends the wire form of `entries` to `out`, keeping at most [`MAX_NODES`], skipping
+    /// empty or over-long ones and stopping before the `Nodes` frame would pass
+    /// [`MAX_FRAME_LEN`] (16 entries of [`MAX_ENTRY_LEN`] bytes would not fit).
     pub fn encode_into<'b>(entries: impl IntoIterator<Item = &'b [u8]>, out: &mut Vec<u8>) {
         let valid = entries
             .into_iter()
             .filter(|e| !e.is_empty() && e.len() <= MAX_ENTRY_LEN);
+        // What a frame leaves after its type byte.
+        let mut room = MAX_FRAME_LEN - 1;
         for entry in valid.take(MAX_NODES) {
+            let Some(left) = room.checked_sub(2 + entry.len()) else {
+                break;
+            };
+            room = left;
             // The filter above bounds the length to MAX_ENTRY_LEN, which fits in u16.
             out.extend_from_slice(&(entry.len() as u16).to_be_bytes());
             out.extend_from_slice(entry);
