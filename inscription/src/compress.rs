@@ -6,6 +6,8 @@ use std::io::{Read, Write};
 
 use brotli::enc::backward_references::BrotliEncoderMode;
 
+use crate::media::BrotliMode;
+
 /// A body ready for an envelope: the bytes and, if they are compressed, the encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compressed {
@@ -26,35 +28,12 @@ pub enum CompressError {
     RoundTrip,
 }
 
-/// Content types for which ord's media table selects brotli's text mode (`BROTLI_MODE_TEXT`).
-const TEXT_MODE: &[&str] = &[
-    "application/json",
-    "application/pgp-signature",
-    "application/x-javascript",
-    "application/yaml",
-    "image/svg+xml",
-    "model/gltf+json",
-    "text/css",
-    "text/html",
-    "text/html;charset=utf-8",
-    "text/javascript",
-    "text/markdown",
-    "text/markdown;charset=utf-8",
-    "text/plain",
-    "text/plain;charset=utf-8",
-    "text/x-python",
-];
-
-/// The encoder mode ord's media table gives `content_type`: text for text-like types, font
-/// for `font/woff2`, generic for everything else (ord also compresses CBOR properties in
-/// generic mode).
-fn mode_for(content_type: &str) -> BrotliEncoderMode {
-    if TEXT_MODE.contains(&content_type) {
-        BrotliEncoderMode::BROTLI_MODE_TEXT
-    } else if content_type == "font/woff2" {
-        BrotliEncoderMode::BROTLI_MODE_FONT
-    } else {
-        BrotliEncoderMode::BROTLI_MODE_GENERIC
+/// The brotli crate's encoder mode for one of ord's modes.
+fn encoder_mode(mode: BrotliMode) -> BrotliEncoderMode {
+    match mode {
+        BrotliMode::Generic => BrotliEncoderMode::BROTLI_MODE_GENERIC,
+        BrotliMode::Text => BrotliEncoderMode::BROTLI_MODE_TEXT,
+        BrotliMode::Font => BrotliEncoderMode::BROTLI_MODE_FONT,
     }
 }
 
@@ -71,7 +50,7 @@ fn mode_for(content_type: &str) -> BrotliEncoderMode {
 /// assert_eq!(tiny.content_encoding, None);
 /// ```
 pub fn compress_brotli_for(content_type: &str, body: &[u8]) -> Result<Compressed, CompressError> {
-    compress(mode_for(content_type), body)
+    compress(BrotliMode::for_content_type(content_type), body)
 }
 
 /// Compresses `body` in brotli's generic mode (what ord uses for binary types and for
@@ -87,28 +66,37 @@ pub fn compress_brotli_for(content_type: &str, body: &[u8]) -> Result<Compressed
 /// assert_eq!(tiny.content_encoding, None);
 /// ```
 pub fn compress_brotli(body: &[u8]) -> Result<Compressed, CompressError> {
-    compress(BrotliEncoderMode::BROTLI_MODE_GENERIC, body)
+    compress(BrotliMode::Generic, body)
 }
 
-/// ord's encoder settings: quality 11, window and block 24, sized for the body.
-fn ord_params(mode: BrotliEncoderMode, len: usize) -> brotli::enc::BrotliEncoderParams {
+/// ord's encoder settings: quality 11, window and block 24, sized for the body. The one
+/// place these numbers live.
+fn ord_params(mode: BrotliMode, len: usize) -> brotli::enc::BrotliEncoderParams {
     brotli::enc::BrotliEncoderParams {
         lgblock: 24,
         lgwin: 24,
-        mode,
+        mode: encoder_mode(mode),
         quality: 11,
         size_hint: len,
         ..Default::default()
     }
 }
 
-fn compress(mode: BrotliEncoderMode, body: &[u8]) -> Result<Compressed, CompressError> {
+/// ord's encoder output for `body`, whether or not it is smaller.
+pub(crate) fn encode(mode: BrotliMode, body: &[u8]) -> Vec<u8> {
     let params = ord_params(mode, body.len());
     let mut writer = brotli::CompressorWriter::with_params(Vec::new(), body.len(), &params);
-    writer.write_all(body)?;
+    // Writing into a Vec cannot fail: the encoder's only I/O is `Vec::write`.
+    writer
+        .write_all(body)
+        .expect("brotli writes into a Vec without error");
     // `into_inner` finishes the stream. A `flush()` before it, as this crate once did, emits
     // an extra flush block: valid brotli, but not ord's bytes.
-    let compressed = writer.into_inner();
+    writer.into_inner()
+}
+
+fn compress(mode: BrotliMode, body: &[u8]) -> Result<Compressed, CompressError> {
+    let compressed = encode(mode, body);
     if decompress_brotli(&compressed)? != body {
         return Err(CompressError::RoundTrip);
     }
@@ -134,10 +122,12 @@ pub fn decompress_brotli(body: &[u8]) -> Result<Vec<u8>, CompressError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::io::Write;
+
+    use super::{compress_brotli, compress_brotli_for, decompress_brotli, ord_params, BrotliMode};
 
     /// The old way: `flush()` and then drop. Kept to show the bytes differ from ord's.
-    fn flushed(mode: BrotliEncoderMode, body: &[u8]) -> Vec<u8> {
+    fn flushed(mode: BrotliMode, body: &[u8]) -> Vec<u8> {
         let params = ord_params(mode, body.len());
         let mut out = Vec::new();
         {
@@ -152,7 +142,7 @@ mod tests {
     fn finishing_without_flush_differs_from_flush_then_finish() {
         let html = "<p>hello, world</p>\n".repeat(50);
         let ours = compress_brotli_for("text/html;charset=utf-8", html.as_bytes()).unwrap();
-        let old = flushed(BrotliEncoderMode::BROTLI_MODE_TEXT, html.as_bytes());
+        let old = flushed(BrotliMode::Text, html.as_bytes());
         assert_ne!(ours.body, old);
         assert!(ours.body.len() < old.len());
         assert_eq!(decompress_brotli(&ours.body).unwrap(), html.as_bytes());
@@ -160,16 +150,30 @@ mod tests {
 
     #[test]
     fn mode_follows_ords_media_table() {
-        assert_eq!(mode_for("text/html"), BrotliEncoderMode::BROTLI_MODE_TEXT);
-        assert_eq!(mode_for("font/woff2"), BrotliEncoderMode::BROTLI_MODE_FONT);
+        let css = "p { color: red; } ".repeat(40);
+        let text = compress_brotli_for("text/css", css.as_bytes()).unwrap();
+        let generic = compress_brotli(css.as_bytes()).unwrap();
+        assert_eq!(text.body, super::encode(BrotliMode::Text, css.as_bytes()));
         assert_eq!(
-            mode_for("font/woff"),
-            BrotliEncoderMode::BROTLI_MODE_GENERIC
+            generic.body,
+            super::encode(BrotliMode::Generic, css.as_bytes())
         );
-        assert_eq!(
-            mode_for("image/png"),
-            BrotliEncoderMode::BROTLI_MODE_GENERIC
+        // An unknown type gets generic mode, as in ord.
+        let unknown = compress_brotli_for("text/x-unknown", css.as_bytes()).unwrap();
+        assert_eq!(unknown, generic);
+    }
+
+    #[test]
+    fn garbage_does_not_decompress() {
+        for bad in [&b"not brotli at all"[..], &[0xff; 64], &[0x0b]] {
+            assert!(decompress_brotli(bad).is_err(), "{bad:?}");
+        }
+        // A stream cut short is an error, not a shorter body.
+        let full = super::encode(
+            BrotliMode::Text,
+            "hello hello hello ".repeat(100).as_bytes(),
         );
+        assert!(decompress_brotli(&full[..full.len() / 2]).is_err());
     }
 
     #[test]

@@ -2,9 +2,11 @@
 
 use std::fmt;
 
+use bitcoin::Network;
+
 /// Why ord's indexer would curse an inscription (see [`crate::Envelope::curse`]).
 ///
-/// After the jubilee height (mainnet 824,544, signet 175,392, regtest 110) curses are
+/// After the jubilee height ([`jubilee_height`]: mainnet 824,544, signet 175,392, regtest 110) curses are
 /// vindicated: the inscription gets an ordinary number, except that an unknown even field
 /// still leaves it unbound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -41,6 +43,24 @@ impl Curse {
             Curse::Stutter => "stutter",
             Curse::UnrecognizedEvenField => "unrecognized-even-field",
         }
+    }
+}
+
+/// ord's `Chain::jubilee_height`: from this height on ord vindicates curses instead of
+/// numbering them negatively.
+///
+/// ```
+/// assert_eq!(inscription::jubilee_height(bitcoin::Network::Bitcoin), 824_544);
+/// assert_eq!(inscription::jubilee_height(bitcoin::Network::Regtest), 110);
+/// ```
+pub fn jubilee_height(network: Network) -> u32 {
+    match network {
+        Network::Regtest => 110,
+        Network::Signet => 175_392,
+        Network::Testnet => 2_544_192,
+        Network::Testnet4 => 0,
+        // Mainnet, and whatever network a later `bitcoin` adds (ord knows no other).
+        _ => 824_544,
     }
 }
 

@@ -45,17 +45,7 @@ impl Envelope {
     /// Like ord, an input whose tapscript does not decode contributes nothing, not even the
     /// envelopes before the fault.
     pub fn from_transaction(tx: &Transaction) -> Vec<Envelope> {
-        let mut envelopes = Vec::new();
-        for (index, input) in tx.input.iter().enumerate() {
-            let Some(tapscript) = tapscript(&input.witness) else {
-                continue;
-            };
-            let index = u32::try_from(index).expect("fewer than 2^32 inputs");
-            if let Ok(found) = Self::from_tapscript(tapscript, index) {
-                envelopes.extend(found);
-            }
-        }
-        envelopes
+        scan(tx).envelopes
     }
 
     /// The envelopes of one tapscript, as found in input `input`.
@@ -173,6 +163,39 @@ impl Envelope {
             unrecognized_even_field,
         }
     }
+}
+
+/// What reading every input of a transaction found.
+pub(crate) struct Scan {
+    /// Every envelope, in id order.
+    pub(crate) envelopes: Vec<Envelope>,
+    /// Whether any input has a witness at all.
+    pub(crate) witnessed: bool,
+    /// The first input whose tapscript does not decode, and why.
+    pub(crate) undecodable: Option<(u32, ScriptError)>,
+}
+
+/// Reads every input's tapscript, as ord's `ParsedEnvelope::from_transaction`.
+pub(crate) fn scan(tx: &Transaction) -> Scan {
+    let mut scan = Scan {
+        envelopes: Vec::new(),
+        witnessed: false,
+        undecodable: None,
+    };
+    for (index, input) in tx.input.iter().enumerate() {
+        scan.witnessed |= !input.witness.is_empty();
+        let Some(tapscript) = tapscript(&input.witness) else {
+            continue;
+        };
+        let index = u32::try_from(index).expect("fewer than 2^32 inputs");
+        match Envelope::from_tapscript(tapscript, index) {
+            Ok(found) => scan.envelopes.extend(found),
+            Err(e) => {
+                scan.undecodable.get_or_insert((index, e));
+            }
+        }
+    }
+    scan
 }
 
 /// The leaf script of a script-path spend: the second-to-last witness element, or the

@@ -108,7 +108,10 @@ impl<'de> serde::Deserialize<'de> for InscriptionId {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use bitcoin::hashes::Hash;
+    use bitcoin::Txid;
+
+    use super::{InscriptionId, ParseIdError};
 
     const TXID: &str = "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799";
 

@@ -5,8 +5,9 @@ use bitcoin::opcodes::OP_FALSE;
 use bitcoin::script::ScriptBuf;
 use bitcoin::XOnlyPublicKey;
 
+use crate::compress;
 use crate::tag::push;
-use crate::{InscriptionId, Tag, MAX_PUSH, PROTOCOL_ID};
+use crate::{BrotliMode, InscriptionId, Tag, MAX_PUSH, PROTOCOL_ID};
 
 /// The fields of one inscription, as the raw bytes of each tag's value.
 ///
@@ -43,12 +44,31 @@ pub struct Inscription {
 
 impl Inscription {
     /// An inscription with a content type and a body.
-    pub fn new(content_type: &str, body: Vec<u8>) -> Self {
+    pub fn new(content_type: &str, body: impl Into<Vec<u8>>) -> Self {
         Self {
             content_type: Some(content_type.as_bytes().to_vec()),
-            body: Some(body),
+            body: Some(body.into()),
             ..Self::default()
         }
+    }
+
+    /// An inscription of `content_type` whose body is `raw` brotli-encoded with ord's
+    /// settings for that type (see [`crate::compress_brotli_for`]), content encoding `br`:
+    /// the bytes ord inscribes when compression pays. It is `br` even when the encoded body
+    /// is not smaller, where ord would keep `raw` as it is; use it where a `br` body is
+    /// wanted (a content server, tests), and `compress_brotli_for` to decide as ord does.
+    ///
+    /// ```
+    /// use inscription::Inscription;
+    ///
+    /// let js = "export const x = 1;\n".repeat(50);
+    /// let i = Inscription::brotli("text/javascript", js.as_bytes());
+    /// assert_eq!(i.content_encoding(), Some("br"));
+    /// assert_eq!(inscription::decompress_brotli(i.body()).unwrap(), js.as_bytes());
+    /// ```
+    pub fn brotli(content_type: &str, raw: &[u8]) -> Self {
+        let body = compress::encode(BrotliMode::for_content_type(content_type), raw);
+        Self::new(content_type, body).with_content_encoding("br")
     }
 
     /// Sets the pointer: the offset, in sats of the reveal's outputs, of the sat this
@@ -207,7 +227,8 @@ impl Inscription {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::Inscription;
+    use crate::InscriptionId;
 
     #[test]
     fn pointer_drops_trailing_zeros() {

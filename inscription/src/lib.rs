@@ -1,9 +1,13 @@
-//! Ord inscription envelopes, byte for byte as ord writes and reads them.
+//! ord's inscription rules, byte for byte as ord applies them: envelopes, ids, curses,
+//! ord's brotli, its media table, and reading a reveal transaction.
 //!
 //! An inscription lives in the tapscript of a reveal input:
 //! `OP_FALSE OP_IF "ord" (<tag> <value>)* [OP_0 <body pushes>] OP_ENDIF`.
 //! [`Inscription`] holds the fields and writes the envelope; [`Envelope::from_transaction`]
-//! reads every envelope of a transaction back, with the flags ord turns into curses.
+//! reads every envelope of a transaction back, with the flags ord turns into curses;
+//! [`Reveal`] is a transaction read that way, with ids, and [`parse_transaction`] reads
+//! one from hex or raw bytes. [`compress_brotli_for`] is ord's `--compress`, with the
+//! encoder mode from ord's media table ([`BrotliMode`], [`content_type_for_extension`]).
 //!
 //! ```
 //! use inscription::{Envelope, Inscription};
@@ -18,21 +22,28 @@
 //! let envelopes = Envelope::from_tapscript(&script, 0).unwrap();
 //! assert_eq!(envelopes[0].inscription, hello);
 //! ```
+//!
+//! The crate does no I/O. Errors are typed per concept ([`RevealError`], [`ScriptError`],
+//! [`ParseIdError`], [`CompressError`]); nothing panics on malformed input.
 
 mod compress;
 mod curse;
 mod envelope;
 mod id;
 mod inscription;
+mod media;
+mod reveal;
 mod tag;
 
 pub use compress::{
     compress_brotli, compress_brotli_for, decompress_brotli, CompressError, Compressed,
 };
-pub use curse::Curse;
+pub use curse::{jubilee_height, Curse};
 pub use envelope::{Envelope, ScriptError};
 pub use id::{InscriptionId, ParseIdError};
 pub use inscription::Inscription;
+pub use media::{content_type_for_extension, supported_extensions, BrotliMode, Media};
+pub use reveal::{parse_transaction, Reveal, RevealError};
 pub use tag::Tag;
 
 /// The protocol marker pushed right after `OP_FALSE OP_IF`.

@@ -1,8 +1,7 @@
 //! Building the single-file, minified runtime with its relay list embedded.
 
-use std::io::Write;
-
 use bootstrap_codec::RelayEntry;
+use inscription::{compress_brotli_for, CompressError, Compressed};
 
 use crate::sources::concatenate;
 
@@ -13,8 +12,12 @@ pub struct Bundle {
     pub js: String,
     /// Length of the concatenated, unminified source.
     pub source_len: usize,
-    /// Length of the brotli-compressed bundle (quality 11, window 24, as ord compresses).
+    /// Length of [`Bundle::compressed`]'s body: what the bundle costs on chain.
     pub brotli_len: usize,
+    /// The bundle as `publish` inscribes it: `js` under ord's brotli for
+    /// [`Bundle::CONTENT_TYPE`] ([`inscription::compress_brotli_for`]), or `js` itself
+    /// should that not be smaller.
+    pub compressed: Compressed,
     /// Number of relay entries embedded.
     pub relays: usize,
 }
@@ -28,6 +31,14 @@ pub enum BundleError {
     /// The minifier refused the source (a bug in the runtime sources).
     #[error("minifier failed: {0}")]
     Minify(String),
+    /// Brotli did not give the bundle back (a bug in the compressor).
+    #[error("cannot compress the bundle")]
+    Compress(#[from] CompressError),
+}
+
+impl Bundle {
+    /// The content type the bundle is inscribed as.
+    pub const CONTENT_TYPE: &'static str = "text/javascript";
 }
 
 /// How the bundle offers its API.
@@ -60,8 +71,10 @@ pub fn bundle_as(relays: &[RelayEntry], flavor: Flavor) -> Result<Bundle, Bundle
         .join(",");
     let source = concatenate(&format!("[{list}]"), flavor == Flavor::Global);
     let js = minify(&source)?;
+    let compressed = compress_brotli_for(Bundle::CONTENT_TYPE, js.as_bytes())?;
     Ok(Bundle {
-        brotli_len: brotli(js.as_bytes()).len(),
+        brotli_len: compressed.body.len(),
+        compressed,
         source_len: source.len(),
         relays: relays.len(),
         js,
@@ -101,15 +114,4 @@ pub fn minify(source: &str) -> Result<String, BundleError> {
         .with_scoping(ret.scoping)
         .build(&program)
         .code)
-}
-
-/// Brotli at quality 11 and window 24, the settings ord uses for inscription bodies.
-pub fn brotli(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut w = ::brotli::CompressorWriter::new(&mut out, 4096, 11, 24);
-        // Writing into a Vec cannot fail.
-        w.write_all(data).expect("write to Vec");
-    }
-    out
 }

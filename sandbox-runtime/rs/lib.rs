@@ -10,10 +10,12 @@
 //! let bundle = sandbox_runtime::bundle(&entries).unwrap();
 //! assert!(bundle.js.contains("export"));
 //! assert!(bundle.brotli_len < bundle.js.len());
+//! // What `publish` inscribes: ord's brotli for text/javascript.
+//! assert_eq!(bundle.compressed.content_encoding, Some("br"));
 //! ```
 
 mod bundle;
 mod sources;
 
-pub use bundle::{brotli, bundle, bundle_as, minify, Bundle, BundleError, Flavor};
+pub use bundle::{bundle, bundle_as, minify, Bundle, BundleError, Flavor};
 pub use sources::{concatenate, MODULES};

@@ -2,7 +2,9 @@
 //!
 //! Routes, status codes and headers follow ord's `src/subcommand/server.rs`
 //! and `server/r.rs` (0.27–0.29); see the crate README for the list and the
-//! few deliberate differences.
+//! few deliberate differences. What is served is [`inscription::Inscription`], the
+//! `inscription` crate's type (re-exported here as [`Inscription`]); ord's rules (media
+//! table, brotli, curses, reading reveals) come from that crate too.
 
 mod reveal;
 mod routes;
@@ -21,9 +23,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use reveal::{parse_reveal, read_reveal, RevealError};
+/// The inscription the server stores and serves: the `inscription` crate's type.
+pub use inscription::Inscription;
+pub use reveal::{read_reveal, InsertRevealError};
 pub use routes::{csp_for_origin, CACHE_IMMUTABLE, CSP_RECURSIVE, CSP_SELF};
-pub use store::{compress_brotli, content_type_for_extension, Inscription, LoadError, Store};
+pub use store::{LoadError, Store};
 
 use crate::InscriptionId;
 
@@ -149,13 +153,14 @@ impl ContentServer {
     }
 
     /// Serves one HTML page at `page` and the library it imports by recursion at `lib`
-    /// (`text/javascript`, stored brotli-encoded as ord would inscribe it), with ord's
-    /// default CSP. The usual set-up of end-to-end tests, benchmarks and demos.
+    /// (`text/javascript`, stored brotli-encoded as ord would inscribe it, see
+    /// [`Inscription::brotli`]), with ord's default CSP. The usual set-up of end-to-end
+    /// tests, benchmarks and demos.
     pub async fn start_page_with_library(
         lib: InscriptionId,
         lib_js: &[u8],
         page: InscriptionId,
-        page_html: impl Into<Bytes>,
+        page_html: impl Into<Vec<u8>>,
     ) -> Result<Self, ServerError> {
         let mut store = Store::new();
         store.insert(lib, Inscription::brotli("text/javascript", lib_js));
@@ -206,7 +211,7 @@ impl ContentServer {
     pub fn insert_reveal(
         &self,
         tx: &bitcoin::Transaction,
-    ) -> Result<Vec<InscriptionId>, RevealError> {
+    ) -> Result<Vec<InscriptionId>, InsertRevealError> {
         // A poisoned lock only means a request handler panicked; the map is intact.
         let mut store = self.state.store.write().unwrap_or_else(|e| e.into_inner());
         store.insert_reveal(tx)
@@ -217,7 +222,7 @@ impl ContentServer {
         &self,
         tx: &bitcoin::Transaction,
         prevouts: &[bitcoin::TxOut],
-    ) -> Result<Vec<InscriptionId>, RevealError> {
+    ) -> Result<Vec<InscriptionId>, InsertRevealError> {
         // A poisoned lock only means a request handler panicked; the map is intact.
         let mut store = self.state.store.write().unwrap_or_else(|e| e.into_inner());
         store.insert_reveal_with_prevouts(tx, prevouts)

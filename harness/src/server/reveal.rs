@@ -1,24 +1,20 @@
 //! Filling the store straight from reveal transactions, as ord's index would.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use bitcoin::hex::FromHex;
 use bitcoin::{OutPoint, Transaction, TxOut, Txid};
-use inscription::Envelope;
+use inscription::{parse_transaction, Envelope, Reveal, RevealError};
 
-use super::store::{Inscription, LoadError, Place, Revealed, Store};
+use super::store::{Entry, LoadError, Place, Revealed, Store};
 use crate::InscriptionId;
 
 /// Why a transaction gave the store nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RevealError {
-    /// No input's witness holds an `OP_FALSE OP_IF "ord" … OP_ENDIF` envelope.
-    #[error(
-        "transaction {0} holds no inscription: no input's tapscript (the witness element \
-         before the control block) has an envelope `OP_FALSE OP_IF \"ord\" … OP_ENDIF`"
-    )]
-    NoEnvelopes(Txid),
+#[derive(Debug, thiserror::Error)]
+pub enum InsertRevealError {
+    /// The transaction reveals no inscription (see [`inscription::RevealError`]).
+    #[error(transparent)]
+    Reveal(#[from] RevealError),
     /// The outputs given as spent do not match the transaction's inputs one to one.
     #[error("transaction {txid} has {inputs} inputs but {prevouts} spent outputs were given")]
     Prevouts {
@@ -62,18 +58,22 @@ impl Store {
     /// value is known: from [`Store::insert_commit`], from an earlier reveal this store
     /// read, or from [`Store::insert_reveal_with_prevouts`]. Inscriptions of this store
     /// that sat on an output `tx` spends move into `tx`'s outputs, as in ord.
-    pub fn insert_reveal(&mut self, tx: &Transaction) -> Result<Vec<InscriptionId>, RevealError> {
-        let txid = tx.compute_txid();
-        let envelopes = Envelope::from_transaction(tx);
-        if envelopes.is_empty() {
-            return Err(RevealError::NoEnvelopes(txid));
-        }
-        let (flotsam, fee) = self.flotsam(txid, tx, &envelopes);
-        let mut ids = Vec::with_capacity(envelopes.len());
-        for (n, envelope) in envelopes.iter().enumerate() {
-            let id = Envelope::id(txid, n);
-            self.insert(id, Inscription::from_envelope(envelope));
-            ids.push(id);
+    pub fn insert_reveal(
+        &mut self,
+        tx: &Transaction,
+    ) -> Result<Vec<InscriptionId>, InsertRevealError> {
+        let reveal = Reveal::from_transaction(tx)?;
+        Ok(self.insert_read(tx, &reveal))
+    }
+
+    /// [`Store::insert_reveal`] of a transaction already read.
+    fn insert_read(&mut self, tx: &Transaction, reveal: &Reveal) -> Vec<InscriptionId> {
+        let txid = reveal.txid();
+        let (flotsam, fee) = self.flotsam(txid, tx, reveal.envelopes());
+        let ids = reveal.ids();
+        for (id, envelope) in reveal.inscriptions() {
+            let inscription = envelope.inscription.clone();
+            self.insert_entry(id, inscription, envelope.curse(), envelope.unbound());
         }
         self.remember_outputs(txid, tx);
 
@@ -96,8 +96,8 @@ impl Store {
                     } else {
                         place
                     };
-                    if let Some((_, inscription)) = self.entries.get_mut(&ids[*envelope]) {
-                        inscription.revealed = Some(Revealed {
+                    if let Some(entry) = self.entries.get_mut(&ids[*envelope]) {
+                        entry.revealed = Some(Revealed {
                             place,
                             fee,
                             reinscription: *reinscription,
@@ -109,14 +109,14 @@ impl Store {
                     if let Some(revealed) = self
                         .entries
                         .get_mut(id)
-                        .and_then(|(_, inscription)| inscription.revealed.as_mut())
+                        .and_then(|entry| entry.revealed.as_mut())
                     {
                         revealed.place = place;
                     }
                 }
             }
         }
-        Ok(ids)
+        ids
     }
 
     /// Like [`Store::insert_reveal`], with the outputs the reveal spends (one per input, in
@@ -125,22 +125,19 @@ impl Store {
         &mut self,
         tx: &Transaction,
         prevouts: &[TxOut],
-    ) -> Result<Vec<InscriptionId>, RevealError> {
-        let txid = tx.compute_txid();
+    ) -> Result<Vec<InscriptionId>, InsertRevealError> {
         if prevouts.len() != tx.input.len() {
-            return Err(RevealError::Prevouts {
-                txid,
+            return Err(InsertRevealError::Prevouts {
+                txid: tx.compute_txid(),
                 inputs: tx.input.len(),
                 prevouts: prevouts.len(),
             });
         }
-        if Envelope::from_transaction(tx).is_empty() {
-            return Err(RevealError::NoEnvelopes(txid));
-        }
+        let reveal = Reveal::from_transaction(tx)?;
         for (input, prevout) in tx.input.iter().zip(prevouts) {
             self.outputs.insert(input.previous_output, prevout.clone());
         }
-        self.insert_reveal(tx)
+        Ok(self.insert_read(tx, &reveal))
     }
 
     /// Remembers the outputs of a transaction that reveals spend, usually the commit, so
@@ -185,10 +182,10 @@ impl Store {
             let mut sitting: Vec<(u64, InscriptionId, u64)> = self
                 .entries
                 .iter()
-                .filter_map(|(id, (number, inscription))| match inscription.place() {
+                .filter_map(|(id, entry)| match entry.place() {
                     Some(Place::Output {
                         outpoint, offset, ..
-                    }) if *outpoint == input.previous_output => Some((*number, *id, *offset)),
+                    }) if *outpoint == input.previous_output => Some((entry.number, *id, *offset)),
                     _ => None,
                 })
                 .collect();
@@ -216,7 +213,7 @@ impl Store {
                 let reinscription_curse = envelope.curse().is_none()
                     && first_sat.and_then(|sat| inscribed.get(&sat)).is_some_and(
                         |(initial, count)| {
-                            *count > 1 || !self.get(initial).is_some_and(Inscription::cursed)
+                            *count > 1 || !self.entry(initial).is_some_and(Entry::cursed)
                         },
                     );
                 let offset = envelope
@@ -251,10 +248,12 @@ impl Store {
         for path in paths {
             let path = path.as_ref();
             let tx = read_reveal(path)?;
-            store.insert_reveal(&tx).map_err(|e| LoadError::Reveal {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+            store
+                .insert_reveal(&tx)
+                .map_err(|source| LoadError::Reveal {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
         }
         Ok(store)
     }
@@ -281,36 +280,17 @@ fn place(txid: Txid, tx: &Transaction, offset: Option<u64>) -> Place {
 }
 
 /// Reads a file holding one transaction: hex (surrounding whitespace ignored), or else its
-/// raw consensus bytes. Errors name the file.
+/// raw consensus bytes ([`inscription::parse_transaction`]). Errors name the file.
 pub fn read_reveal(path: impl AsRef<Path>) -> Result<Transaction, LoadError> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    parse_reveal(&bytes).map_err(|reason| LoadError::Reveal {
-        path: PathBuf::from(path),
-        reason,
+    parse_transaction(&bytes).map_err(|e| LoadError::Reveal {
+        path: path.to_path_buf(),
+        source: e.into(),
     })
-}
-
-/// A transaction from hex text or from consensus bytes.
-pub fn parse_reveal(bytes: &[u8]) -> Result<Transaction, String> {
-    let text = bytes.trim_ascii();
-    if text.is_empty() {
-        return Err("empty file; expected a transaction in hex or raw bytes".into());
-    }
-    // Raw transactions start with a version (02 00 00 00 …), never with hex digits only.
-    if text.iter().all(u8::is_ascii_hexdigit) {
-        // All ASCII, so this is valid UTF-8.
-        let hex = std::str::from_utf8(text).unwrap_or_default();
-        let raw = Vec::<u8>::from_hex(hex)
-            .map_err(|e| format!("not a transaction in hex ({} digits): {e}", hex.len()))?;
-        return bitcoin::consensus::deserialize(&raw)
-            .map_err(|e| format!("the hex is not a transaction: {e}"));
-    }
-    bitcoin::consensus::deserialize(bytes)
-        .map_err(|e| format!("not a transaction (neither hex nor raw consensus bytes): {e}"))
 }
 
 #[cfg(test)]
@@ -318,8 +298,10 @@ mod tests {
     use bitcoin::consensus::encode::serialize_hex;
     use bitcoin::script::ScriptBuf;
     use bitcoin::{absolute, transaction, Amount, OutPoint, TxIn, TxOut, Witness};
+    use inscription::Inscription;
 
-    use super::*;
+    use super::{read_reveal, InsertRevealError, LoadError, RevealError, Store, Transaction};
+    use crate::InscriptionId;
 
     fn reveal(witness: Vec<Vec<u8>>) -> Transaction {
         Transaction {
@@ -339,30 +321,50 @@ mod tests {
     }
 
     #[test]
-    fn hex_and_raw_files_parse_alike() {
-        let script = inscription::Inscription::new("text/plain", b"x".to_vec()).envelope_script();
+    fn hex_and_raw_files_read_alike() {
+        let script = Inscription::new("text/plain", b"x".to_vec()).envelope_script();
         let tx = reveal(vec![vec![0; 64], script.into_bytes(), vec![0xc0; 33]]);
-        let hex = format!("\n  {}\n", serialize_hex(&tx));
-        assert_eq!(parse_reveal(hex.as_bytes()), Ok(tx.clone()));
-        let raw = bitcoin::consensus::serialize(&tx);
-        assert_eq!(parse_reveal(&raw), Ok(tx.clone()));
+        let dir = tempfile::tempdir().unwrap();
+        let hex = dir.path().join("reveal.hex");
+        std::fs::write(&hex, format!("\n  {}\n", serialize_hex(&tx))).unwrap();
+        let raw = dir.path().join("reveal.bin");
+        std::fs::write(&raw, bitcoin::consensus::serialize(&tx)).unwrap();
+        assert_eq!(read_reveal(&hex).unwrap(), tx);
+        assert_eq!(read_reveal(&raw).unwrap(), tx);
         let mut store = Store::new();
         let ids = store.insert_reveal(&tx).unwrap();
         assert_eq!(ids, [InscriptionId::new(tx.compute_txid(), 0)]);
-        assert_eq!(store.get(&ids[0]).unwrap().body().as_ref(), b"x");
+        assert_eq!(store.get(&ids[0]).unwrap().body(), b"x");
     }
 
     #[test]
     fn bad_input_says_what_it_is() {
-        assert!(parse_reveal(b" \n").unwrap_err().contains("empty"));
-        assert!(parse_reveal(b"abc").unwrap_err().contains("hex"));
-        assert!(parse_reveal(b"0200")
-            .unwrap_err()
-            .contains("not a transaction"));
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [("empty", " \n"), ("odd", "abc"), ("short", "0200")] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let err = read_reveal(&path).unwrap_err();
+            assert!(
+                matches!(err, LoadError::Reveal { ref path, .. } if path.ends_with(name)),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        let missing = dir.path().join("missing");
+        assert!(matches!(read_reveal(&missing), Err(LoadError::Io { .. })));
         let plain = reveal(vec![vec![0; 64]]);
-        assert_eq!(
+        assert!(matches!(
             Store::new().insert_reveal(&plain),
-            Err(RevealError::NoEnvelopes(plain.compute_txid()))
-        );
+            Err(InsertRevealError::Reveal(RevealError::NoEnvelopes(txid))) if txid == plain.compute_txid()
+        ));
+        let prevouts = Store::new().insert_reveal_with_prevouts(&plain, &[]);
+        assert!(matches!(
+            prevouts,
+            Err(InsertRevealError::Prevouts {
+                inputs: 1,
+                prevouts: 0,
+                ..
+            })
+        ));
     }
 }

@@ -1,7 +1,5 @@
 //! Request → response, mirroring ord's router and its layers.
 
-use std::io::Read;
-
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderValue};
@@ -10,8 +8,9 @@ use serde::Serialize;
 
 use bitcoin::hashes::Hash;
 use bitcoin::OutPoint;
+use inscription::{jubilee_height, Media};
 
-use super::store::Place;
+use super::store::{Entry, Place};
 use super::{Body, CspOrigin, Inscription, State, Store};
 use crate::InscriptionId;
 
@@ -30,19 +29,6 @@ pub fn csp_for_origin(origin: &str) -> String {
 }
 
 const PAGE_SIZE: usize = 100;
-
-/// ord's `Chain::jubilee_height` (`src/chain.rs`): from here on ord vindicates curses
-/// instead of numbering them negatively. The fake chain's tip stands for the reveal's
-/// height.
-fn jubilee_height(network: bitcoin::Network) -> u32 {
-    match network {
-        bitcoin::Network::Regtest => 110,
-        bitcoin::Network::Signet => 175_392,
-        bitcoin::Network::Testnet => 2_544_192,
-        bitcoin::Network::Testnet4 => 0,
-        _ => 824_544,
-    }
-}
 
 type Resp = Response<Body>;
 /// A finished error response; boxed to keep `Result`s small.
@@ -127,7 +113,7 @@ fn route<B>(state: &State, request: &Request<B>) -> Resp {
         }),
         ["preview", id] => with_inscription(&store, id, |i| {
             let i = delegated(&store, id, i)?;
-            if is_iframe_media(i) {
+            if media(i) == Media::Iframe {
                 content(state, id, i, accept_encoding.as_deref())
             } else {
                 Ok(preview_placeholder(state, id, i))
@@ -147,8 +133,8 @@ fn route<B>(state: &State, request: &Request<B>) -> Resp {
         ["r", "inscription", id] => {
             parse_id(id).and_then(|id| inscription_json(state, &store, &id))
         }
-        ["r", "metadata", id] => with_inscription(&store, id, |i| match i.metadata() {
-            Some(cbor) => Ok(json(&hex(cbor))),
+        ["r", "metadata", id] => with_inscription(&store, id, |i| match &i.metadata {
+            Some(cbor) => Ok(json(&hex::encode(cbor))),
             None => Err(not_found(format!("inscription {id} metadata not found"))),
         }),
         ["r", "children", id] => children(&store, id, "0"),
@@ -196,8 +182,8 @@ fn origin(state: &State) -> Option<&str> {
     }
 }
 
-/// Values here are validated when the server starts (CSP origin) or come from
-/// the store (content encoding); an unrepresentable one is sent empty.
+/// Values here are validated when the server starts (CSP origin) or by
+/// [`content_encoding`]; an unrepresentable one is sent empty.
 fn header_value(value: &str) -> HeaderValue {
     HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -274,7 +260,7 @@ fn delegated<'a>(
     id: &str,
     inscription: &'a Inscription,
 ) -> Result<&'a Inscription, Reject> {
-    match inscription.delegate() {
+    match inscription.delegate_id() {
         None => Ok(inscription),
         Some(delegate) => store
             .get(&delegate)
@@ -288,13 +274,12 @@ fn block_hash(state: &State, height: Option<u32>) -> Result<String, Reject> {
         .ok_or_else(|| not_found("blockhash not found".to_owned()))
 }
 
-/// ord's `Media::Iframe` content types: previewed by serving the content itself.
-fn is_iframe_media(inscription: &Inscription) -> bool {
-    inscription.has_body()
-        && matches!(
-            inscription.content_type(),
-            Some("image/svg+xml" | "text/html" | "text/html;charset=utf-8")
-        )
+/// ord's `Inscription::content_encoding`: the tag's value if it can be a header value,
+/// a value that is not UTF-8 counting as empty.
+fn content_encoding(inscription: &Inscription) -> Option<&str> {
+    let raw = inscription.content_encoding.as_deref()?;
+    let encoding = std::str::from_utf8(raw).unwrap_or_default();
+    HeaderValue::from_str(encoding).is_ok().then_some(encoding)
 }
 
 /// ord's `r::content_response`; `id` is the requested inscription, for the 404 ord sends
@@ -305,10 +290,11 @@ fn content(
     inscription: &Inscription,
     accept: Option<&str>,
 ) -> Result<Resp, Reject> {
-    if !inscription.has_body() {
+    let encoding = content_encoding(inscription);
+    if inscription.body.is_none() {
         // ord checks the body after the encoding; both paths end in this 404 when the
         // encoding is acceptable or decompressible.
-        let acceptable = inscription.content_encoding().is_none_or(|encoding| {
+        let acceptable = encoding.is_none_or(|encoding| {
             is_acceptable(accept, encoding) || (state.config.decompress && encoding == "br")
         });
         if acceptable {
@@ -346,24 +332,24 @@ fn content(
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
 
-    let mut body = inscription.body().clone();
-    if let Some(encoding) = inscription.content_encoding() {
+    let mut body = Bytes::copy_from_slice(inscription.body());
+    if let Some(encoding) = encoding {
         if is_acceptable(accept, encoding) {
             headers.insert(header::CONTENT_ENCODING, header_value(encoding));
         } else if state.config.decompress && encoding == "br" {
-            // ord's buffer size (`BROTLI_BUFFER_SIZE`); a body that does not decode is
-            // ord's `ServerError::Internal`: 500 with the bare reason phrase.
-            let mut decompressed = Vec::new();
-            if let Err(e) =
-                brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut decompressed)
-            {
-                tracing::warn!("content server: brotli body of {id} does not decode: {e}");
-                return Err(Box::new(with_body(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "text/plain; charset=utf-8",
-                    "Internal Server Error",
-                )));
-            }
+            // A body that does not decode is ord's `ServerError::Internal`: 500 with the
+            // bare reason phrase.
+            let decompressed = match inscription::decompress_brotli(&body) {
+                Ok(decompressed) => decompressed,
+                Err(e) => {
+                    tracing::warn!("content server: brotli body of {id} does not decode: {e}");
+                    return Err(Box::new(with_body(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "text/plain; charset=utf-8",
+                        "Internal Server Error",
+                    )));
+                }
+            };
             body = decompressed.into();
         } else {
             let mut message =
@@ -397,7 +383,10 @@ fn is_acceptable(accept: Option<&str>, encoding: &str) -> bool {
 /// `--csp-origin` if there is one.
 fn preview_csp(state: &State, inscription: &Inscription) -> String {
     let policy = match media(inscription) {
-        Media::Audio | Media::Text | Media::Unknown | Media::Video => "default-src 'self'",
+        // An iframe preview serves the content itself, with the content's policy.
+        Media::Audio | Media::Iframe | Media::Text | Media::Unknown | Media::Video => {
+            "default-src 'self'"
+        }
         Media::Code | Media::Markdown | Media::Pdf => {
             "script-src-elem 'self' https://cdn.jsdelivr.net"
         }
@@ -411,44 +400,11 @@ fn preview_csp(state: &State, inscription: &Inscription) -> String {
     }
 }
 
-/// The kinds of ord's `Media` that get a preview page (`Iframe` is served as content).
-enum Media {
-    Audio,
-    Code,
-    Font,
-    Image,
-    Markdown,
-    Model,
-    Pdf,
-    Text,
-    Unknown,
-    Video,
-}
-
-/// ord's `Inscription::media` and `Media::TABLE` (`src/inscriptions/media.rs`): no body or
-/// no content type is `Unknown`, otherwise the exact content type decides.
+/// ord's `Inscription::media`: no body or no (UTF-8) content type is unknown, otherwise
+/// ord's media table decides.
 fn media(inscription: &Inscription) -> Media {
-    if !inscription.has_body() {
-        return Media::Unknown;
-    }
-    match inscription.content_type().unwrap_or_default() {
-        "audio/flac" | "audio/mpeg" | "audio/ogg" | "audio/ogg;codecs=opus" | "audio/wav" => {
-            Media::Audio
-        }
-        "application/json"
-        | "application/x-javascript"
-        | "application/yaml"
-        | "text/css"
-        | "text/javascript"
-        | "text/x-python" => Media::Code,
-        "font/otf" | "font/ttf" | "font/woff" | "font/woff2" => Media::Font,
-        "image/apng" | "image/avif" | "image/gif" | "image/jpeg" | "image/jxl" | "image/png"
-        | "image/webp" => Media::Image,
-        "text/markdown" | "text/markdown;charset=utf-8" => Media::Markdown,
-        "model/gltf+json" | "model/gltf-binary" => Media::Model,
-        "application/pdf" => Media::Pdf,
-        "application/pgp-signature" | "text/plain" | "text/plain;charset=utf-8" => Media::Text,
-        "video/mp4" | "video/webm" => Media::Video,
+    match (&inscription.body, inscription.content_type()) {
+        (Some(_), Some(content_type)) => Media::for_content_type(content_type),
         _ => Media::Unknown,
     }
 }
@@ -499,21 +455,21 @@ struct InscriptionRecursive {
 /// ord's charm names for what the store knows, in ord's `Charm::ALL` order:
 /// `reinscription`, `cursed` before the jubilee, `unbound`, `vindicated` after it, and
 /// `burned` on an `OP_RETURN` output.
-fn charms(inscription: &Inscription, height: u32, network: bitcoin::Network) -> Vec<String> {
+fn charms(entry: &Entry, height: u32, network: bitcoin::Network) -> Vec<String> {
     let jubilant = height >= jubilee_height(network);
-    let cursed = inscription.cursed();
-    let reinscription = inscription
+    let cursed = entry.cursed();
+    let reinscription = entry
         .revealed
         .as_ref()
         .is_some_and(|revealed| revealed.reinscription);
     let burned = matches!(
-        inscription.place(),
+        entry.place(),
         Some(Place::Output { txout, .. }) if txout.script_pubkey.is_op_return()
     );
     [
         ("reinscription", reinscription),
         ("cursed", cursed && !jubilant),
-        ("unbound", inscription.unbound()),
+        ("unbound", entry.unbound()),
         ("vindicated", cursed && jubilant),
         ("burned", burned),
     ]
@@ -529,15 +485,14 @@ fn charms(inscription: &Inscription, height: u32, network: bitcoin::Network) -> 
 /// `height` and `timestamp` are the fake chain's tip. See the crate README for what is
 /// sent when something is not known.
 fn inscription_json(state: &State, store: &Store, id: &InscriptionId) -> Result<Resp, Reject> {
-    let inscription = store
-        .get(id)
+    let entry = store
+        .entry(id)
         .ok_or_else(|| not_found(format!("inscription {id} not found")))?;
-    // Every stored id has a number; the lookup above just succeeded.
-    let number = store.number(id).unwrap_or_default();
+    let inscription = &entry.inscription;
     let chain = &state.config.chain;
     let network = state.config.network;
     let placeholder = OutPoint::new(id.txid, 0);
-    let (output, satpoint, value, address) = match inscription.place() {
+    let (output, satpoint, value, address) = match entry.place() {
         Some(Place::Output {
             outpoint,
             offset,
@@ -559,18 +514,18 @@ fn inscription_json(state: &State, store: &Store, id: &InscriptionId) -> Result<
         None => (placeholder, format!("{placeholder}:0"), Some(10_000), None),
     };
     Ok(json(&InscriptionRecursive {
-        charms: charms(inscription, chain.height, network),
+        charms: charms(entry, chain.height, network),
         content_type: inscription.content_type().map(str::to_owned),
-        content_length: inscription.has_body().then(|| inscription.body().len()),
-        delegate: inscription.delegate(),
-        fee: inscription
+        content_length: inscription.body.as_ref().map(Vec::len),
+        delegate: inscription.delegate_id(),
+        fee: entry
             .revealed
             .as_ref()
             .and_then(|revealed| revealed.fee)
             .unwrap_or(0),
         height: chain.height,
         id: *id,
-        number: i64::try_from(number).unwrap_or(i64::MAX),
+        number: i64::try_from(entry.number).unwrap_or(i64::MAX),
         output: output.to_string(),
         sat: None,
         satpoint,
@@ -611,22 +566,11 @@ fn parents(store: &Store, id: &str, page: &str) -> Result<Resp, Reject> {
         page_index: u32,
     }
     let page = page_of(page)?;
-    let parents = with_inscription(store, id, |i| Ok(i.parents().to_vec()))?;
+    let parents = with_inscription(store, id, |i| Ok(i.parent_ids()))?;
     let (ids, more) = paginate(parents, page);
     Ok(json(&Inscriptions {
         ids,
         more,
         page_index: u32::try_from(page).unwrap_or(u32::MAX),
     }))
-}
-
-/// Lowercase hex, as ord's `/r/metadata` sends it.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        // Writing into a String cannot fail.
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }

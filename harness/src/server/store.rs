@@ -1,26 +1,27 @@
 //! The in-memory inscription store and its folder format.
+//!
+//! The store holds [`inscription::Inscription`] itself; what ord's index knows beyond the
+//! envelope (number, curse, where it sits) is kept beside it in an [`Entry`].
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bitcoin::{OutPoint, TxOut};
-use bytes::Bytes;
-use inscription::Curse;
+use inscription::{content_type_for_extension, Curse, Inscription};
 
+use super::reveal::InsertRevealError;
 use crate::InscriptionId;
 
-/// One inscription as the content server sees it.
+/// One stored inscription and what ord's index holds about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Inscription {
-    pub(super) content_type: Option<String>,
-    pub(super) content_encoding: Option<String>,
-    /// `None` when the envelope has no body separator: ord answers 404 for its content.
-    pub(super) body: Option<Bytes>,
-    pub(super) metadata: Option<Vec<u8>>,
-    pub(super) parents: Vec<InscriptionId>,
-    pub(super) delegate: Option<InscriptionId>,
+pub(super) struct Entry {
+    /// The inscription number (0, 1, 2, … in insertion order).
+    pub(super) number: u64,
+    /// The envelope's fields, as inscribed.
+    pub(super) inscription: Inscription,
+    /// The curse ord's indexer gives its envelope (only for one read from a reveal).
     pub(super) curse: Option<Curse>,
+    /// Its envelope has an unknown even field: bound to no sat.
     pub(super) unbound: bool,
     /// Where ord's index puts it, for an inscription read from a reveal transaction.
     pub(super) revealed: Option<Revealed>,
@@ -62,151 +63,10 @@ pub(super) enum Place {
     Unknown,
 }
 
-/// What [`Inscription::body`] returns for an inscription without a body.
-static EMPTY: Bytes = Bytes::new();
-
-impl Inscription {
-    /// An inscription with a content type and an unencoded body.
-    pub fn new(content_type: impl Into<String>, body: impl Into<Bytes>) -> Self {
-        Self {
-            content_type: Some(content_type.into()),
-            content_encoding: None,
-            body: Some(body.into()),
-            metadata: None,
-            parents: Vec::new(),
-            delegate: None,
-            curse: None,
-            unbound: false,
-            revealed: None,
-        }
-    }
-
-    /// An inscription without a content type (served as `application/octet-stream`).
-    pub fn untyped(body: impl Into<Bytes>) -> Self {
-        Self {
-            content_type: None,
-            ..Self::new("", body)
-        }
-    }
-
-    /// An inscription that only delegates (tag 11): no content type, no body; ord serves
-    /// the delegate's content for `/content/<id>` and `/preview/<id>`.
-    pub fn delegating(delegate: InscriptionId) -> Self {
-        Self {
-            content_type: None,
-            body: None,
-            ..Self::new("", Bytes::new())
-        }
-        .with_delegate(delegate)
-    }
-
-    /// The inscription ord's server would show for an envelope read from a reveal: every
-    /// field as ord reads it (a content type or encoding that is not UTF-8 counts as
-    /// absent or empty, as in ord), malformed parent and delegate values dropped, and the
-    /// curse ord's indexer would give it.
-    pub fn from_envelope(envelope: &inscription::Envelope) -> Self {
-        let fields = &envelope.inscription;
-        Self {
-            content_type: fields.content_type().map(str::to_owned),
-            // ord: `HeaderValue::from_str(from_utf8(..).unwrap_or_default()).ok()`.
-            content_encoding: fields
-                .content_encoding
-                .as_ref()
-                .map(|_| fields.content_encoding().unwrap_or_default().to_owned())
-                .filter(|e| hyper::header::HeaderValue::from_str(e).is_ok()),
-            body: fields.body.clone().map(Bytes::from),
-            metadata: fields.metadata.clone(),
-            parents: fields.parent_ids(),
-            delegate: fields.delegate_id(),
-            curse: envelope.curse(),
-            unbound: envelope.unbound(),
-            revealed: None,
-        }
-    }
-
-    /// An inscription whose `body` is brotli-compressed here the way ord does it
-    /// (quality 11, lgwin 24) and stored with content encoding `br`.
-    pub fn brotli(content_type: impl Into<String>, body: &[u8]) -> Self {
-        Self::new(content_type, compress_brotli(body)).with_content_encoding("br")
-    }
-
-    /// Sets the content encoding (tag 9); the body must already be encoded.
-    pub fn with_content_encoding(mut self, encoding: impl Into<String>) -> Self {
-        self.content_encoding = Some(encoding.into());
-        self
-    }
-
-    /// Sets the raw CBOR metadata (tag 5).
-    pub fn with_metadata(mut self, cbor: impl Into<Vec<u8>>) -> Self {
-        self.metadata = Some(cbor.into());
-        self
-    }
-
-    /// Adds a parent (tag 3).
-    pub fn with_parent(mut self, parent: InscriptionId) -> Self {
-        self.parents.push(parent);
-        self
-    }
-
-    /// Sets the delegate (tag 11): `/content/<id>` and `/preview/<id>` serve the
-    /// delegate's content (404 if the store lacks it), `/r/undelegated-content/<id>`
-    /// this inscription's own.
-    pub fn with_delegate(mut self, delegate: InscriptionId) -> Self {
-        self.delegate = Some(delegate);
-        self
-    }
-
-    /// Records the curse ord's indexer would give it (shown as a charm by
-    /// `/r/inscription/<id>`).
-    pub fn with_curse(mut self, curse: Curse) -> Self {
-        self.curse = Some(curse);
-        self
-    }
-
-    /// The content type, if the inscription has one.
-    pub fn content_type(&self) -> Option<&str> {
-        self.content_type.as_deref()
-    }
-
-    /// The content encoding, if any.
-    pub fn content_encoding(&self) -> Option<&str> {
-        self.content_encoding.as_deref()
-    }
-
-    /// The body as stored (still encoded when a content encoding is set); empty when the
-    /// inscription has none (see [`Inscription::has_body`]).
-    pub fn body(&self) -> &Bytes {
-        self.body.as_ref().unwrap_or(&EMPTY)
-    }
-
-    /// Whether the envelope had a body at all (ord answers 404 for content without one).
-    pub fn has_body(&self) -> bool {
-        self.body.is_some()
-    }
-
-    /// The raw CBOR metadata, if any.
-    pub fn metadata(&self) -> Option<&[u8]> {
-        self.metadata.as_deref()
-    }
-
-    /// The parents, in envelope order.
-    pub fn parents(&self) -> &[InscriptionId] {
-        &self.parents
-    }
-
-    /// The delegate, if any.
-    pub fn delegate(&self) -> Option<InscriptionId> {
-        self.delegate
-    }
-
-    /// The curse ord's indexer would give it, if any.
-    pub fn curse(&self) -> Option<Curse> {
-        self.curse
-    }
-
+impl Entry {
     /// Whether ord binds it to no sat: an unknown even field, or (for an inscription read
     /// from a reveal whose spent values are known) an input worth nothing.
-    pub fn unbound(&self) -> bool {
+    pub(super) fn unbound(&self) -> bool {
         self.unbound || matches!(self.place(), Some(Place::Unbound(_)))
     }
 
@@ -224,17 +84,6 @@ impl Inscription {
     pub(super) fn place(&self) -> Option<&Place> {
         self.revealed.as_ref().map(|revealed| &revealed.place)
     }
-}
-
-/// Compresses with the parameters ord's `inscribe` uses.
-pub fn compress_brotli(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 11, 24);
-        // Writing into a Vec cannot fail.
-        writer.write_all(body).expect("write to Vec");
-    }
-    out
 }
 
 /// Why a store folder could not be loaded.
@@ -261,19 +110,20 @@ pub enum LoadError {
     #[error("two bodies for inscription {0}")]
     Duplicate(InscriptionId),
     /// A reveal transaction file does not hold a transaction, or one without inscriptions.
-    #[error("{path}: {reason}")]
+    #[error("{path} is not a reveal transaction")]
     Reveal {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        #[source]
+        source: InsertRevealError,
     },
 }
 
 /// Inscriptions by id, in insertion order of their numbers.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    pub(super) entries: BTreeMap<InscriptionId, (u64, Inscription)>,
+    pub(super) entries: BTreeMap<InscriptionId, Entry>,
     next_number: u64,
     /// Outputs of the transactions read so far (reveals, commits, given prevouts): the
     /// values later reveals spend.
@@ -292,33 +142,63 @@ impl Store {
 
     /// Adds or replaces an inscription; a new id gets the next inscription number.
     pub fn insert(&mut self, id: InscriptionId, inscription: Inscription) {
+        self.insert_entry(id, inscription, None, false);
+    }
+
+    /// [`Store::insert`] with what ord's indexer makes of the envelope.
+    pub(super) fn insert_entry(
+        &mut self,
+        id: InscriptionId,
+        inscription: Inscription,
+        curse: Option<Curse>,
+        unbound: bool,
+    ) {
         let number = match self.entries.get(&id) {
-            Some((number, _)) => *number,
+            Some(entry) => entry.number,
             None => {
                 self.next_number += 1;
                 self.next_number - 1
             }
         };
-        self.entries.insert(id, (number, inscription));
+        let entry = Entry {
+            number,
+            inscription,
+            curse,
+            unbound,
+            revealed: None,
+        };
+        self.entries.insert(id, entry);
     }
 
     /// The inscription with this id.
     pub fn get(&self, id: &InscriptionId) -> Option<&Inscription> {
-        self.entries.get(id).map(|(_, inscription)| inscription)
+        self.entry(id).map(|entry| &entry.inscription)
+    }
+
+    /// The inscription with this id and what the index holds about it.
+    pub(super) fn entry(&self, id: &InscriptionId) -> Option<&Entry> {
+        self.entries.get(id)
     }
 
     /// The inscription number (0, 1, 2, … in insertion order).
     pub fn number(&self, id: &InscriptionId) -> Option<u64> {
-        self.entries.get(id).map(|(number, _)| *number)
+        self.entry(id).map(|entry| entry.number)
     }
 
-    /// The children of `parent`, ordered by inscription number.
+    /// The curse ord's indexer gives the envelope of this inscription, if it was read
+    /// from a reveal (see [`Store::insert_reveal`]).
+    pub fn curse(&self, id: &InscriptionId) -> Option<Curse> {
+        self.entry(id).and_then(|entry| entry.curse)
+    }
+
+    /// The children of `parent` (inscriptions whose well-formed parent tags name it),
+    /// ordered by inscription number.
     pub fn children(&self, parent: &InscriptionId) -> Vec<InscriptionId> {
         let mut children: Vec<(u64, InscriptionId)> = self
             .entries
             .iter()
-            .filter(|(_, (_, inscription))| inscription.parents.contains(parent))
-            .map(|(id, (number, _))| (*number, *id))
+            .filter(|(_, entry)| entry.inscription.parent_ids().contains(parent))
+            .map(|(id, entry)| (entry.number, *id))
             .collect();
         children.sort();
         children.into_iter().map(|(_, id)| id).collect()
@@ -328,7 +208,7 @@ impl Store {
     pub fn iter(&self) -> impl Iterator<Item = (&InscriptionId, &Inscription)> + '_ {
         self.entries
             .iter()
-            .map(|(id, (_, inscription))| (id, inscription))
+            .map(|(id, entry)| (id, &entry.inscription))
     }
 
     /// Number of inscriptions.
@@ -402,10 +282,13 @@ impl Store {
                     .and_then(content_type_for_extension)
                     .map(str::to_owned),
             };
-            let mut inscription = Inscription::new("", body);
-            inscription.content_type = content_type;
+            let mut inscription = Inscription {
+                content_type: content_type.map(String::into_bytes),
+                body: Some(body),
+                ..Inscription::default()
+            };
             if let Some((path, bytes)) = sidecar("encoding")? {
-                inscription.content_encoding = Some(line(&path, bytes)?);
+                inscription.content_encoding = Some(line(&path, bytes)?.into_bytes());
             }
             if let Some((_, bytes)) = sidecar("metadata")? {
                 inscription.metadata = Some(bytes);
@@ -415,62 +298,15 @@ impl Store {
                     if parent.is_empty() {
                         continue;
                     }
-                    let parent = parent.parse().map_err(|e| LoadError::Sidecar {
+                    let parent: InscriptionId = parent.parse().map_err(|e| LoadError::Sidecar {
                         path: path.clone(),
                         reason: format!("`{parent}`: {e}"),
                     })?;
-                    inscription.parents.push(parent);
+                    inscription.parents.push(parent.to_value());
                 }
             }
             store.insert(id, inscription);
         }
         Ok(store)
     }
-}
-
-/// The content type ord's `inscribe` picks for a file extension (ord's
-/// `Media::TABLE`), or `None` for an unknown extension.
-pub fn content_type_for_extension(ext: &str) -> Option<&'static str> {
-    const TABLE: &[(&str, &[&str])] = &[
-        ("application/cbor", &["cbor"]),
-        ("application/json", &["json"]),
-        ("application/octet-stream", &["bin"]),
-        ("application/pdf", &["pdf"]),
-        ("application/pgp-signature", &["asc"]),
-        ("application/protobuf", &["binpb"]),
-        ("application/x-bittorrent", &["torrent"]),
-        ("application/yaml", &["yaml", "yml"]),
-        ("audio/flac", &["flac"]),
-        ("audio/mpeg", &["mp3"]),
-        ("audio/ogg;codecs=opus", &["opus"]),
-        ("audio/wav", &["wav"]),
-        ("font/otf", &["otf"]),
-        ("font/ttf", &["ttf"]),
-        ("font/woff", &["woff"]),
-        ("font/woff2", &["woff2"]),
-        ("image/apng", &["apng"]),
-        ("image/avif", &["avif"]),
-        ("image/gif", &["gif"]),
-        ("image/jpeg", &["jpg", "jpeg"]),
-        ("image/jxl", &["jxl"]),
-        ("image/png", &["png"]),
-        ("image/svg+xml", &["svg"]),
-        ("image/webp", &["webp"]),
-        ("model/gltf+json", &["gltf"]),
-        ("model/gltf-binary", &["glb"]),
-        ("model/stl", &["stl"]),
-        ("text/css", &["css"]),
-        ("text/html;charset=utf-8", &["html"]),
-        ("text/javascript", &["js", "mjs"]),
-        ("text/markdown;charset=utf-8", &["md"]),
-        ("text/plain;charset=utf-8", &["txt"]),
-        ("text/x-python", &["py"]),
-        ("video/mp4", &["mp4"]),
-        ("video/webm", &["webm"]),
-    ];
-    let ext = ext.to_ascii_lowercase();
-    TABLE
-        .iter()
-        .find(|(_, exts)| exts.contains(&ext.as_str()))
-        .map(|(content_type, _)| *content_type)
 }

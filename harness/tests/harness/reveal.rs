@@ -353,10 +353,16 @@ fn loads_reveal_files_in_hex_and_raw() {
         bitcoin::consensus::encode::serialize_hex(&no_envelope),
     )
     .unwrap();
-    let err = Store::load_reveals([&plain]).unwrap_err().to_string();
+    let err = Store::load_reveals([&plain]).unwrap_err();
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain.push_str(&format!("\nbecause: {cause}"));
+        source = cause.source();
+    }
     assert!(
-        err.contains("plain.hex") && err.contains("no inscription"),
-        "{err}"
+        chain.contains("plain.hex") && chain.contains("no inscription"),
+        "{chain}"
     );
 
     let err = Store::load_reveals([dir.path().join("absent.hex")]).unwrap_err();

@@ -1,7 +1,7 @@
 use harness::http::{get, request};
 use harness::server::{
-    compress_brotli, csp_for_origin, ContentServer, CspOrigin, FakeChain, Inscription,
-    ServerConfig, Store, CACHE_IMMUTABLE, CSP_RECURSIVE, CSP_SELF,
+    csp_for_origin, ContentServer, CspOrigin, FakeChain, Inscription, ServerConfig, Store,
+    CACHE_IMMUTABLE, CSP_RECURSIVE, CSP_SELF,
 };
 
 use crate::id;
@@ -18,7 +18,13 @@ async fn server_with(config: ServerConfig) -> ContentServer {
         id(2, 0),
         Inscription::brotli("text/javascript", b"export const x = 1;\n"),
     );
-    store.insert(id(3, 0), Inscription::untyped(vec![0u8, 1, 2]));
+    store.insert(
+        id(3, 0),
+        Inscription {
+            body: Some(vec![0u8, 1, 2]),
+            ..Inscription::default()
+        },
+    );
     store.insert(
         id(4, 0),
         Inscription::new("text/plain;charset=utf-8", "child")
@@ -217,7 +223,9 @@ async fn untyped_is_octet_stream() {
 async fn brotli_sent_encoded_only_when_accepted() {
     let s = server().await;
     let path = format!("/content/{}", id(2, 0));
-    let encoded = compress_brotli(b"export const x = 1;\n");
+    let encoded = Inscription::brotli("text/javascript", b"export const x = 1;\n")
+        .body()
+        .to_vec();
 
     for accept in [
         "gzip, deflate, br, zstd",
@@ -313,7 +321,9 @@ async fn brotli_without_decompress_is_406_like_ord() {
     let empty = id(0x0e, 0);
     s.insert(
         empty,
-        Inscription::delegating(id(0x0f, 0)).with_content_encoding("br"),
+        Inscription::default()
+            .with_delegate(id(0x0f, 0))
+            .with_content_encoding("br"),
     );
     let r = get(s.addr(), &format!("/r/undelegated-content/{empty}"), &[])
         .await
@@ -714,7 +724,8 @@ async fn loads_a_folder() {
     .unwrap();
     std::fs::write(dir.path().join(format!("{b}.parents")), format!("{a}\n")).unwrap();
     std::fs::write(dir.path().join(format!("{b}.metadata")), [0xa0]).unwrap();
-    std::fs::write(dir.path().join(format!("{c}.js")), compress_brotli(b"1")).unwrap();
+    let br = Inscription::brotli("text/javascript", b"1");
+    std::fs::write(dir.path().join(format!("{c}.js")), br.body()).unwrap();
     std::fs::write(dir.path().join(format!("{c}.encoding")), "br").unwrap();
     std::fs::write(dir.path().join(format!("{d}")), [7u8]).unwrap();
     std::fs::write(dir.path().join("README.md"), "ignored").unwrap();
@@ -725,14 +736,61 @@ async fn loads_a_folder() {
     assert_eq!(ia.content_type(), Some("text/html;charset=utf-8"));
     let ib = store.get(&b).unwrap();
     assert_eq!(ib.content_type(), Some("text/plain;charset=utf-8"));
-    assert_eq!(ib.parents(), &[a]);
-    assert_eq!(ib.metadata(), Some(&[0xa0][..]));
+    assert_eq!(ib.parent_ids(), [a]);
+    assert_eq!(ib.metadata.as_deref(), Some(&[0xa0][..]));
     let ic = store.get(&c).unwrap();
     assert_eq!(ic.content_type(), Some("text/javascript"));
     assert_eq!(ic.content_encoding(), Some("br"));
+    assert_eq!(ic.body(), br.body());
     assert_eq!(store.get(&d).unwrap().content_type(), None);
     assert_eq!(store.children(&a), vec![b]);
 
     std::fs::write(dir.path().join(format!("{a}")), "dup").unwrap();
     assert!(Store::load_dir(dir.path()).is_err());
+}
+
+/// ord's brotli has one home: what `publish` inscribes (`compress_brotli_for`), the bundle's
+/// size report and this server's `Inscription::brotli` are the same bytes, and the server
+/// sends them as stored.
+#[tokio::test]
+async fn publish_bundle_and_server_brotli_alike() {
+    let txt = bootstrap_codec::RelayTxt::parse(&fixtures::read("relay/relay.txt"));
+    let entries: Vec<_> = txt.entries.into_iter().map(|e| e.entry).collect();
+    let bundle = sandbox_runtime::bundle(&entries).unwrap();
+    let js = bundle.js.as_bytes();
+    let content_type = sandbox_runtime::Bundle::CONTENT_TYPE;
+    let published = inscription::compress_brotli_for(content_type, js).unwrap();
+    assert_eq!(published.content_encoding, Some("br"));
+    assert_eq!(bundle.compressed, published);
+    assert_eq!(bundle.brotli_len, published.body.len());
+    assert_eq!(Inscription::brotli(content_type, js).body(), published.body);
+
+    let (lib, page) = (id(0x61, 0), id(0x62, 0));
+    let s = ContentServer::start_page_with_library(lib, js, page, "<p>page</p>")
+        .await
+        .unwrap();
+    let r = get(
+        s.addr(),
+        &format!("/content/{lib}"),
+        &[("Accept-Encoding", "br")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.header("content-encoding"), Some("br"));
+    assert_eq!(r.body, published.body);
+
+    // Every mode of ord's table: text, font, generic, and a type ord does not list.
+    let text = "<p>lumamesh</p>\n".repeat(64).into_bytes();
+    for content_type in [
+        HTML,
+        "image/svg+xml",
+        "font/woff2",
+        "image/png",
+        "x/unknown",
+    ] {
+        let published = inscription::compress_brotli_for(content_type, &text).unwrap();
+        assert_eq!(published.content_encoding, Some("br"), "{content_type}");
+        let stored = Inscription::brotli(content_type, &text);
+        assert_eq!(stored.body(), published.body, "{content_type}");
+    }
 }

@@ -126,7 +126,7 @@ fn guess_content_type(file: &Path) -> anyhow::Result<String> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    harness::server::content_type_for_extension(&ext)
+    inscription::content_type_for_extension(&ext)
         .map(str::to_owned)
         .ok_or_else(|| {
             UsageError(format!(

@@ -4,8 +4,7 @@ use std::fmt;
 use std::path::Path;
 
 use bitcoin::Transaction;
-use harness::server::parse_reveal;
-use inscription::{decompress_brotli, Curse, Envelope, InscriptionId};
+use inscription::{decompress_brotli, parse_transaction, Curse, Envelope, InscriptionId};
 
 use crate::{output, UsageError};
 
@@ -162,8 +161,8 @@ impl Inspect {
     }
 }
 
-/// A transaction from an argument: hex, or a file of hex text or raw consensus bytes (read
-/// as the harness reads reveal files).
+/// A transaction from an argument: hex, or a file of hex text or raw consensus bytes
+/// ([`inscription::parse_transaction`]).
 fn read_transaction(arg: &str) -> anyhow::Result<Transaction> {
     let hex = arg.trim();
     let (name, bytes) = if Path::new(arg).is_file() {
@@ -177,5 +176,7 @@ fn read_transaction(arg: &str) -> anyhow::Result<Transaction> {
         ))
         .into());
     };
-    parse_reveal(&bytes).map_err(|reason| UsageError(format!("{name}: {reason}")).into())
+    parse_transaction(&bytes).map_err(|e| {
+        anyhow::Error::new(e).context(UsageError(format!("{name} is not a transaction")))
+    })
 }

@@ -1,13 +1,13 @@
 #![no_main]
 
 //! Feeds arbitrary bytes to the envelope parser twice: as a tapscript, and as a
-//! consensus-encoded transaction (when they decode as one). The parser must never panic,
-//! and what it finds must be consistent.
+//! consensus-encoded transaction (when they decode as one), and to the reveal reader as
+//! hex or raw bytes. The parsers must never panic, and what they find must be consistent.
 
 use bitcoin::consensus::encode::deserialize;
 use bitcoin::script::Script;
 use bitcoin::Transaction;
-use inscription::Envelope;
+use inscription::{parse_transaction, Envelope, Reveal};
 use libfuzzer_sys::fuzz_target;
 
 fn check(envelopes: &[Envelope]) {
@@ -45,5 +45,22 @@ fuzz_target!(|data: &[u8]| {
         assert!(found.windows(2).all(|w| (w[0].input, w[0].offset) < (w[1].input, w[1].offset)));
         assert!(found.iter().all(|e| (e.input as usize) < tx.input.len()));
         check(&found);
+        match Reveal::from_transaction(&tx) {
+            Ok(reveal) => {
+                assert_eq!(reveal.envelopes(), found.as_slice());
+                assert_eq!(reveal.ids().len(), found.len());
+            }
+            Err(_) => assert!(found.is_empty()),
+        }
+    }
+    // Whatever the reader takes reads back the same from its own bytes and their hex.
+    if let Ok(tx) = parse_transaction(data) {
+        let raw = bitcoin::consensus::encode::serialize(&tx);
+        // Raw bytes that are all hex digits (and whitespace around them) read as hex.
+        if !raw.trim_ascii().iter().all(u8::is_ascii_hexdigit) {
+            assert_eq!(parse_transaction(&raw).ok(), Some(tx.clone()));
+        }
+        let hex = bitcoin::consensus::encode::serialize_hex(&tx);
+        assert_eq!(parse_transaction(hex.as_bytes()).ok(), Some(tx));
     }
 });
