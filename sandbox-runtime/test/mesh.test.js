@@ -255,3 +255,24 @@ test('the core is pure: no clock, timers, randomness or RTC in its modules', asy
   assert.equal(typeof new Mesh('x').poll(), 'undefined');
   assert.equal(decode(frames.welcome(3)).peer, 3);
 });
+
+test('glare: both sides renegotiate at once; the impolite offer wins, both end stable', () => {
+  const { world, a, b } = pair();
+  const [pa] = peersOf(a);
+  const [pb] = peersOf(b);
+  const remotes = (n) => n.actions.filter((x) => x.t == 'remote').length;
+  const [ra, rb] = [remotes(a), remotes(b)];
+  a.input({ t: 'nn', peer: pa });
+  b.input({ t: 'nn', peer: pb });
+  world.settle();
+  // b (the initiator) ignored a's offer; a rolled its own back and answered b's.
+  assert.equal(remotes(b) - rb, 1, 'b applied only the answer');
+  assert.equal(b.actions.filter((x) => x.t == 'remote').at(-1).desc.type, 'answer');
+  assert.equal(remotes(a) - ra, 1, 'a applied b\'s offer');
+  assert.equal(pa.neg.state, 'stable');
+  assert.equal(pb.neg.state, 'stable');
+  // A stale answer, replayed, is handed on (the connection refuses it) and changes nothing.
+  const [f] = chunks(pack({ sdp: { type: 'answer', sdp: 'old' } }, 4));
+  a.input({ t: 'rx', peer: pa, data: f.slice().buffer });
+  assert.equal(pa.neg.state, 'stable');
+});
