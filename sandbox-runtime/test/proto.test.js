@@ -139,3 +139,20 @@ test('a signal that would not fit in one frame is not built', () => {
   assert.equal(P.signal(room, 2, new Uint8Array(most)).length, file.limits.max_frame_len);
   assert.throws(() => P.signal(room, 2, new Uint8Array(most + 1)), /too large/);
 });
+
+test('random relay-typed frames decode exactly or throw the decoder\'s own Error', () => {
+  // A fixed xorshift generator: the same frames on every run.
+  let s = 0x9e3779b9;
+  const next = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), s >>> 0);
+  for (let i = 0; i < 20000; i++) {
+    const frame = Uint8Array.from({ length: next() % 80 }, next);
+    if (frame.length) frame[0] = 0x81 + (next() % 10);
+    try {
+      const f = P.decode(frame);
+      assert.equal(f.t, frame[0]);
+    } catch (e) {
+      // Not a RangeError from reading past the end, nor a TypeError.
+      assert.match(e.message, /^relay frame: /, hex(frame));
+    }
+  }
+});
