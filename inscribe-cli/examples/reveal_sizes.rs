@@ -7,10 +7,10 @@ use bitcoin::key::{Keypair, Secp256k1};
 use bitcoin::secp256k1::SecretKey;
 use bitcoin::{Amount, ScriptBuf};
 use bootstrap_codec::RelayTxt;
-use inscribe::estimate::reveal_vsize;
 use inscribe::page::{starter_page, InscriptionId, Runtime};
-use inscribe::reveal::{smaller_encoding, FeeRate, RevealPlan, RevealTx};
 use inscription::Inscription;
+use onchain::estimate::reveal_vsize;
+use onchain::reveal::{smaller_encoding, FeeRate, RevealPlan, RevealTx};
 
 fn main() -> anyhow::Result<()> {
     let path = std::env::args()

@@ -1,6 +1,4 @@
-//! Library side of the `lumamesh` command: logic the subcommands share and tests reach.
+//! Library side of the `lumamesh` command: the starter page, which the subcommands and the
+//! tests share. The money is the `onchain` crate's.
 
-pub mod estimate;
 pub mod page;
-pub mod reveal;
-pub mod wallet;

@@ -5,12 +5,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use bootstrap_codec::{write_atomic, RelayTxt};
+use bootstrap_codec::RelayTxt;
 use harness::browser::{Browser, LaunchOptions, Page};
 use harness::server::{read_reveal, ContentServer, ServerConfig, Store};
-use inscribe::reveal::FeeRate;
-use inscribe::wallet::Wallet;
+use keystore::write_atomic;
 use lumamesh_relay::local::LocalRelay;
+use onchain::policy::{DEFAULT_MAX_FEE, DEFAULT_MAX_FEE_RATE, DEFAULT_POSTAGE};
+use onchain::reveal::FeeRate;
+use onchain::wallet::Wallet;
 
 use crate::onchain::OnchainArgs;
 use crate::UsageError;
@@ -258,7 +260,7 @@ fn demo_wallet(work: &Path, out: &Path) -> anyhow::Result<OnchainArgs> {
     let mnemonic: bip39::Mnemonic = DEMO_MNEMONIC.parse()?;
     let wallet = Wallet::from_mnemonic(&mnemonic, "", bitcoin::Network::Regtest)?;
     let mnemonic_file = work.join("demo-mnemonic.txt");
-    bootstrap_codec::write_secret_atomic(&mnemonic_file, DEMO_MNEMONIC.as_bytes())?;
+    keystore::write_secret_atomic(&mnemonic_file, DEMO_MNEMONIC.as_bytes())?;
     let utxos = work.join("demo-utxos.json");
     let coin = serde_json::json!([{
         "txid": "6c756d616d6573682064656d6f20636f696e000000000000000000000000000a",
@@ -275,9 +277,9 @@ fn demo_wallet(work: &Path, out: &Path) -> anyhow::Result<OnchainArgs> {
         mnemonic_file: Some(mnemonic_file),
         wallet_dir: None,
         fee_rate: FeeRate::from_sat_per_vb(10.0)?,
-        max_fee_rate: FeeRate::from_sat_per_vb(2_000.0)?,
-        max_fee: 1_000_000,
-        postage: 10_000,
+        max_fee_rate: FeeRate::from_sat_per_vb(DEFAULT_MAX_FEE_RATE)?,
+        max_fee: DEFAULT_MAX_FEE.to_sat(),
+        postage: DEFAULT_POSTAGE.to_sat(),
         destination: None,
         out: Some(out.to_owned()),
         dry_run: false,

@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use inscription::{Inscription, InscriptionId};
+use inscription::InscriptionId;
+use onchain::{Content, ContentSummary, Stage};
 
-use crate::onchain::{Content, ContentSummary, Onchain, OnchainArgs, Stage};
+use crate::onchain::{usage, OnchainArgs, Run};
 use crate::UsageError;
 
 /// Whether to brotli-compress the body.
@@ -55,21 +56,20 @@ impl Inscribe {
             None => None,
         };
         let metadata = self.metadata.as_deref().map(read_metadata).transpose()?;
-        let onchain = Onchain::open(self.onchain)?;
+        let run = Run::open(self.onchain)?;
+        let session = &run.session;
         let mut content = match body {
             Some((name, body)) => {
                 let content_type = match &self.content_type {
                     Some(t) => t.clone(),
                     None => guess_content_type(Path::new(&name))?,
                 };
-                onchain.content(&name, &content_type, body, self.compress == Compress::Auto)?
+                session
+                    .content(&name, &content_type, body, self.compress == Compress::Auto)
+                    .map_err(usage)?
             }
             // Only a delegate: no content type, no body, as ord writes one.
-            None => Content {
-                name: "(delegate only)".to_owned(),
-                raw_len: 0,
-                inscription: Inscription::default(),
-            },
+            None => Content::bodiless("(delegate only)"),
         };
         let mut inscription = content.inscription;
         if let Some(cbor) = metadata {
@@ -88,25 +88,17 @@ impl Inscribe {
         let parents = self
             .parent
             .iter()
-            .map(|p| onchain.parent(*p))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        onchain.step("building commit and reveal");
-        let plan = onchain.plan(vec![content.inscription.clone()], parents);
-        let prepared = inscribe::reveal::Prepared::build(
-            &onchain.secp,
-            &plan,
-            onchain.leaf_key(),
-            &onchain.coins(),
-            vec![],
-            onchain.change.clone(),
-            onchain.args.fee_rate,
-        )?;
+            .map(|p| session.parent(*p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(usage)?;
+        let plan = session.plan(vec![content.inscription.clone()], parents);
+        let prepared = session.prepare(&plan).map_err(usage)?;
         let stage = Stage {
             name: "",
             prepared,
             contents: vec![ContentSummary::of(&content)],
         };
-        onchain.finish(vec![stage])
+        run.finish(vec![stage])
     }
 }
 

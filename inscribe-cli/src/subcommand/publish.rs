@@ -2,20 +2,13 @@
 
 use std::path::PathBuf;
 
-use bitcoin::hashes::{sha256, Hash};
-use bitcoin::{OutPoint, TxOut, Txid};
 use inscribe::page::{link_library, starter_page, InscriptionId, Runtime};
-use inscribe::reveal::{Coin, CommitTx, ParentInput, Prepared, RevealTx};
-use inscribe::wallet::Chain;
+use onchain::{plan_publish, stand_in_id};
 use sandbox_runtime::Flavor;
 
 use crate::input::{read_text, read_verified_relays};
-use crate::onchain::{wallet_output, ContentSummary, Onchain, OnchainArgs, Stage};
+use crate::onchain::{usage, OnchainArgs, Run};
 use crate::UsageError;
-
-/// Virtual bytes of fee headroom for the page: its brotli size depends on the library id,
-/// which is only known once the library's transactions are built.
-const PAGE_SLACK_VB: u64 = 16;
 
 #[derive(Debug, clap::Args)]
 pub struct Publish {
@@ -54,120 +47,44 @@ impl Publish {
                 starter_page(&self.name, &Runtime::Published),
             ),
         };
-        // Sized with an id as incompressible as a real one.
-        let stand_in = InscriptionId::new(
-            Txid::from_byte_array(sha256::Hash::hash(b"lumamesh library stand-in").to_byte_array()),
-            0,
-        );
-        link_library(&template, &stand_in).map_err(|e| UsageError(format!("{page_name}: {e}")))?;
+        link_library(&template, &stand_in_id())
+            .map_err(|e| UsageError(format!("{page_name}: {e}")))?;
 
-        let onchain = Onchain::open(self.onchain)?;
-        onchain.step("bundling the runtime");
+        let run = Run::open(self.onchain)?;
+        let session = &run.session;
+        run.step("bundling the runtime");
         let bundle = sandbox_runtime::bundle_as(&entries, Flavor::Module)?;
-        let library = onchain.content(
-            "library (lumamesh.js)",
-            super::bundle::CONTENT_TYPE,
-            bundle.js.into_bytes(),
-            true,
-        )?;
+        let library = session
+            .content(
+                "library (lumamesh.js)",
+                super::bundle::CONTENT_TYPE,
+                bundle.js.into_bytes(),
+                true,
+            )
+            .map_err(usage)?;
         let list_name = match self.relays.file_name() {
             Some(f) => format!("relay list ({})", f.to_string_lossy()),
             None => relays_name,
         };
-        let list = onchain.content(
-            &list_name,
-            "text/plain;charset=utf-8",
-            relays_text.into_bytes(),
-            true,
-        )?;
-        let page_content = |library: &InscriptionId| {
+        let list = session
+            .content(
+                &list_name,
+                "text/plain;charset=utf-8",
+                relays_text.into_bytes(),
+                true,
+            )
+            .map_err(usage)?;
+        let page = |library: &InscriptionId| {
+            // The template was linked to the stand-in above: it has the placeholder.
             let html = link_library(&template, library).expect("checked above");
-            onchain.content(
+            session.content(
                 &page_name,
                 "text/html;charset=utf-8",
                 html.into_bytes(),
                 true,
             )
         };
-        let page_key = onchain.leaf_key();
-        let fee_rate = onchain.args.fee_rate;
-
-        // The page cannot share the library's reveal: its import names the library's id,
-        // which is the reveal's txid, which commits (through the commit output) to the
-        // page. So the library and relay list go first, and the page follows as the
-        // library's child, funded by an output of the first commit sized beforehand.
-        onchain.step("sizing the page's transactions");
-        let library_holder = onchain.wallet.script_pubkey(Chain::Receive, 0)?;
-        let estimate = RevealTx::build(
-            &onchain.secp,
-            &onchain.plan(
-                vec![page_content(&stand_in)?.inscription],
-                vec![ParentInput {
-                    id: stand_in,
-                    outpoint: OutPoint::null(),
-                    txout: wallet_output(onchain.postage(), &library_holder),
-                    return_to: onchain.destination.clone(),
-                }],
-            ),
-            page_key,
-            fee_rate,
-        )?;
-        let page_funding = CommitTx::cost_from_one_coin(&[estimate.commit_output], fee_rate)
-            + fee_rate.fee(PAGE_SLACK_VB);
-
-        onchain.step("building the library's commit and reveal");
-        let mut first = onchain.plan(
-            vec![library.inscription.clone(), list.inscription.clone()],
-            vec![],
-        );
-        first.destinations[0] = library_holder;
-        let first = Prepared::build(
-            &onchain.secp,
-            &first,
-            onchain.leaf_key(),
-            &onchain.coins(),
-            vec![wallet_output(page_funding, &onchain.change)],
-            onchain.change.clone(),
-            fee_rate,
-        )?;
-        let library_id = first.ids()[0];
-
-        onchain.step("building the page's commit and reveal");
-        let page = page_content(&library_id)?;
-        let parent = ParentInput {
-            id: library_id,
-            outpoint: OutPoint::new(first.reveal.txid(), 0),
-            txout: first.reveal.tx.output[0].clone(),
-            return_to: onchain.destination.clone(),
-        };
-        let funding = Coin {
-            outpoint: OutPoint::new(first.commit.tx.compute_txid(), 1),
-            txout: TxOut {
-                value: page_funding,
-                script_pubkey: onchain.change.clone(),
-            },
-        };
-        let second = Prepared::build(
-            &onchain.secp,
-            &onchain.plan(vec![page.inscription.clone()], vec![parent]),
-            page_key,
-            &[funding],
-            vec![],
-            onchain.change.clone(),
-            fee_rate,
-        )?;
-        let stages = vec![
-            Stage {
-                name: "library",
-                prepared: first,
-                contents: vec![ContentSummary::of(&library), ContentSummary::of(&list)],
-            },
-            Stage {
-                name: "page",
-                prepared: second,
-                contents: vec![ContentSummary::of(&page)],
-            },
-        ];
-        onchain.finish(stages)
+        let stages = plan_publish(session, &library, &list, &page).map_err(usage)?;
+        run.finish(stages.into())
     }
 }

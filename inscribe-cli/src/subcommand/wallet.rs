@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use bitcoin::{Amount, Network};
-use inscribe::wallet::mnemonic::{parse_mnemonic, read_passphrase_file, MnemonicError};
-use inscribe::wallet::{
+use onchain::wallet::mnemonic::{parse_mnemonic, read_passphrase_file, MnemonicError};
+use onchain::wallet::{
     fetch_listunspent, load_utxos, network_name, parse_network, Chain, RpcError, Utxo, UtxoError,
     Wallet as Keys, WalletDir, WalletDirError,
 };

@@ -8,9 +8,9 @@ use std::str::FromStr;
 use bitcoin::consensus::encode::deserialize_hex;
 use bitcoin::psbt::Psbt;
 use bitcoin::{Network, Transaction, TxOut};
-use inscribe::reveal::verify_transaction;
-use inscribe::wallet::Wallet;
 use inscription::Envelope;
+use onchain::reveal::verify_transaction;
+use onchain::wallet::Wallet;
 use serde_json::Value;
 
 use super::{code, json, lumamesh, ok, stderr};

@@ -112,7 +112,10 @@ pub fn rawtr_descriptor(secret: &SecretKey, network: Network) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use bitcoin::secp256k1::SecretKey;
+    use bitcoin::Network;
+
+    use super::{checksum, rawtr_descriptor, verify_checksum, with_checksum, DescriptorError};
 
     // Every vector below was also checked with this independent Python 3 implementation,
     // written from BIP-380 (prints `descriptor#checksum` for each input line):

@@ -27,7 +27,7 @@ fn varint_len(n: usize) -> usize {
 ///
 /// ```
 /// // ord's own figures for text/html;charset=utf-8 (shared reference ord.md).
-/// use inscribe::estimate::reveal_vsize;
+/// use onchain::estimate::reveal_vsize;
 /// let html = "text/html;charset=utf-8";
 /// assert_eq!(reveal_vsize(html, None, 0), 137);
 /// assert_eq!(reveal_vsize(html, None, 1_000), 389);
@@ -69,7 +69,7 @@ pub fn reveal_fee(vsize: u64, sat_per_vb: f64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{push_len, reveal_fee, reveal_vsize};
 
     #[test]
     fn push_sizes() {

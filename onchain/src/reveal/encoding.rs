@@ -8,7 +8,7 @@ use inscription::{compress_brotli_for, CompressError, Inscription};
 ///
 /// ```
 /// use inscription::Inscription;
-/// use inscribe::reveal::smaller_encoding;
+/// use onchain::reveal::smaller_encoding;
 /// let page = Inscription::new("text/html", "<p>hi</p>".repeat(200).into_bytes());
 /// assert_eq!(smaller_encoding(page).unwrap().content_encoding(), Some("br"));
 /// let tiny = Inscription::new("text/plain", b"hi".to_vec());
@@ -39,7 +39,9 @@ pub fn smaller_encoding(inscription: Inscription) -> Result<Inscription, Compres
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use inscription::Inscription;
+
+    use super::smaller_encoding;
 
     #[test]
     fn barely_compressible_bodies_stay_plain() {

@@ -1,19 +1,19 @@
 //! Funding UTXOs straight from Bitcoin Core: `listunspent` over JSON-RPC.
 //!
-//! Plain HTTP/1.1 over a [`TcpStream`] (Bitcoin Core's RPC port speaks nothing else), with the
-//! cookie file (`~/.bitcoin/<network>/.cookie`, `__cookie__:<password>`) as Basic auth. The
-//! result is checked exactly as a UTXO file is ([`super::utxos::parse_utxos`]), so amounts are
-//! converted exactly and addresses checked against the network. Bitcoin Core does not know
+//! Plain HTTP/1.1 with the workspace's client, [`http1`] (Bitcoin Core's RPC port speaks
+//! nothing else), with the cookie file (`~/.bitcoin/<network>/.cookie`,
+//! `__cookie__:<password>`) as Basic auth. The result is checked exactly as a UTXO file is
+//! ([`super::utxos::parse_utxos`]), so amounts are converted exactly and addresses checked
+//! against the network. Bitcoin Core does not know
 //! about inscriptions: its outputs come back with none marked.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
 use bitcoin::base64::engine::general_purpose::STANDARD;
 use bitcoin::base64::Engine;
 use bitcoin::Network;
+use http1::{HttpError, Limits, Request};
 use serde_json::value::RawValue;
 
 use super::utxos::{parse_utxos, Utxo, UtxoError};
@@ -181,102 +181,49 @@ fn post(
         url: url.to_owned(),
         error,
     };
-    let http = |reason: String| RpcError::Http {
-        url: url.to_owned(),
-        reason,
-    };
     let addr = std::net::ToSocketAddrs::to_socket_addrs(endpoint.authority.as_str())
         .map_err(io)?
         .next()
-        .ok_or_else(|| http(format!("{} resolves to no address", endpoint.authority)))?;
-    let mut stream = TcpStream::connect_timeout(&addr, RPC_TIMEOUT).map_err(io)?;
-    stream.set_read_timeout(Some(RPC_TIMEOUT)).map_err(io)?;
-    stream.set_write_timeout(Some(RPC_TIMEOUT)).map_err(io)?;
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic {auth}\r\n\
-         Content-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n{body}",
-        path = endpoint.path,
-        host = endpoint.authority,
-        auth = STANDARD.encode(cookie),
-        len = body.len(),
-    );
-    stream.write_all(request.as_bytes()).map_err(io)?;
-    stream.flush().map_err(io)?;
-
-    let mut reader = BufReader::new(stream.take(MAX_REPLY));
-    let mut line = String::new();
-    reader.read_line(&mut line).map_err(io)?;
-    let status: u16 = line
-        .strip_prefix("HTTP/1.")
-        .and_then(|rest| rest.get(2..5))
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| http(format!("status line {:?}", line.trim_end())))?;
-    let mut content_length = None;
-    let mut chunked = false;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).map_err(io)? == 0 {
-            return Err(http("connection closed in the headers".into()));
-        }
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                content_length = Some(
-                    value
-                        .parse::<u64>()
-                        .map_err(|_| http(format!("Content-Length {value:?}")))?,
-                );
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = value.eq_ignore_ascii_case("chunked");
-            }
-        }
-    }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            line.clear();
-            reader.read_line(&mut line).map_err(io)?;
-            let size_text = line.trim_end().split(';').next().unwrap_or("");
-            let size = u64::from_str_radix(size_text, 16)
-                .map_err(|_| http(format!("chunk size {size_text:?}")))?;
-            if size == 0 {
-                break;
-            }
-            let start = body.len();
-            (&mut reader)
-                .take(size)
-                .read_to_end(&mut body)
-                .map_err(io)?;
-            if (body.len() - start) as u64 != size {
-                return Err(http("connection closed inside a chunk".into()));
-            }
-            line.clear();
-            reader.read_line(&mut line).map_err(io)?;
-        }
-    } else if let Some(len) = content_length {
-        (&mut reader).take(len).read_to_end(&mut body).map_err(io)?;
-        if body.len() as u64 != len {
-            return Err(http(format!(
-                "connection closed after {} of {len} bytes",
-                body.len()
-            )));
-        }
-    } else {
-        reader.read_to_end(&mut body).map_err(io)?;
-    }
-    Ok((status, body))
+        .ok_or_else(|| RpcError::Http {
+            url: url.to_owned(),
+            reason: format!("{} resolves to no address", endpoint.authority),
+        })?;
+    let auth = format!("Basic {}", STANDARD.encode(cookie));
+    let request = Request::new("POST", &endpoint.path)
+        .host(&endpoint.authority)
+        .header("Authorization", &auth)
+        .header("Content-Type", "application/json")
+        .body(body.as_bytes());
+    let limits = Limits {
+        timeout: RPC_TIMEOUT,
+        max_response: MAX_REPLY,
+    };
+    let response = http1::send(addr, &request, &limits).map_err(|error| match error {
+        HttpError::Io(error) => io(error),
+        timeout @ HttpError::Timeout(_) => io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            timeout.to_string(),
+        )),
+        other => RpcError::Http {
+            url: url.to_owned(),
+            reason: other.to_string(),
+        },
+    })?;
+    Ok((response.status, response.body))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
+    use std::path::Path;
     use std::thread::JoinHandle;
 
-    use super::*;
+    use bitcoin::base64::engine::general_purpose::STANDARD;
+    use bitcoin::base64::Engine;
+    use bitcoin::Network;
+
+    use super::{fetch_listunspent, RpcError, RpcUrl};
 
     const TXID: &str = "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b";
 
@@ -336,7 +283,7 @@ mod tests {
 
     fn regtest_spk_and_address() -> (String, String) {
         let mnemonic: bip39::Mnemonic = format!("{}about", "abandon ".repeat(11)).parse().unwrap();
-        let w = super::super::Wallet::from_mnemonic(&mnemonic, "", Network::Regtest).unwrap();
+        let w = crate::wallet::Wallet::from_mnemonic(&mnemonic, "", Network::Regtest).unwrap();
         let a = w.receive_address(0).unwrap();
         (a.script_pubkey().to_hex_string(), a.to_string())
     }

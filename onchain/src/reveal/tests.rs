@@ -8,7 +8,10 @@ use bitcoin::sighash::{Prevouts, SighashCache, TapSighashType};
 use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut, Txid, Witness, XOnlyPublicKey};
 use inscription::{Envelope, Inscription, InscriptionId};
 
-use super::*;
+use super::{
+    check_standard, verify_transaction, BuildError, Coin, CommitTx, FeeRate, ParentInput, Prepared,
+    RevealPlan, RevealTx, Signed, VerifyError,
+};
 
 struct TestWallet {
     secp: Secp256k1<All>,
@@ -298,9 +301,13 @@ fn change_below_dust_goes_to_the_fee() {
 }
 
 mod props {
+    use bitcoin::hashes::Hash;
+    use bitcoin::{Amount, TxOut, Txid};
+    use inscription::{Envelope, Inscription, InscriptionId};
     use proptest::prelude::*;
 
-    use super::*;
+    use super::{leaf_key, plan, rate, sign_all, TestWallet};
+    use crate::reveal::{smaller_encoding, FeeRate, ParentInput, Prepared, RevealTx};
 
     fn inscription() -> impl Strategy<Value = Inscription> {
         (

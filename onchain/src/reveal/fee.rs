@@ -35,7 +35,7 @@ impl FeeRate {
     /// The fee for `vsize` virtual bytes, rounded to the nearest sat as ord does.
     ///
     /// ```
-    /// use inscribe::reveal::FeeRate;
+    /// use onchain::reveal::FeeRate;
     /// assert_eq!(FeeRate::from_sat_per_vb(2.5).unwrap().fee(389).to_sat(), 973);
     /// ```
     pub fn fee(self, vsize: u64) -> Amount {
@@ -66,8 +66,9 @@ pub fn dust_limit(script: &Script) -> Amount {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use bitcoin::ScriptBuf;
+
+    use super::{dust_limit, FeeRate};
 
     #[test]
     fn dust_is_cores() {

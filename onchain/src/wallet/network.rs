@@ -102,7 +102,9 @@ pub fn check_address(s: &str, network: Network) -> Result<Address, AddressError>
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use bitcoin::Network;
+
+    use super::{check_address, coin_type, network_name, parse_network, AddressError, NETWORKS};
 
     #[test]
     fn names_parse_and_round_trip() {

@@ -100,7 +100,7 @@ pub(crate) fn write_secret(path: &Path, contents: &[u8], force: bool) -> Result<
     if !force && path.symlink_metadata().is_ok() {
         return Err(MnemonicError::Exists(path.to_owned()));
     }
-    bootstrap_codec::write_secret_atomic(path, contents).map_err(|error| MnemonicError::Write {
+    keystore::write_secret_atomic(path, contents).map_err(|error| MnemonicError::Write {
         file: path.to_owned(),
         error,
     })
@@ -128,7 +128,10 @@ fn describe(e: &bip39::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{
+        generate, parse_mnemonic, read_mnemonic_file, read_passphrase_file, write_mnemonic_file,
+        MnemonicError,
+    };
 
     #[test]
     fn generates_12_and_24_words_only() {
