@@ -454,7 +454,7 @@ fn load_folder(path: &Path, targets: &mut Targets) -> anyhow::Result<()> {
 fn add_delegating_pages(targets: &mut Targets) -> anyhow::Result<()> {
     let mut found = Vec::new();
     for (id, inscription) in targets.store.iter() {
-        let Some(delegate) = inscription.delegate() else {
+        let Some(delegate) = inscription.delegate_id() else {
             continue;
         };
         if targets.pages.iter().any(|p| p.id == *id) {
