@@ -77,6 +77,24 @@ fn plan(wallet: &TestWallet, inscriptions: Vec<Inscription>) -> RevealPlan {
     }
 }
 
+/// A pair for `plan` paid from one 100,000-sat coin of `wallet`, with leaf key `seed`.
+fn one_coin(
+    wallet: &TestWallet,
+    plan: &RevealPlan,
+    seed: u8,
+    sat_per_vb: f64,
+) -> Result<Prepared, BuildError> {
+    Prepared::build(
+        &wallet.secp,
+        plan,
+        leaf_key(seed),
+        &[wallet.coin(1, 100_000)],
+        vec![],
+        wallet.script(),
+        rate(sat_per_vb),
+    )
+}
+
 fn sign_all(wallet: &TestWallet, prepared: Prepared) -> Result<Signed, BuildError> {
     prepared.sign(&wallet.secp, &mut |tx, i, prevouts| {
         wallet.sign(tx, i, prevouts)
@@ -87,16 +105,7 @@ fn sign_all(wallet: &TestWallet, prepared: Prepared) -> Result<Signed, BuildErro
 fn single_inscription_matches_ords_vsize_and_verifies() {
     let wallet = TestWallet::new(1);
     let html = Inscription::new("text/html;charset=utf-8", vec![b'x'; 1000]);
-    let prepared = Prepared::build(
-        &wallet.secp,
-        &plan(&wallet, vec![html.clone()]),
-        leaf_key(2),
-        &[wallet.coin(1, 100_000)],
-        vec![],
-        wallet.script(),
-        rate(10.0),
-    )
-    .unwrap();
+    let prepared = one_coin(&wallet, &plan(&wallet, vec![html.clone()]), 2, 10.0).unwrap();
     // ord's reveal for 1,000 bytes of html is 389 vB (shared reference ord.md).
     assert_eq!(prepared.reveal.vsize, 389);
     assert_eq!(prepared.reveal.fee.to_sat(), 3_890);
@@ -168,16 +177,7 @@ fn parent_is_spent_first_and_returned_first() {
         txout: parent.txout.clone(),
         return_to: wallet.script(),
     });
-    let prepared = Prepared::build(
-        &wallet.secp,
-        &plan,
-        leaf_key(4),
-        &[wallet.coin(1, 100_000)],
-        vec![],
-        wallet.script(),
-        rate(1.0),
-    )
-    .unwrap();
+    let prepared = one_coin(&wallet, &plan, 4, 1.0).unwrap();
     let signed = sign_all(&wallet, prepared).unwrap();
     assert_eq!(signed.reveal.input[0].previous_output, parent.outpoint);
     assert_eq!(signed.reveal.output[0].value.to_sat(), 10_000);
@@ -190,17 +190,14 @@ fn parent_is_spent_first_and_returned_first() {
 #[test]
 fn tampered_transactions_are_refused_by_consensus() {
     let wallet = TestWallet::new(1);
-    let prepared = Prepared::build(
-        &wallet.secp,
+    let prepared = one_coin(
+        &wallet,
         &plan(
             &wallet,
             vec![Inscription::new("text/plain", b"hi".to_vec())],
         ),
-        leaf_key(5),
-        &[wallet.coin(1, 100_000)],
-        vec![],
-        wallet.script(),
-        rate(1.0),
+        5,
+        1.0,
     )
     .unwrap();
     let signed = sign_all(&wallet, prepared).unwrap();
