@@ -48,3 +48,94 @@ pub fn load_funding(
     };
     Ok(merge_node_utxos(listed, fetched))
 }
+
+#[cfg(test)]
+mod tests {
+    use bitcoin::{Amount, Network};
+
+    use super::{load_funding, FundingError, Node};
+    use crate::policy::{fee_coins, NODE_UNKNOWN_INSCRIPTION};
+    use crate::testing::wallet;
+    use crate::wallet::rpc::tests::{cookie, serve_once};
+    use crate::wallet::{Chain, RpcError, UtxoError};
+
+    fn txid(n: u8) -> String {
+        format!("{n:02x}").repeat(32)
+    }
+
+    #[test]
+    fn a_file_and_a_node_together_the_file_first_and_small_node_outputs_kept_from_fees() {
+        let tmp = tempfile::tempdir().unwrap();
+        let address = wallet().receive_address(0).unwrap().to_string();
+        let spk = wallet()
+            .script_pubkey(Chain::Receive, 0)
+            .unwrap()
+            .to_hex_string();
+        let parent = format!("{}i0", txid(9));
+        let file = tmp.path().join("utxos.json");
+        let listed = serde_json::json!([
+            {"txid": txid(1), "vout": 0, "value": 10_000, "address": address,
+             "inscriptions": [parent]},
+        ]);
+        std::fs::write(&file, listed.to_string()).unwrap();
+        let entry = |n: u8, btc: &str| {
+            format!(
+                r#"{{"txid":"{}","vout":0,"address":"{address}","scriptPubKey":"{spk}","amount":{btc},"confirmations":6,"spendable":true,"solvable":true,"safe":true}}"#,
+                txid(n)
+            )
+        };
+        let result = format!(
+            r#"{{"result":[{},{},{}],"error":null,"id":"lumamesh"}}"#,
+            entry(1, "0.00010000"),
+            entry(2, "0.00020000"),
+            entry(3, "0.00020001")
+        );
+        let (url, server) = serve_once("200 OK", result, false);
+        let node = Node {
+            url: &url,
+            cookie: &cookie(tmp.path()),
+            min_conf: 1,
+        };
+        let utxos = load_funding(Some(&file), Some(node), Network::Regtest).unwrap();
+        server.join().unwrap();
+        assert_eq!(
+            utxos.len(),
+            3,
+            "the node's copy of the listed output is dropped"
+        );
+        assert_eq!(utxos[0].inscriptions, [parent]);
+        assert_eq!(utxos[1].inscriptions, [NODE_UNKNOWN_INSCRIPTION]);
+        assert!(utxos[2].inscriptions.is_empty());
+        let coins = fee_coins(&utxos);
+        assert_eq!(coins.len(), 1);
+        assert_eq!(coins[0].txout.value, Amount::from_sat(20_001));
+    }
+
+    #[test]
+    fn a_bad_file_or_node_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("none.json");
+        let err = load_funding(Some(&missing), None, Network::Regtest).unwrap_err();
+        assert!(
+            matches!(err, FundingError::File(UtxoError::Read { .. })),
+            "{err}"
+        );
+        let truncated = tmp.path().join("cut.json");
+        std::fs::write(&truncated, r#"[{"txid": "#).unwrap();
+        let err = load_funding(Some(&truncated), None, Network::Regtest).unwrap_err();
+        assert!(matches!(err, FundingError::File(_)), "{err}");
+        let node = Node {
+            url: "ftp://127.0.0.1:1",
+            cookie: &missing,
+            min_conf: 1,
+        };
+        let err = load_funding(None, Some(node), Network::Regtest).unwrap_err();
+        assert!(
+            matches!(err, FundingError::Node(RpcError::Url { .. })),
+            "{err}"
+        );
+        assert!(load_funding(None, None, Network::Regtest)
+            .unwrap()
+            .is_empty());
+    }
+}

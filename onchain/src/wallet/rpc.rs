@@ -213,7 +213,7 @@ fn post(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
     use std::path::Path;
@@ -229,7 +229,7 @@ mod tests {
 
     /// A one-request JSON-RPC server on 127.0.0.1: replies `status` and `body` (chunked if
     /// asked) and returns the request it received.
-    fn serve_once(
+    pub(crate) fn serve_once(
         status: &'static str,
         body: String,
         chunked: bool,
@@ -275,7 +275,8 @@ mod tests {
         (url, handle)
     }
 
-    fn cookie(dir: &Path) -> std::path::PathBuf {
+    /// A cookie file in `dir` that the test servers accept.
+    pub(crate) fn cookie(dir: &Path) -> std::path::PathBuf {
         let path = dir.join(".cookie");
         std::fs::write(&path, "__cookie__:s3cret").unwrap();
         path
