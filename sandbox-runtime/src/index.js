@@ -72,10 +72,14 @@ class Net extends Emitter {
         return link?.send(a.frame);
       case 'seal':
         // Sealing is asynchronous; one chain keeps signals in order. A signal sealed for a
-        // link that has since closed is dropped with it.
+        // link that has closed meanwhile goes back to the core, to wait for the next one.
         this._tx = this._tx
-          .then(async () => link.send(signal(a.room.id, a.to, await seal(v.keys, a.from, a.to, a.body))))
-          .catch(() => {});
+          .then(async () => {
+            const f = signal(a.room.id, a.to, await seal(v.keys, a.from, a.to, a.body));
+            if (link != this._link) throw 0;
+            link.send(f);
+          })
+          .catch(() => a.who && this._run({ t: 'unsent', peer: a.who, obj: a.obj }));
         return;
       case 'unseal':
         // One queue per sender keeps its signals in order.

@@ -112,6 +112,8 @@ export class Mesh {
         return;
       case 'ice':
         return this._ctl(p, { c: i.c });
+      case 'unsent':
+        return this._ctl(p, i.obj);
       case 'open':
         p.box.open = true;
         this._flush(p);
@@ -192,10 +194,13 @@ export class Mesh {
     else if (sdp && p.neg.remote(sdp)) this._do('remote', { peer: p, desc: sdp });
   }
 
-  /** Seals `obj` to relay peer `to` (the browser layer seals; AAD binds the ids). */
-  _sig(r, to, obj) {
+  /**
+   * Seals `obj` from us to relay peer `to` (the browser layer seals; the AAD binds both ids)
+   * for member `who`, to whom it comes back as `unsent` if the link is gone by then.
+   */
+  _sig(r, to, obj, who) {
     const body = te.encode(JSON.stringify({ ...obj, s: this.sid }));
-    if (this.link.up) this._do('seal', { room: r, from: this.link.me, to, body });
+    if (this.link.up) this._do('seal', { room: r, from: this.link.me, to, body, who, obj });
   }
 
   /** Sends a control message: in band once the channel is open, else sealed via the relay. */
@@ -203,7 +208,7 @@ export class Mesh {
     if (p.box.open) {
       p.box.push(pack(obj, CTRL));
       this._do('ready', { peer: p });
-    } else if (this.link.up && p.ep == this.link.epoch) this._sig(p.room, p.id, obj);
+    } else if (this.link.up && p.ep == this.link.epoch) this._sig(p.room, p.id, obj, p);
     else p.held.push(obj);
   }
 

@@ -142,6 +142,18 @@ test('issue 12: an ICE candidate found while the relay is down reaches the peer 
   assert.equal(peersOf(a).length, 1);
 });
 
+test('a signal still being sealed when the link drops is held, not lost', () => {
+  const world = new World();
+  world.noIce = true;
+  const { a, b } = pair(world);
+  const [pb] = peersOf(b);
+  b.input({ t: 'ice', peer: pb, c: { candidate: 'sealed as the relay died' } });
+  assert.ok(b.actions.at(-1).t == 'seal');
+  world.relay.restart();
+  world.advance(300);
+  assert.deepEqual(a.pcTo('b').candidates.at(-1), { candidate: 'sealed as the relay died' });
+});
+
 test('issue 12: a control message over 16 KiB arrives whole, and the next one separately', () => {
   const { world, a, b } = pair();
   const pcB = b.pcTo('a');
