@@ -85,15 +85,36 @@ struct PassphraseArg {
     passphrase_file: Option<PathBuf>,
 }
 
-impl Source {
-    fn open(&self, network: Network, passphrase: &PassphraseArg) -> anyhow::Result<Keys> {
-        if let Some(dir) = &self.wallet_dir {
-            return Keys::open(dir, network).map_err(wallet_dir_error);
+/// The flags that open an existing wallet: where its keys are, and for which network.
+#[derive(Debug, clap::Args)]
+struct OpenArgs {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    passphrase: PassphraseArg,
+    #[command(flatten)]
+    network: NetworkArg,
+}
+
+impl OpenArgs {
+    /// The network and the wallet's keys for it.
+    fn open(&self) -> anyhow::Result<(Network, Keys)> {
+        let network = self.network.network;
+        if let Some(dir) = &self.source.wallet_dir {
+            return Ok((network, Keys::open(dir, network).map_err(wallet_dir_error)?));
         }
-        let path = self.mnemonic_file.as_deref().expect("clap requires one");
+        // The group of `Source` is required: without a directory there is a mnemonic file.
+        let path = self
+            .source
+            .mnemonic_file
+            .as_deref()
+            .expect("clap requires one");
         let mnemonic = read_mnemonic(path)?;
-        let passphrase = read_passphrase(passphrase.passphrase_file.as_deref())?;
-        Ok(Keys::from_mnemonic(&mnemonic, &passphrase, network)?)
+        let passphrase = read_passphrase(self.passphrase.passphrase_file.as_deref())?;
+        Ok((
+            network,
+            Keys::from_mnemonic(&mnemonic, &passphrase, network)?,
+        ))
     }
 }
 

@@ -4,17 +4,13 @@ use std::fmt;
 
 use onchain::wallet::{network_name, Chain};
 
-use super::{NetworkArg, PassphraseArg, Source};
+use super::OpenArgs;
 use crate::{output, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct Address {
     #[command(flatten)]
-    source: Source,
-    #[command(flatten)]
-    passphrase: PassphraseArg,
-    #[command(flatten)]
-    network: NetworkArg,
+    keys: OpenArgs,
     /// Change addresses (chain 1) instead of receive addresses (chain 0).
     #[arg(long)]
     change: bool,
@@ -56,8 +52,7 @@ impl fmt::Display for Addresses {
 
 impl Address {
     pub fn run(self) -> anyhow::Result<()> {
-        let network = self.network.network;
-        let wallet = self.source.open(network, &self.passphrase)?;
+        let (network, wallet) = self.keys.open()?;
         let chain = if self.change {
             Chain::Change
         } else {

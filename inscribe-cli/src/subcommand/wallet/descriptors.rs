@@ -5,17 +5,13 @@ use std::fmt;
 
 use onchain::wallet::network_name;
 
-use super::{NetworkArg, PassphraseArg, Source};
+use super::OpenArgs;
 use crate::output;
 
 #[derive(Debug, clap::Args)]
 pub struct Descriptors {
     #[command(flatten)]
-    source: Source,
-    #[command(flatten)]
-    passphrase: PassphraseArg,
-    #[command(flatten)]
-    network: NetworkArg,
+    keys: OpenArgs,
     /// Print the result as JSON (with the array `importdescriptors` takes).
     #[arg(long)]
     json: bool,
@@ -57,8 +53,7 @@ impl fmt::Display for DescriptorsOut {
 
 impl Descriptors {
     pub fn run(self) -> anyhow::Result<()> {
-        let network = self.network.network;
-        let wallet = self.source.open(network, &self.passphrase)?;
+        let (network, wallet) = self.keys.open()?;
         let [receive, change] = wallet.descriptors();
         let importdescriptors = [(&receive, false), (&change, true)]
             .into_iter()
