@@ -270,3 +270,61 @@ impl fmt::Display for Report {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bitcoin::Amount;
+    use onchain::policy::PolicyError;
+    use onchain::reveal::{BuildError, FeeRate};
+    use onchain::Error;
+
+    use super::usage;
+    use crate::UsageError;
+
+    fn rate(r: f64) -> FeeRate {
+        FeeRate::from_sat_per_vb(r).unwrap()
+    }
+
+    #[test]
+    fn what_the_user_fixes_is_a_usage_error_in_the_flags_words() {
+        let id = format!("{}i0", "ab".repeat(32)).parse().unwrap();
+        for (error, flag) in [
+            (
+                Error::Policy(PolicyError::FeeRateAboveCap {
+                    fee_rate: rate(3_000.0),
+                    cap: rate(2_000.0),
+                }),
+                "--max-fee-rate",
+            ),
+            (
+                Error::Policy(PolicyError::FeesAboveCap {
+                    fees: Amount::from_sat(2),
+                    cap: Amount::from_sat(1),
+                }),
+                "--max-fee",
+            ),
+            (Error::ParentNotListed { id }, "--utxos"),
+            (Error::OutputsExist { files: vec![] }, "--force"),
+            (
+                Error::Build(BuildError::PostageBelowDust {
+                    postage: 1,
+                    dust: 330,
+                }),
+                "--postage",
+            ),
+        ] {
+            let e = usage(error);
+            let message = e.downcast_ref::<UsageError>().expect("exit 2").to_string();
+            assert!(message.contains(flag), "{message}");
+        }
+    }
+
+    #[test]
+    fn what_the_world_causes_is_not() {
+        let poor = Error::Build(BuildError::InsufficientFunds {
+            needed: 2,
+            available: 1,
+        });
+        assert!(usage(poor).downcast_ref::<UsageError>().is_none());
+    }
+}
