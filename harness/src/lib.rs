@@ -4,7 +4,9 @@
 //! - [`server`]: serves inscriptions with ord's routes and headers (both CSP
 //!   headers, immutable caching, brotli handling, recursive `/r/` routes) on
 //!   `127.0.0.1:0`, plus an `/explorer/<id>` page embedding the inscription in
-//!   `<iframe sandbox=allow-scripts>` as explorers do.
+//!   `<iframe sandbox=allow-scripts>` as explorers do. It stores and serves the
+//!   `inscription` crate's [`inscription::Inscription`] and takes ord's rules (media
+//!   table, brotli, curses, reading reveals) from that crate.
 //! - [`browser`]: launches Debian Chromium over CDP and reports requests,
 //!   WebSocket/EventSource attempts, CSP violations, script errors and
 //!   RTCPeerConnection/RTCDataChannel states, in the top frame and in iframes.
@@ -37,8 +39,8 @@
 //! ```
 //!
 //! Errors are typed per module ([`server::ServerError`], [`server::LoadError`],
-//! [`browser::BrowserError`], [`http::HttpError`]); nothing here panics on bad
-//! input. Every wait is bounded by a timeout.
+//! [`server::InsertRevealError`], [`browser::BrowserError`], [`http::HttpError`]);
+//! nothing here panics on bad input. Every wait is bounded by a timeout.
 
 pub mod browser;
 pub mod cdp;

@@ -77,7 +77,7 @@ fn id(tx: &Transaction, index: u32) -> InscriptionId {
 /// of i0.
 fn batch() -> (Transaction, Vec<u8>, Vec<u8>) {
     let js = "export const greeting = 'hello from a reveal';\n".repeat(20);
-    let compressed = inscription::compress_brotli(js.as_bytes()).unwrap();
+    let compressed = inscription::compress_brotli_for("text/javascript", js.as_bytes()).unwrap();
     assert_eq!(compressed.content_encoding, Some("br"));
     let br = compressed.body.clone();
     let tx = reveal(1, |txid| {
@@ -382,7 +382,8 @@ async fn a_reveal_page_imports_its_library_in_chromium() {
             "<!doctype html><meta charset=utf-8><title>loading</title>\n<script type=module>\nimport {{ title }} from '/content/{}';\ndocument.title = title;\n</script>\n",
             InscriptionId::new(txid, 0)
         );
-        let compressed = inscription::compress_brotli(lib.as_bytes()).unwrap();
+        let compressed =
+            inscription::compress_brotli_for("text/javascript", lib.as_bytes()).unwrap();
         vec![
             Inscription::new("text/javascript", compressed.body).with_content_encoding("br"),
             Inscription::new(HTML, page.into_bytes()),
