@@ -65,7 +65,12 @@ export class Mesh {
         if (this.closed) return this._do('hangup');
         L.open(now, i.welcome);
         this._relay(getNodes());
-        for (const r of this.rooms) (r.probe = true), this._relay(join(r.id));
+        for (const r of this.rooms) {
+          r.probe = true;
+          this._relay(join(r.id));
+          // A member that never answered has no session id to be found by again.
+          for (const p of r.peers.filter((p) => !p.sid && !p.box.open)) this._close(p);
+        }
         return this._emit(null, 'relay', i.welcome);
       case 'down':
       case 'fail':
@@ -108,7 +113,7 @@ export class Mesh {
         if (p.neg.wants()) this._do('offer', { peer: p });
         return;
       case 'local':
-        if (p.neg.local(i.desc)) this._ctl(p, { sdp: i.desc, kinds: p.room.kinds, nick: p.room.nick });
+        if (p.neg.local(i.desc)) this._ctl(p, this._desc(p, i.desc));
         return;
       case 'ice':
         return this._ctl(p, { c: i.c });
@@ -175,9 +180,13 @@ export class Mesh {
     let p = r.peers.find((q) => q.sid && q.sid == msg.s) || this._byId(r, from);
     if (p) {
       // Possibly a member we know under a new relay id (the relay restarted).
+      const back = p.ep != ep;
       p.id = from;
       p.ep = ep;
       p.sid ||= msg.s;
+      // Our offer may have died with the old relay: make it again (a duplicate is harmless).
+      if (back && !p.box.open && p.neg.state == 'have-local-offer' && !p.held.some((o) => o.sdp))
+        p.held.unshift(this._desc(p, p.neg.offer));
     }
     if (msg.who) this._sig(r, from, { ack: 1 });
     else p ||= this._peer(r, from, !!msg.ack, msg.s);
@@ -186,10 +195,16 @@ export class Mesh {
     if (!msg.who && !msg.ack) this._apply(p, msg);
   }
 
+  _desc(p, sdp) {
+    return { sdp, kinds: p.room.kinds, nick: p.room.nick };
+  }
+
   /** A control message from the other side, through the relay or in band. */
   _apply(p, { sdp, kinds, nick, c }) {
     if (nick != null) p.nick = String(nick);
     if (kinds && typeof kinds == 'object') for (const k in kinds) p.kinds[k] = kinds[k];
+    // Both sides know both session ids by now; the smaller one is polite.
+    if (p.sid) p.neg.polite = this.sid < p.sid;
     if (c) this._do('cand', { peer: p, c });
     else if (sdp && p.neg.remote(sdp)) this._do('remote', { peer: p, desc: sdp });
   }

@@ -1,6 +1,7 @@
-// Perfect negotiation for one peer connection, as a state machine. The impolite side (the
-// one that made the first offer) ignores an offer that collides with its own; the polite
-// side applies it, which rolls its own offer back. The browser layer carries out each
+// Perfect negotiation for one peer connection, as a state machine. The impolite side
+// ignores an offer that collides with its own; the polite side applies it, which rolls its
+// own offer back. The two sides must disagree on who is polite: the core decides it by
+// session id (after a relay restart both sides may believe they made the first offer). The browser layer carries out each
 // decision on the RTCPeerConnection in order, so the state here is the state the
 // connection will be in once it has caught up.
 
@@ -8,6 +9,7 @@ export class Negotiation {
   constructor(initiator) {
     this.initiator = initiator;
     this.polite = !initiator;
+    this.offer = null;
     this.making = false;
     this.state = 'stable';
     this.hasRemote = false;
@@ -28,6 +30,7 @@ export class Negotiation {
       // An offer overtaken by the remote one we accepted meanwhile was rolled back.
       if (this.state == 'have-remote-offer') return false;
       this.state = 'have-local-offer';
+      this.offer = desc;
     } else this.state = 'stable';
     return true;
   }

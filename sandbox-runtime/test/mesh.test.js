@@ -154,6 +154,50 @@ test('a signal still being sealed when the link drops is held, not lost', () => 
   assert.deepEqual(a.pcTo('b').candidates.at(-1), { candidate: 'sealed as the relay died' });
 });
 
+for (const first of ['a', 'b'])
+  test(`an offer lost with the relay is made again after the rejoin (${first} redials first)`, () => {
+    const world = new World();
+    // Node order decides who redials first; a joins first either way, so b offers.
+    const [x, y] = [world.node(first), world.node(first == 'a' ? 'b' : 'a')];
+    const [a, b] = first == 'a' ? [x, y] : [y, x];
+    a.dial();
+    b.dial();
+    a.join(ROOM);
+    world.settle();
+    world.relay.blackhole = true;
+    b.join(ROOM);
+    world.settle();
+    assert.equal(peersOf(a).length, 0, 'the offer never arrived');
+    world.relay.blackhole = false;
+    world.relay.restart();
+    world.advance(300);
+    // b's first connection never heard from a, so nothing could find it again: it is
+    // closed, and the rejoin connects the two afresh.
+    assert.equal(opens(a), 1);
+    assert.equal(opens(b), 1);
+    assert.equal(peersOf(a).length, 1);
+    assert.equal(peersOf(b).length, 1);
+  });
+
+test('a renegotiation offer lost with the relay is made again; session ids decide who is polite', () => {
+  const world = new World();
+  world.noIce = true;
+  const { a, b } = pair(world);
+  const [pa] = peersOf(a);
+  const [pb] = peersOf(b);
+  assert.ok(pa.neg.polite && !pb.neg.polite, 'a < b');
+  world.relay.blackhole = true;
+  a.input({ t: 'nn', peer: pa }); // a (not the initiator) renegotiates; the offer is lost
+  world.settle();
+  assert.equal(pa.neg.state, 'have-local-offer');
+  world.relay.blackhole = false;
+  world.relay.restart();
+  world.advance(300);
+  assert.equal(pa.neg.state, 'stable', 'b answered the offer made again');
+  assert.ok(b.actions.some((x) => x.t == 'remote' && x.desc.type == 'offer'));
+  assert.deepEqual([peersOf(a), peersOf(b)].map((l) => l.length), [1, 1]);
+});
+
 test('issue 12: a control message over 16 KiB arrives whole, and the next one separately', () => {
   const { world, a, b } = pair();
   const pcB = b.pcTo('a');

@@ -31,7 +31,7 @@ export function fakeOpen(from, to, blob) {
   return blob.subarray(8);
 }
 
-/** A relay: sessions with ids, rooms, forwarding; restart() forgets everything. */
+/** A relay: sessions with ids, rooms, forwarding (none while `blackhole`); restart() forgets everything. */
 export class FakeRelay {
   constructor(world) {
     this.world = world;
@@ -82,7 +82,7 @@ export class FakeRelay {
     } else if (f[0] == 3) {
       members.delete(from);
       for (const m of members) this._to(m, frames.left(room, from));
-    } else if (f[0] == 4) {
+    } else if (f[0] == 4 && !this.blackhole) {
       const to = new DataView(f.buffer, f.byteOffset).getUint32(33);
       if (members.has(from) && members.has(to)) this._to(to, frames.signal(room, from, f.subarray(37)));
     }
