@@ -110,7 +110,7 @@ pub enum LoadError {
     #[error("two bodies for inscription {0}")]
     Duplicate(InscriptionId),
     /// A reveal transaction file does not hold a transaction, or one without inscriptions.
-    #[error("{path} is not a reveal transaction")]
+    #[error("{path}: not a transaction that reveals an inscription")]
     Reveal {
         /// The file.
         path: PathBuf,
