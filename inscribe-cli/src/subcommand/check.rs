@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use bootstrap_codec::{write_atomic, RelayEntry};
+use bootstrap_codec::RelayEntry;
 use harness::browser::BrowserError;
 use harness::check::{
     check_stored, CheckError, CheckOptions, LoadContext, Problem, Relay, DEFAULT_WATCH, PAGE_ID,
@@ -17,6 +17,7 @@ use harness::server::{read_reveal, Inscription, Store};
 use harness::watch::Observation;
 use harness::InscriptionId;
 use indicatif::{ProgressBar, ProgressStyle};
+use keystore::write_atomic;
 use lumamesh_relay::local::LocalRelay;
 use regex::Regex;
 
