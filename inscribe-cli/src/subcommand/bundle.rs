@@ -11,9 +11,6 @@ use sandbox_runtime::Flavor;
 use crate::input::{read_verified_relays, InputPath};
 use crate::output;
 
-/// The content type the library is inscribed with.
-pub const CONTENT_TYPE: &str = "text/javascript";
-
 #[derive(Debug, clap::Args)]
 pub struct Bundle {
     /// Relay list to embed (every entry must verify), or - for standard input.
@@ -97,8 +94,12 @@ impl Bundle {
         let bundle = sandbox_runtime::bundle_as(&entries, flavor)?;
         write_atomic(&self.out, bundle.js.as_bytes())
             .with_context(|| format!("writing {}", self.out.display()))?;
-        let plain = reveal_vsize(CONTENT_TYPE, None, bundle.js.len());
-        let br = reveal_vsize(CONTENT_TYPE, Some("br"), bundle.brotli_len);
+        let plain = reveal_vsize(sandbox_runtime::Bundle::CONTENT_TYPE, None, bundle.js.len());
+        let br = reveal_vsize(
+            sandbox_runtime::Bundle::CONTENT_TYPE,
+            Some("br"),
+            bundle.brotli_len,
+        );
         output::print(
             self.json,
             &Output {
@@ -107,7 +108,7 @@ impl Bundle {
                 source_bytes: bundle.source_len,
                 bytes: bundle.js.len(),
                 brotli_bytes: bundle.brotli_len,
-                content_type: CONTENT_TYPE,
+                content_type: sandbox_runtime::Bundle::CONTENT_TYPE,
                 fee_rate: self.fee_rate,
                 reveal_vsize: plain,
                 reveal_vsize_brotli: br,

@@ -485,18 +485,25 @@ fn load_reveal(path: &Path, targets: &mut Targets) -> anyhow::Result<()> {
         return Err(UsageError(format!("--reveal {name}: no such file")).into());
     }
     let tx = read_reveal(path)?;
+    // Read first into a store of its own, to name what replaces an earlier page; then into
+    // the served store whole, so the reveal's curses and places are served as ord's are.
     let mut reveal = Store::new();
     let ids = reveal
+        .insert_reveal(&tx)
+        .with_context(|| format!("--reveal {name}"))?;
+    for id in &ids {
+        if targets.store.get(id).is_some() {
+            eprintln!("note: {name}: inscription {id} replaces the one given before");
+        }
+    }
+    targets
+        .store
         .insert_reveal(&tx)
         .with_context(|| format!("--reveal {name}"))?;
     let mut pages = 0;
     for id in ids {
         // insert_reveal just stored every id it returned.
         let inscription = reveal.get(&id).expect("revealed inscription stored");
-        if targets.store.get(&id).is_some() {
-            eprintln!("note: {name}: inscription {id} replaces the one given before");
-        }
-        targets.store.insert(id, inscription.clone());
         let page = format!("{name} {id}");
         if let Some(html) = page_html(&page, inscription)? {
             pages += 1;

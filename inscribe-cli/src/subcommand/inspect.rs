@@ -138,10 +138,7 @@ impl Inspect {
                     parents: i.parent_ids(),
                     delegate: i.delegate_id(),
                     pointer: i.pointer(),
-                    metadata: i
-                        .metadata
-                        .as_deref()
-                        .map(|m| m.iter().map(|b| format!("{b:02x}")).collect()),
+                    metadata: i.metadata.as_deref().map(hex::encode),
                     note: text(&i.note),
                     curse: e.curse(),
                     unbound: e.unbound(),

@@ -57,7 +57,7 @@ impl Publish {
         let library = session
             .content(
                 "library (lumamesh.js)",
-                super::bundle::CONTENT_TYPE,
+                sandbox_runtime::Bundle::CONTENT_TYPE,
                 bundle.js.into_bytes(),
                 true,
             )

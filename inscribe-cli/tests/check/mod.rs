@@ -317,7 +317,7 @@ fn reveal_file(dir: &Path, lib_js: &str, page: impl FnOnce(InscriptionId) -> Str
     };
     // Witnesses are not part of the txid: the ids are known before the envelopes.
     let txid = tx.compute_txid();
-    let lib = inscription::compress_brotli(lib_js.as_bytes()).unwrap();
+    let lib = inscription::compress_brotli_for("text/javascript", lib_js.as_bytes()).unwrap();
     let html = page(InscriptionId::new(txid, 0));
     let inscriptions = [
         Inscription::new("text/javascript", lib.body)
