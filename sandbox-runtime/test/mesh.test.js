@@ -26,6 +26,13 @@ function pair(world = new World()) {
   return { world, a, b };
 }
 
+/** A pair whose connection keeps checking (ICE never completes): signals go via the relay. */
+function checking() {
+  const world = new World();
+  world.noIce = true;
+  return pair(world);
+}
+
 test('two cores meet through the relay and talk on their own channel', () => {
   const { a, b } = pair();
   assert.equal(opens(a), 1);
@@ -130,9 +137,7 @@ test('relay restart: rejoin, peers re-addressed by session id, a reused id is a 
 });
 
 test('issue 12: an ICE candidate found while the relay is down reaches the peer after reconnect', () => {
-  const world = new World();
-  world.noIce = true; // the connection keeps checking: signals must go through the relay
-  const { a, b } = pair(world);
+  const { world, a, b } = checking();
   const [pb] = peersOf(b);
   world.relay.restart();
   world.settle();
@@ -143,14 +148,11 @@ test('issue 12: an ICE candidate found while the relay is down reaches the peer 
 });
 
 test('a signal still being sealed when the link drops is held, not lost', () => {
-  const world = new World();
-  world.noIce = true;
-  const { a, b } = pair(world);
+  const { world, a, b } = checking();
   const [pb] = peersOf(b);
   b.input({ t: 'ice', peer: pb, c: { candidate: 'sealed as the relay died' } });
   assert.ok(b.actions.at(-1).t == 'seal');
-  world.relay.restart();
-  world.advance(300);
+  world.restartRelay();
   assert.deepEqual(a.pcTo('b').candidates.at(-1), { candidate: 'sealed as the relay died' });
 });
 
@@ -164,13 +166,9 @@ for (const first of ['a', 'b'])
     b.dial();
     a.join(ROOM);
     world.settle();
-    world.relay.blackhole = true;
-    b.join(ROOM);
-    world.settle();
+    world.lose(() => b.join(ROOM));
     assert.equal(peersOf(a).length, 0, 'the offer never arrived');
-    world.relay.blackhole = false;
-    world.relay.restart();
-    world.advance(300);
+    world.restartRelay();
     // b's first connection never heard from a, so nothing could find it again: it is
     // closed, and the rejoin connects the two afresh.
     assert.equal(opens(a), 1);
@@ -180,19 +178,13 @@ for (const first of ['a', 'b'])
   });
 
 test('a renegotiation offer lost with the relay is made again; session ids decide who is polite', () => {
-  const world = new World();
-  world.noIce = true;
-  const { a, b } = pair(world);
+  const { world, a, b } = checking();
   const [pa] = peersOf(a);
   const [pb] = peersOf(b);
   assert.ok(pa.neg.polite && !pb.neg.polite, 'a < b');
-  world.relay.blackhole = true;
-  a.input({ t: 'nn', peer: pa }); // a (not the initiator) renegotiates; the offer is lost
-  world.settle();
+  world.lose(() => a.input({ t: 'nn', peer: pa })); // a (not the initiator) renegotiates
   assert.equal(pa.neg.state, 'have-local-offer');
-  world.relay.blackhole = false;
-  world.relay.restart();
-  world.advance(300);
+  world.restartRelay();
   assert.equal(pa.neg.state, 'stable', 'b answered the offer made again');
   assert.ok(b.actions.some((x) => x.t == 'remote' && x.desc.type == 'offer'));
   assert.deepEqual([peersOf(a), peersOf(b)].map((l) => l.length), [1, 1]);

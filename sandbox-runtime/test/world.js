@@ -38,6 +38,18 @@ export class World {
     this.now = end;
     this.settle();
   }
+  /** Runs `f` with the relay dropping every signal, and settles. */
+  lose(f) {
+    this.relay.blackhole = true;
+    f();
+    this.settle();
+    this.relay.blackhole = false;
+  }
+  /** Restarts the relay and gives every node time to redial and rejoin. */
+  restartRelay() {
+    this.relay.restart();
+    this.advance(300);
+  }
   node(name, opts) {
     const n = new Node(this, name, opts);
     this.nodes.push(n);
