@@ -493,8 +493,6 @@ fn utxo_files_are_checked_against_network_and_wallet() {
 /// `wallet utxos --rpc-url`: listunspent from a stand-in Bitcoin Core on 127.0.0.1.
 #[test]
 fn utxos_from_bitcoin_core_rpc() {
-    use std::io::{BufRead, BufReader, Read, Write};
-
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     std::fs::write(dir.join("words.txt"), ABANDON).unwrap();
@@ -517,32 +515,7 @@ fn utxos_from_bitcoin_core_rpc() {
         r#"{{"result":[{{"txid":"{txid}","vout":3,"address":"{}","amount":0.00012345,"confirmations":1}}],"error":null,"id":"lumamesh"}}"#,
         address.trim()
     );
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/wallet/w", listener.local_addr().unwrap());
-    let server = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream);
-        let (mut head, mut length) = (String::new(), 0);
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap();
-            }
-            head.push_str(&line);
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        let response = format!(
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{reply}",
-            reply.len()
-        );
-        reader.into_inner().write_all(response.as_bytes()).unwrap();
-        (head, String::from_utf8(body).unwrap())
-    });
+    let (url, server) = fixtures::rpc::serve_once("200 OK", reply, false);
     let out = json(&lumamesh(
         &[
             "wallet",
@@ -562,9 +535,17 @@ fn utxos_from_bitcoin_core_rpc() {
     assert_eq!(out["total"], 12_345);
     assert_eq!(out["utxos"][0]["wallet"], "change/0");
     assert_eq!(out["utxos"][0]["outpoint"], format!("{txid}:3"));
-    let (head, body) = server.join().unwrap();
-    assert!(head.starts_with("POST /wallet/w HTTP/1.1"), "{head}");
-    assert!(body.contains("\"listunspent\""), "{body}");
+    let received = server.join().unwrap();
+    assert!(
+        received.head.starts_with("POST /wallet/lm HTTP/1.1"),
+        "{}",
+        received.head
+    );
+    assert!(
+        received.body.contains("\"listunspent\""),
+        "{}",
+        received.body
+    );
 
     // Neither a file nor --rpc-url: usage error.
     let none = lumamesh(&["wallet", "utxos", "--network", "regtest"], dir);

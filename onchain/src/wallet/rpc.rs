@@ -214,66 +214,17 @@ fn post(
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpListener;
     use std::path::Path;
-    use std::thread::JoinHandle;
 
     use bitcoin::base64::engine::general_purpose::STANDARD;
     use bitcoin::base64::Engine;
     use bitcoin::Network;
 
+    pub(crate) use fixtures::rpc::serve_once;
+
     use super::{fetch_listunspent, RpcError, RpcUrl};
 
     const TXID: &str = "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b";
-
-    /// A one-request JSON-RPC server on 127.0.0.1: replies `status` and `body` (chunked if
-    /// asked) and returns the request it received.
-    pub(crate) fn serve_once(
-        status: &'static str,
-        body: String,
-        chunked: bool,
-    ) -> (String, JoinHandle<String>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/wallet/lm", listener.local_addr().unwrap());
-        let handle = std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream);
-            let mut request = String::new();
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-                request.push_str(&line);
-                if line == "\r\n" {
-                    break;
-                }
-            }
-            let mut body_in = vec![0; length];
-            reader.read_exact(&mut body_in).unwrap();
-            request.push_str(&String::from_utf8(body_in).unwrap());
-            let mut stream = reader.into_inner();
-            let reply = if chunked {
-                let (a, b) = body.split_at(body.len() / 2);
-                format!(
-                    "HTTP/1.1 {status}\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
-                    a.len(),
-                    b.len()
-                )
-            } else {
-                format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-            };
-            stream.write_all(reply.as_bytes()).unwrap();
-            request
-        });
-        (url, handle)
-    }
 
     /// A cookie file in `dir` that the test servers accept.
     pub(crate) fn cookie(dir: &Path) -> std::path::PathBuf {
@@ -322,7 +273,7 @@ pub(crate) mod tests {
             assert_eq!(utxos[0].value.to_sat(), 1_250_000_000);
             assert_eq!(utxos[0].outpoint.vout, 1);
             assert!(!utxos[0].is_inscribed());
-            let request = server.join().unwrap();
+            let request = server.join().unwrap().whole();
             assert!(
                 request.starts_with("POST /wallet/lm HTTP/1.1\r\n"),
                 "{request}"
