@@ -43,10 +43,7 @@ impl NodeKey {
 
 impl fmt::Display for NodeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.as_bytes() {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(&hex::encode(self.as_bytes()))
     }
 }
 
@@ -61,13 +58,8 @@ impl FromStr for NodeKey {
 
     /// Parses 64 hex digits.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() != 64 || !s.is_ascii() {
-            return Err(InvalidNodeKey);
-        }
         let mut bytes = [0u8; 32];
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| InvalidNodeKey)?;
-        }
+        hex::decode_to_slice(s, &mut bytes).map_err(|_| InvalidNodeKey)?;
         NodeKey::from_bytes(&bytes)
     }
 }
@@ -164,6 +156,8 @@ mod tests {
     }
 
     fn hex32(s: &str) -> [u8; 32] {
-        std::array::from_fn(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        let mut bytes = [0; 32];
+        hex::decode_to_slice(s, &mut bytes).unwrap();
+        bytes
     }
 }

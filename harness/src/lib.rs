@@ -16,7 +16,8 @@
 //! - [`check`]: serves a page, visits it both ways at once with [`watch`], acts on it as
 //!   a visitor, and returns a verdict.
 //! - [`cdp`]: the raw DevTools connection both browser drivers share.
-//! - [`http`]: a raw HTTP/1.1 client for asserting headers as sent on the wire.
+//! - [`http`]: the workspace's HTTP/1.1 client ([`http1`]) for async tests, to assert
+//!   headers as sent on the wire.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

@@ -18,21 +18,24 @@ pub fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
         return Ok(("<stdin>".to_owned(), text));
     }
     let name = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let text = String::from_utf8(bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "{name}: not UTF-8 text (byte {})",
-                    e.utf8_error().valid_up_to()
-                )
-            })?;
-            Ok((name, text))
+    let text = String::from_utf8(read_file(path)?).map_err(|e| {
+        anyhow::anyhow!(
+            "{name}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok((name, text))
+}
+
+/// Reads a file named on the command line: a missing one is the user's to fix (exit 2),
+/// any other failure names the file.
+pub fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            UsageError(format!("{}: no such file", path.display())).into()
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(UsageError(format!("{name}: no such file")).into())
-        }
-        Err(e) => Err(e).with_context(|| name.clone()),
-    }
+        _ => anyhow::Error::new(e).context(path.display().to_string()),
+    })
 }
 
 /// Reads a relay list whose every entry must verify (for anything that embeds or dials

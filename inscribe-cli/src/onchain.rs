@@ -189,7 +189,7 @@ pub fn usage(e: impl Into<Error>) -> anyhow::Error {
 
 /// A missing or malformed UTXO file, or a bad node URL, is the user's to fix (exit 2); a
 /// node that does not answer is not.
-fn funding_error(e: FundingError) -> anyhow::Error {
+pub(crate) fn funding_error(e: FundingError) -> anyhow::Error {
     match e {
         FundingError::File(e) => UsageError(e.to_string()).into(),
         FundingError::Node(e @ RpcError::Url { .. }) => UsageError(e.to_string()).into(),

@@ -4,8 +4,10 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Files staged beside their targets, renamed into place together by [`Staged::commit`].
-/// Dropping an uncommitted `Staged` removes the temporary files.
+/// Files staged beside their targets (each written whole and synced), then renamed into
+/// place one after the other by [`Staged::commit`]: no target is ever half written, but if a
+/// later rename fails the earlier ones stay done. Dropping an uncommitted `Staged`, or a
+/// failed commit, removes the temporary files.
 pub(crate) struct Staged {
     pending: Vec<(PathBuf, PathBuf)>,
     mode: u32,

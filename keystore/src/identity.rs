@@ -45,6 +45,19 @@ impl IdentityPaths {
         }
     }
 
+    /// Files wherever an operator put them, the ICE password beside the DTLS key
+    /// (`<key file>.icepwd`, as [`ICE_PWD_FILE`] is beside [`KEY_FILE`]).
+    pub fn beside_key(cert: PathBuf, key: PathBuf, node_key: PathBuf) -> Self {
+        let mut ice_pwd = key.clone().into_os_string();
+        ice_pwd.push(".icepwd");
+        IdentityPaths {
+            cert,
+            key,
+            ice_pwd: ice_pwd.into(),
+            node_key,
+        }
+    }
+
     /// All four paths, in the order cert, key, ICE password, node key.
     pub fn all(&self) -> [&Path; 4] {
         [&self.cert, &self.key, &self.ice_pwd, &self.node_key]
@@ -265,7 +278,8 @@ impl RelayIdentity {
         Ok(identity)
     }
 
-    /// Writes all four files, replacing any that exist. Either all are written or none.
+    /// Writes all four files, replacing any that exist: each staged whole first, so a failure
+    /// while writing leaves the old files as they were.
     pub fn write(&self, paths: &IdentityPaths) -> Result<(), IdentityError> {
         let mut staged = Staged::new();
         let files: [(&Path, Vec<u8>); 4] = [

@@ -7,7 +7,8 @@
 //!   directories created 0700.
 //!
 //! The formats themselves (entries, relay.txt, SDP) are `bootstrap-codec`'s, which does no
-//! I/O. Every error here names the file it is about.
+//! I/O. Identity errors name the file they are about; the writes return the bare
+//! `io::Error` for the caller to name the file in its own words.
 //!
 //! ```
 //! use bootstrap_codec::{IceUfrag, RelayEntry};

@@ -113,3 +113,18 @@ fn load_or_create_fills_in_only_what_is_missing() {
     let err = RelayIdentity::load_or_create(&paths).unwrap_err();
     assert!(err.to_string().contains("server.key"), "{err}");
 }
+
+#[test]
+fn the_ice_password_sits_beside_the_key_wherever_it_is() {
+    let paths = IdentityPaths::beside_key("a/c.pem".into(), "b/k.pem".into(), "n".into());
+    assert_eq!(paths.ice_pwd, std::path::Path::new("b/k.pem.icepwd"));
+    assert_eq!(
+        IdentityPaths::in_dir("d").ice_pwd,
+        IdentityPaths::beside_key(
+            "d/server.crt".into(),
+            "d/server.key".into(),
+            "d/node.key".into()
+        )
+        .ice_pwd
+    );
+}

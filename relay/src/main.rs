@@ -169,12 +169,11 @@ async fn run(args: Args) -> Result<()> {
             args.public_ip
         )));
     }
-    let paths = IdentityPaths {
-        ice_pwd: icepwd_path(&args.key_file),
-        cert: args.cert_file.clone(),
-        key: args.key_file.clone(),
-        node_key: args.node_key.clone(),
-    };
+    let paths = IdentityPaths::beside_key(
+        args.cert_file.clone(),
+        args.key_file.clone(),
+        args.node_key.clone(),
+    );
     let (mut identity, created) = RelayIdentity::load_or_create(&paths)
         .usage("loading the relay identity (CERT_FILE, KEY_FILE, NODE_KEY)")?;
     for path in &created {
@@ -243,13 +242,6 @@ async fn run(args: Args) -> Result<()> {
     driver::run(relay, socket, shutdown_signal(), stats_tx)
         .await
         .context("UDP driver failed")
-}
-
-/// `<key file>.icepwd`, next to the key.
-fn icepwd_path(key: &std::path::Path) -> PathBuf {
-    let mut name = key.as_os_str().to_owned();
-    name.push(".icepwd");
-    PathBuf::from(name)
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

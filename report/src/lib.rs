@@ -3,7 +3,7 @@
 //!
 //! | exit | when |
 //! |---|---|
-//! | 0 | it worked; also `--help`, `--version`, and a closed stdout (`lumamesh … \| head`) |
+//! | 0 | it worked; also `--help`, `--version`, and a stdout its reader closed ([`write_stdout`]: `lumamesh … \| head`) |
 //! | 1 | it ran and failed, or found the input wanting ([`Failed`]: findings already printed) |
 //! | 2 | usage or environment: bad flags or input the user fixes ([`UsageError`]), a missing file, a port that cannot be bound |
 //!
@@ -46,6 +46,23 @@ pub struct UsageError(pub String);
 #[derive(Debug, thiserror::Error)]
 #[error("failed")]
 pub struct Failed;
+
+/// Standard output was closed by its reader (`lumamesh … | head`): not a failure, exit 0
+/// and no message. Only [`write_stdout`] gives it: a broken pipe anywhere else (a socket, a
+/// browser's pipe) is a failure like any other.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output closed")]
+pub struct StdoutClosed;
+
+/// Writes to standard output with `write` and flushes; a reader that went away is
+/// [`StdoutClosed`].
+pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        other => Ok(other?),
+    }
+}
 
 /// A [`UsageError`] saying `message`, as an error to return.
 pub fn usage(message: impl Display) -> anyhow::Error {
@@ -94,11 +111,7 @@ pub fn exit(result: anyhow::Result<()>) -> ExitCode {
 
 /// The exit code for `err` (see the table above).
 pub fn code(err: &anyhow::Error) -> u8 {
-    let broken_pipe = err.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    });
-    if broken_pipe {
+    if err.downcast_ref::<StdoutClosed>().is_some() {
         0
     } else if err.downcast_ref::<UsageError>().is_some() {
         2
@@ -118,7 +131,7 @@ pub fn write_report(out: &mut impl Write, err: &anyhow::Error) -> io::Result<()>
 
 #[cfg(test)]
 mod tests {
-    use super::{code, write_report, Failed, UsageContext, UsageError};
+    use super::{code, write_report, Failed, StdoutClosed, UsageContext, UsageError};
 
     fn text(err: &anyhow::Error) -> String {
         let mut out = Vec::new();
@@ -134,8 +147,16 @@ mod tests {
             code(&UsageError("--fee-rate must be positive".into()).into()),
             2
         );
+        assert_eq!(
+            code(&anyhow::Error::new(StdoutClosed).context("printing")),
+            0
+        );
+        // A broken pipe to anything but stdout (a browser, a socket) is a failure.
         let pipe = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "closed");
-        assert_eq!(code(&anyhow::Error::new(pipe).context("printing")), 0);
+        assert_eq!(
+            code(&anyhow::Error::new(pipe).context("talking to Chromium")),
+            1
+        );
     }
 
     #[test]

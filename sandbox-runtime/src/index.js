@@ -69,13 +69,23 @@ class Net extends Emitter {
     const link = this._link;
     switch (a.t) {
       case 'relay':
-        return link?.send(a.frame);
+        // A closing channel throws; its `down` follows.
+        try {
+          link?.send(a.frame);
+        } catch {}
+        return;
       case 'seal':
         // Sealing is asynchronous; one chain keeps signals in order. A signal sealed for a
         // link that has closed meanwhile goes back to the core, to wait for the next one.
         this._tx = this._tx
           .then(async () => {
-            const f = signal(a.room.id, a.to, await seal(v.keys, a.from, a.to, a.body));
+            let f;
+            try {
+              f = signal(a.room.id, a.to, await seal(v.keys, a.from, a.to, a.body));
+            } catch (e) {
+              // Too large for a relay frame (or not sealable): sending it again cannot help.
+              return console.error('lumamesh: dropped a signal:', e.message);
+            }
             if (link != this._link) throw 0;
             link.send(f);
           })

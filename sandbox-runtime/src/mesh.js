@@ -177,9 +177,12 @@ export class Mesh {
     if (ep != this.link.epoch || !this.rooms.includes(r)) return;
     const msg = JSON.parse(td.decode(body));
     if (typeof msg?.s != 'string') return;
-    let p = r.peers.find((q) => q.sid && q.sid == msg.s) || this._byId(r, from);
+    let p = this._byId(r, from);
+    // A relay id speaks for one session; a session id is re-addressed only after a relay
+    // restart, else a member could claim another's session id and take over its signaling.
+    if (p?.sid && p.sid != msg.s) return;
+    p ||= r.peers.find((q) => q.sid == msg.s && q.ep != ep);
     if (p) {
-      // Possibly a member we know under a new relay id (the relay restarted).
       const back = p.ep != ep;
       p.id = from;
       p.ep = ep;
@@ -192,7 +195,8 @@ export class Mesh {
     else p ||= this._peer(r, from, !!msg.ack, msg.s);
     if (!p) return;
     this._flush(p);
-    if (!msg.who && !msg.ack) this._apply(p, msg);
+    // Once the direct channel is open, negotiation runs in it; the relay carries none.
+    if (!msg.who && !msg.ack && !p.box.open) this._apply(p, msg);
   }
 
   _desc(p, sdp) {
@@ -215,7 +219,10 @@ export class Mesh {
    */
   _sig(r, to, obj, who) {
     const body = te.encode(JSON.stringify({ ...obj, s: this.sid }));
+    // Sealed (12-byte IV, 16-byte tag) it must fit a Signal frame's 16,347-byte blob.
+    if (body.length > 16319) return false;
     if (this.link.up) this._do('seal', { room: r, from: this.link.me, to, body, who, obj });
+    return true;
   }
 
   /** Sends a control message: in band once the channel is open, else sealed via the relay. */
@@ -223,8 +230,9 @@ export class Mesh {
     if (p.box.open) {
       p.box.push(pack(obj, CTRL));
       this._do('ready', { peer: p });
-    } else if (this.link.up && p.ep == this.link.epoch) this._sig(p.room, p.id, obj, p);
-    else p.held.push(obj);
+    } else if (!(this.link.up && p.ep == this.link.epoch && this._sig(p.room, p.id, obj, p)))
+      // Until the relay is back, or (too large for a relay frame) until the channel opens.
+      p.held.push(obj);
   }
 
   _flush(p) {

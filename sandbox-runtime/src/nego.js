@@ -41,7 +41,7 @@ export class Negotiation {
       const glare = this.making || this.state != 'stable';
       if (glare && !this.polite) return false;
       this.state = 'have-remote-offer';
-    } else if (desc.type == 'answer') this.state = 'stable';
+    } else if (desc.type == 'answer' && this.state == 'have-local-offer') this.state = 'stable';
     else return false;
     return (this.hasRemote = true);
   }

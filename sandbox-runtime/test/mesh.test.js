@@ -324,3 +324,41 @@ test('glare: both sides renegotiate at once; the impolite offer wins, both end s
   a.input({ t: 'rx', peer: pa, data: f.slice().buffer });
   assert.equal(pa.neg.state, 'stable');
 });
+
+test('a member claiming another member\'s session id takes over nothing', () => {
+  const { world, a, b } = checking();
+  const [pb] = peersOf(a);
+  const carol = world.node('carol');
+  carol.dial();
+  carol.join(ROOM);
+  world.settle();
+  const room = a.mesh.rooms[0];
+  const ep = a.mesh.link.epoch;
+  const sdp = { type: 'offer', sdp: 'from carol, pretending to be b' };
+  // From carol's relay id, claiming b's session id, in the same relay epoch.
+  a.input({ t: 'sig', room, from: carol.relayId, body: te.encode(JSON.stringify({ s: 'b', sdp })), ep });
+  world.settle();
+  assert.equal(pb.id, b.relayId, 'b keeps its relay id');
+  assert.notEqual(a.pcTo('b').remote?.sdp, sdp.sdp, 'its offer is not applied to b\'s connection');
+  // And a relay id that already speaks for one session cannot speak for another.
+  const before = peersOf(a).length;
+  a.input({ t: 'sig', room, from: b.relayId, body: te.encode(JSON.stringify({ s: 'mallory', c: { candidate: 'x' } })), ep });
+  world.settle();
+  assert.equal(peersOf(a).length, before);
+  assert.ok(!a.pcTo('b').candidates.some((c) => c.candidate == 'x'));
+});
+
+test('a signal too large for a relay frame waits for the channel instead of looping', () => {
+  const { world, a } = checking();
+  const [pa] = peersOf(a);
+  const seals = () => a.actions.filter((x) => x.t == 'seal').length;
+  const before = seals();
+  a.input({ t: 'ice', peer: pa, c: { candidate: 'x'.repeat(20000) } });
+  world.settle();
+  assert.equal(seals(), before, 'never sealed for the relay');
+  assert.equal(pa.held.length, 1, 'held for the direct channel');
+  // Once the channel opens it goes in band.
+  a.input({ t: 'open', peer: pa });
+  assert.equal(pa.held.length, 0);
+  assert.ok(pa.box.open);
+});

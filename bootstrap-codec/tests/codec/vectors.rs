@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 const SEED_HEX: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 
 fn seed() -> [u8; 32] {
-    std::array::from_fn(|i| u8::from_str_radix(&SEED_HEX[2 * i..2 * i + 2], 16).unwrap())
+    let mut seed = [0; 32];
+    hex::decode_to_slice(SEED_HEX, &mut seed).unwrap();
+    seed
 }
 
 /// The fingerprint of the vectors: SHA-256 of the ASCII text "lumamesh test certificate".

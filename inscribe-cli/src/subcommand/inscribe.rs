@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use inscription::InscriptionId;
 use onchain::{Content, ContentSummary, Stage};
 
@@ -52,7 +51,7 @@ pub struct Inscribe {
 impl Inscribe {
     pub fn run(self) -> anyhow::Result<()> {
         let body = match &self.file {
-            Some(file) => Some((file.display().to_string(), read_body(file)?)),
+            Some(file) => Some((file.display().to_string(), crate::input::read_file(file)?)),
             None => None,
         };
         let metadata = self.metadata.as_deref().map(read_metadata).transpose()?;
@@ -102,15 +101,6 @@ impl Inscribe {
     }
 }
 
-fn read_body(file: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(file).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            UsageError(format!("{}: no such file", file.display())).into()
-        }
-        _ => anyhow::Error::new(e).context(file.display().to_string()),
-    })
-}
-
 /// The content type ord would pick for the file's extension.
 fn guess_content_type(file: &Path) -> anyhow::Result<String> {
     let ext = file
@@ -133,7 +123,7 @@ fn guess_content_type(file: &Path) -> anyhow::Result<String> {
 /// converted (ord converts its YAML/JSON metadata the same way).
 pub fn read_metadata(path: &Path) -> anyhow::Result<Vec<u8>> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| name.clone())?;
+    let bytes = crate::input::read_file(path)?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("cbor") => {
             let _: ciborium::Value = ciborium::from_reader(bytes.as_slice())

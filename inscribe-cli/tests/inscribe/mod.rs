@@ -79,12 +79,7 @@ fn assert_micro_ordinals_agrees(dir: &Path, file: &str) {
         );
         let body = t["body"].as_str().unwrap();
         assert_eq!(body.len() / 2, o["body_bytes"].as_u64().unwrap() as usize);
-        let ours_hex: String = e
-            .inscription
-            .body()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let ours_hex = hex::encode(e.inscription.body());
         assert_eq!(body, ours_hex);
         let parents: Vec<Value> = match t["tags"].get("parent") {
             None => vec![],

@@ -471,7 +471,8 @@ fn utxo_files_are_checked_against_network_and_wallet() {
         &["wallet", "utxos", "utxos.json", "--network", "signet"],
         dir,
     );
-    assert_eq!(code(&wrong), 1);
+    // A file the user fixes: exit 2, as `inscribe` and `publish` give for the same file.
+    assert_eq!(code(&wrong), 2);
     assert!(
         stderr(&wrong).contains("utxos.json: entry 0: field \"address\": bcrt1p"),
         "{}",
@@ -533,6 +534,9 @@ fn utxos_from_bitcoin_core_rpc() {
         dir,
     ));
     assert_eq!(out["total"], 12_345);
+    // A node does not know inscriptions: its outputs of 20,000 sat or less are never counted
+    // as spendable, as `inscribe` and `publish` never spend them as fees.
+    assert_eq!(out["spendable"], 0);
     assert_eq!(out["utxos"][0]["wallet"], "change/0");
     assert_eq!(out["utxos"][0]["outpoint"], format!("{txid}:3"));
     let received = server.join().unwrap();

@@ -64,11 +64,7 @@ impl RoomId {
 impl fmt::Debug for RoomId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Only a prefix: enough to tell rooms apart in logs.
-        write!(f, "RoomId(")?;
-        for b in &self.0[..4] {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, "…)")
+        write!(f, "RoomId({}…)", hex::encode(&self.0[..4]))
     }
 }
 

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use bitcoin::Amount;
-use onchain::wallet::{
-    fetch_listunspent, load_utxos, network_name, RpcError, Utxo, UtxoError, Wallet as Keys,
-};
+use onchain::policy::fee_coins;
+use onchain::wallet::{network_name, Utxo, Wallet as Keys};
+use onchain::{load_funding, Node};
 
 use super::{wallet_dir_error, NetworkArg};
-use crate::{output, UsageError};
+use crate::output;
 
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("from").required(true).args(["file", "rpc_url"]))]
@@ -92,27 +92,22 @@ impl Utxos {
             .as_deref()
             .map(|dir| Keys::open(dir, network).map_err(wallet_dir_error))
             .transpose()?;
-        let utxos = match (&self.file, &self.rpc_url, &self.rpc_cookie) {
-            (_, Some(url), Some(cookie)) => fetch_listunspent(url, cookie, network, self.min_conf)
-                .map_err(|e| match e {
-                    RpcError::Url { .. } => UsageError(e.to_string()).into(),
-                    other => anyhow::Error::from(other),
-                })?,
-            (Some(file), _, _) => load_utxos(file, network).map_err(|e| match e {
-                UtxoError::Read { ref error, .. }
-                    if error.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    UsageError(format!("{}: no such file", file.display())).into()
-                }
-                other => anyhow::Error::from(other),
-            })?,
-            _ => unreachable!("clap requires FILE or --rpc-url with --rpc-cookie"),
+        // The same rules as `inscribe` and `publish`: a node's small outputs are marked as
+        // possibly inscribed and never counted as spendable.
+        let node = match (&self.rpc_url, &self.rpc_cookie) {
+            (Some(url), Some(cookie)) => Some(Node {
+                url,
+                cookie,
+                min_conf: self.min_conf,
+            }),
+            _ => None,
         };
+        let utxos = load_funding(self.file.as_deref(), node, network)
+            .map_err(crate::onchain::funding_error)?;
         let total = utxos.iter().map(|u| u.value.to_sat()).sum();
-        let spendable = utxos
+        let spendable = fee_coins(&utxos)
             .iter()
-            .filter(|u| !u.is_inscribed())
-            .map(|u| u.value.to_sat())
+            .map(|c| c.txout.value.to_sat())
             .sum();
         let info = |u: Utxo| UtxoInfo {
             outpoint: u.outpoint.to_string(),
