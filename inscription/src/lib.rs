@@ -32,6 +32,7 @@ mod envelope;
 mod id;
 mod inscription;
 mod media;
+mod metadata;
 mod reveal;
 mod tag;
 
@@ -43,6 +44,7 @@ pub use envelope::{Envelope, ScriptError};
 pub use id::{InscriptionId, ParseIdError};
 pub use inscription::Inscription;
 pub use media::{content_type_for_extension, supported_extensions, BrotliMode, Media};
+pub use metadata::{metadata_from_cbor, metadata_from_json, MetadataError};
 pub use reveal::{parse_transaction, Reveal, RevealError};
 pub use tag::Tag;
 

@@ -120,25 +120,24 @@ fn guess_content_type(file: &Path) -> anyhow::Result<String> {
 }
 
 /// Metadata as CBOR: a `.cbor` file must already be one CBOR item; a `.json` file is
-/// converted (ord converts its YAML/JSON metadata the same way).
+/// converted as ord converts its metadata documents ([`inscription::metadata_from_json`]).
 pub fn read_metadata(path: &Path) -> anyhow::Result<Vec<u8>> {
     let name = path.display().to_string();
     let bytes = crate::input::read_file(path)?;
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("cbor") => {
-            let _: ciborium::Value = ciborium::from_reader(bytes.as_slice())
-                .map_err(|e| UsageError(format!("{name}: not CBOR: {e}")))?;
-            Ok(bytes)
+    let metadata = match path.extension().and_then(|e| e.to_str()) {
+        Some("cbor") => inscription::metadata_from_cbor(&bytes),
+        Some("json") => inscription::metadata_from_json(&bytes),
+        _ => {
+            return Err(
+                UsageError(format!("{name}: metadata must be a .cbor or .json file")).into(),
+            )
         }
-        Some("json") => {
-            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-                UsageError(format!("{name}:{}:{}: not JSON: {e}", e.line(), e.column()))
-            })?;
-            let mut cbor = Vec::new();
-            ciborium::into_writer(&value, &mut cbor)
-                .map_err(|e| anyhow::anyhow!("{name}: converting to CBOR: {e}"))?;
-            Ok(cbor)
+    };
+    metadata.map_err(|e| -> anyhow::Error {
+        match e {
+            inscription::MetadataError::NotJson { .. } => UsageError(format!("{name}:{e}")),
+            inscription::MetadataError::NotCbor(_) => UsageError(format!("{name}: {e}")),
         }
-        _ => Err(UsageError(format!("{name}: metadata must be a .cbor or .json file")).into()),
-    }
+        .into()
+    })
 }
