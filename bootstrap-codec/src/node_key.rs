@@ -64,6 +64,12 @@ impl FromStr for NodeKey {
     }
 }
 
+impl std::hash::Hash for NodeKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
 impl serde::Serialize for NodeKey {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -81,6 +87,12 @@ impl NodeSecret {
     /// The key for a 32-byte seed (RFC 8032 secret key). For tests and vectors.
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         NodeSecret(SigningKey::from_bytes(seed))
+    }
+
+    /// The 32-byte seed (RFC 8032 secret key), for handing the same key to another engine
+    /// (the relay's libp2p identity). Keep it secret: never log or print it.
+    pub fn seed(&self) -> zeroize::Zeroizing<[u8; 32]> {
+        zeroize::Zeroizing::new(self.0.to_bytes())
     }
 
     /// The public half.

@@ -8,6 +8,7 @@
 //! - [`health`]: `/healthz`, `/statsz` and `/metrics` over a tiny HTTP/1.1 responder.
 //! - [`client`]: a native client that connects like a browser (tests, load generation).
 //! - [`load`]: the load generator behind the `lumamesh-load` binary.
+//! - [`mesh`]: federation with other relays over rust-libp2p (`MESH_*`, docs/federation.md).
 //! - [`local`]: a throwaway relay on a task of the current runtime (tools and tests).
 //!
 //! Errors are typed per module (`thiserror`); nothing here panics on network input.
@@ -39,4 +40,5 @@ pub mod dtls;
 pub mod health;
 pub mod load;
 pub mod local;
+pub mod mesh;
 pub mod protocol;

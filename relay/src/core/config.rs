@@ -6,7 +6,7 @@ use std::time::Duration;
 use bootstrap_codec::{IcePwd, IceUfrag, RelayEntry};
 use keystore::RelayIdentity;
 
-use crate::protocol::{MAX_ENTRY_LEN, MAX_ROOM_SIZE_LIMIT};
+use crate::protocol::{RelayTag, MAX_ENTRY_LEN, MAX_ROOM_SIZE_LIMIT};
 
 /// Limits the relay enforces. [`Limits::default`] gives the production defaults.
 #[derive(Debug, Clone)]
@@ -106,6 +106,11 @@ pub struct RelayConfig {
     pub entry_bytes: Vec<u8>,
     /// Limits.
     pub limits: Limits,
+    /// This relay's tag in peer addresses (from its node key).
+    pub tag: RelayTag,
+    /// Whether the relay is part of a federation: only then does it queue
+    /// [`MeshOutput`](super::MeshOutput)s.
+    pub federated: bool,
 }
 
 impl std::fmt::Debug for RelayConfig {
@@ -130,6 +135,8 @@ impl RelayConfig {
             key_pkcs8_der: identity.key_pkcs8_der().to_vec(),
             entry_bytes: entry.to_bytes(),
             limits: Limits::default(),
+            tag: RelayTag::of(entry.node_key()),
+            federated: false,
         }
     }
 

@@ -10,6 +10,7 @@
 
 mod config;
 mod dispatch;
+mod federation;
 mod gate;
 mod lifecycle;
 mod rate;
@@ -28,6 +29,7 @@ use str0m::{Event, IceConnectionState, IceCreds};
 use tracing::{debug, warn};
 
 pub use config::{ConfigError, Limits, RelayConfig};
+pub use federation::{MeshInput, MeshOutput};
 pub use stats::{Rejects, Stats};
 
 use crate::protocol::{CloseCode, PeerId, RoomId};
@@ -209,6 +211,22 @@ impl Relay {
         stats.sessions_handshaking = self.handshaking as u64;
         stats.rooms = self.rooms.len() as u64;
         stats
+    }
+
+    /// Feeds what the federation said (see [`MeshInput`]). Drain [`Self::poll_output`] and
+    /// [`Self::poll_mesh`] afterwards.
+    pub fn handle_mesh(&mut self, now: Instant, input: MeshInput) {
+        let _ = (now, input);
+    }
+
+    /// The next thing the federation must hear, or `None`.
+    pub fn poll_mesh(&mut self) -> Option<MeshOutput> {
+        None
+    }
+
+    /// This relay's tag in peer addresses (protocol version 2).
+    pub fn tag(&self) -> crate::protocol::RelayTag {
+        self.config.tag
     }
 
     /// The signed entry this relay serves.

@@ -98,6 +98,85 @@ impl fmt::Display for PeerId {
     }
 }
 
+/// Names a relay inside a peer address: the first 8 bytes of its Ed25519 node key `nk`
+/// (protocol version 2). Grinding a key whose first 64 bits match another relay's is out of
+/// reach; a relay that still meets two relays with one tag keeps the first (`crate::mesh`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RelayTag([u8; 8]);
+
+impl RelayTag {
+    /// Length in bytes on the wire.
+    pub const LEN: usize = 8;
+
+    /// Wraps 8 bytes as a relay tag.
+    pub const fn from_bytes(bytes: [u8; 8]) -> Self {
+        Self(bytes)
+    }
+
+    /// The tag of the relay whose node key is `nk`.
+    pub fn of(nk: &bootstrap_codec::NodeKey) -> Self {
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(&nk.as_bytes()[..8]);
+        Self(tag)
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RelayTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RelayTag({})", hex::encode(self.0))
+    }
+}
+
+impl fmt::Display for RelayTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+/// A session anywhere in a federation (protocol version 2): the relay that serves it and the
+/// peer id that relay gave it. 12 bytes on the wire: tag, then the id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct PeerAddr {
+    /// The relay serving the session.
+    pub relay: RelayTag,
+    /// The session's id on that relay.
+    pub session: PeerId,
+}
+
+impl PeerAddr {
+    /// Length in bytes on the wire.
+    pub const LEN: usize = RelayTag::LEN + PeerId::LEN;
+
+    /// Appends the wire form to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.relay.as_bytes());
+        out.extend_from_slice(&self.session.get().to_be_bytes());
+    }
+
+    /// Reads the wire form; `None` unless exactly 12 bytes with a non-zero session id.
+    pub fn from_wire(bytes: &[u8]) -> Option<Self> {
+        let bytes: &[u8; 12] = bytes.try_into().ok()?;
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(&bytes[..8]);
+        let session = PeerId::new(u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]))?;
+        Some(Self {
+            relay: RelayTag(tag),
+            session,
+        })
+    }
+}
+
+impl fmt::Display for PeerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.relay, self.session)
+    }
+}
+
 /// Message type bytes. Client-to-relay types are below 0x80, relay-to-client at or above.
 pub mod msg_type {
     /// Client: first message, carries the protocol version.

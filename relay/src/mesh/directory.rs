@@ -1,0 +1,1 @@
+//! The federation's live relays. Filled in by the mesh implementation.
