@@ -7,7 +7,7 @@ use tracing::{debug, trace};
 use super::Relay;
 use crate::protocol::{
     ClientMessage, CloseCode, DecodeError, ErrorCode, NodeEntries, PeerId, RelayMessage, RoomId,
-    Welcome, MAX_FRAME_LEN, PROTOCOL_VERSION,
+    Welcome, MAX_FRAME_LEN,
 };
 
 /// Strikes refill at one per this many seconds.
@@ -60,6 +60,8 @@ impl Relay {
                 self.send(key, &RelayMessage::Pong { nonce });
                 Ok(())
             }
+            // Version 2 routing lands with the federation (core part).
+            ClientMessage::Signal2 { .. } => Err(ErrorCode::UnknownType),
             ClientMessage::GetNodes => {
                 self.peer_buf.clear();
                 NodeEntries::encode_into([self.config.entry_bytes.as_slice()], &mut self.peer_buf);
@@ -103,7 +105,7 @@ impl Relay {
         if hello {
             return Err(ErrorCode::DuplicateHello);
         }
-        if version != PROTOCOL_VERSION {
+        if !crate::protocol::is_supported(version) {
             self.send(
                 key,
                 &RelayMessage::Error {
@@ -120,7 +122,7 @@ impl Relay {
         session.hello = true;
         let l = &self.config.limits;
         let welcome = Welcome {
-            version: PROTOCOL_VERSION,
+            version,
             peer: session.peer,
             // MAX_FRAME_LEN is 16384, which fits in u16.
             max_frame: MAX_FRAME_LEN as u16,

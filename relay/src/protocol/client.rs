@@ -2,7 +2,7 @@
 
 use super::msg_type as t;
 use super::reader::{DecodeError, Reader};
-use super::{PeerId, RoomId, MAX_BLOB_LEN};
+use super::{PeerAddr, PeerId, RoomId, MAX_BLOB2_LEN, MAX_BLOB_LEN};
 
 /// A client-to-relay frame. Borrows its blob from the decoded buffer.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -36,8 +36,18 @@ pub enum ClientMessage<'a> {
         /// Echoed back.
         nonce: u64,
     },
-    /// Ask for the node entries the relay knows (currently its own).
+    /// Ask for the node entries the relay knows (its own, then its federation's).
     GetNodes,
+    /// Version 2: forward `blob` to peer address `to`, a member of `room` on any relay of
+    /// the federation (which the sender must also be in).
+    Signal2 {
+        /// The room both peers are in.
+        room: RoomId,
+        /// The recipient.
+        to: PeerAddr,
+        /// Opaque payload, at most [`MAX_BLOB2_LEN`] bytes.
+        blob: &'a [u8],
+    },
 }
 
 impl<'a> ClientMessage<'a> {
@@ -56,6 +66,12 @@ impl<'a> ClientMessage<'a> {
             },
             t::PING => Self::Ping { nonce: r.u64()? },
             t::GET_NODES => Self::GetNodes,
+            t::SIGNAL2 => Self::Signal2 {
+                room: r.room()?,
+                to: r.addr()?,
+                // The frame length check bounds the blob to MAX_BLOB2_LEN.
+                blob: r.rest(),
+            },
             other => return Err(DecodeError::UnknownType(other)),
         };
         r.finish()?;
@@ -71,10 +87,12 @@ impl<'a> ClientMessage<'a> {
             Self::Signal { .. } => t::SIGNAL,
             Self::Ping { .. } => t::PING,
             Self::GetNodes => t::GET_NODES,
+            Self::Signal2 { .. } => t::SIGNAL2,
         }
     }
 
-    /// Appends the frame to `out`. The caller keeps blobs within [`MAX_BLOB_LEN`]; a longer
+    /// Appends the frame to `out`. The caller keeps blobs within [`MAX_BLOB_LEN`] (or
+    /// [`MAX_BLOB2_LEN`] for `Signal2`); a longer
     /// blob produces a frame the relay rejects as too large.
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.push(self.message_type());
@@ -89,6 +107,12 @@ impl<'a> ClientMessage<'a> {
             }
             Self::Ping { nonce } => out.extend_from_slice(&nonce.to_be_bytes()),
             Self::GetNodes => {}
+            Self::Signal2 { room, to, blob } => {
+                debug_assert!(blob.len() <= MAX_BLOB2_LEN, "blob over MAX_BLOB2_LEN");
+                out.extend_from_slice(room.as_bytes());
+                to.encode_into(out);
+                out.extend_from_slice(blob);
+            }
         }
     }
 

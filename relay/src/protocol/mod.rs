@@ -1,4 +1,4 @@
-//! Layer-1 protocol spoken over the relay DataChannel (version [`PROTOCOL_VERSION`]).
+//! Layer-1 protocol spoken over the relay DataChannel (versions 1 and [`PROTOCOL_VERSION`]).
 //!
 //! Every DataChannel message is one frame: a type byte followed by a fixed layout of
 //! big-endian fields; a variable-length trailing field (a signal blob, a peer list, node
@@ -8,6 +8,10 @@
 //!
 //! The relay never sees a room name, only an opaque 32-byte [`RoomId`] (a hash the clients
 //! derive), and forwards signal blobs without looking inside them.
+//!
+//! Version 2 adds peer addresses that name a session anywhere in a federation
+//! ([`PeerAddr`]: relay tag + session id) and the frames that carry them (`Signal2`,
+//! `Room2`, `Joined2`, `Left2`). Version 1 frames keep their layout.
 
 mod client;
 mod codes;
@@ -19,10 +23,18 @@ use std::fmt;
 pub use client::ClientMessage;
 pub use codes::{CloseCode, ErrorCode};
 pub use reader::DecodeError;
-pub use relay::{NodeEntries, PeerList, RelayMessage, Welcome};
+pub use relay::{AddrList, NodeEntries, PeerList, RelayMessage, Welcome};
 
-/// The protocol version this crate speaks, sent in `Hello` and `Welcome`.
-pub const PROTOCOL_VERSION: u8 = 1;
+/// The newest protocol version this crate speaks, sent in `Hello` and `Welcome`.
+pub const PROTOCOL_VERSION: u8 = 2;
+
+/// The first protocol version: same-relay peers only, addressed by [`PeerId`].
+pub const PROTOCOL_V1: u8 = 1;
+
+/// Whether this crate speaks `version`.
+pub const fn is_supported(version: u8) -> bool {
+    version == PROTOCOL_V1 || version == PROTOCOL_VERSION
+}
 
 /// Largest frame, in bytes, either side may send. Larger frames are rejected unread.
 pub const MAX_FRAME_LEN: usize = bootstrap_codec::MAX_MESSAGE_SIZE as usize;
@@ -33,14 +45,21 @@ pub const SIGNAL_HEADER_LEN: usize = 1 + RoomId::LEN + PeerId::LEN;
 /// Largest signal blob, in bytes: whatever fits in a frame after the signal header.
 pub const MAX_BLOB_LEN: usize = MAX_FRAME_LEN - SIGNAL_HEADER_LEN;
 
+/// Bytes a `Signal2` frame spends before its blob (type, room, peer address).
+pub const SIGNAL2_HEADER_LEN: usize = 1 + RoomId::LEN + PeerAddr::LEN;
+
+/// Largest `Signal2` blob, in bytes (16339).
+pub const MAX_BLOB2_LEN: usize = MAX_FRAME_LEN - SIGNAL2_HEADER_LEN;
+
 /// Most node entries a `Nodes` answer carries.
 pub const MAX_NODES: usize = 16;
 
 /// Largest single node entry (a signed relay entry) in a `Welcome` or `Nodes` frame.
 pub const MAX_ENTRY_LEN: usize = 1024;
 
-/// Largest room size any relay may advertise: a full member list must fit in one frame.
-pub const MAX_ROOM_SIZE_LIMIT: u16 = ((MAX_FRAME_LEN - 1 - RoomId::LEN) / PeerId::LEN) as u16;
+/// Largest room size any relay may advertise: a full member list of peer addresses (a
+/// `Room2` frame) must fit in one frame: 1362.
+pub const MAX_ROOM_SIZE_LIMIT: u16 = ((MAX_FRAME_LEN - 1 - RoomId::LEN) / PeerAddr::LEN) as u16;
 
 /// Opaque 32-byte room identifier chosen by clients (for example a hash of a room secret).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -163,7 +182,9 @@ impl PeerAddr {
         let bytes: &[u8; 12] = bytes.try_into().ok()?;
         let mut tag = [0u8; 8];
         tag.copy_from_slice(&bytes[..8]);
-        let session = PeerId::new(u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]))?;
+        let session = PeerId::new(u32::from_be_bytes([
+            bytes[8], bytes[9], bytes[10], bytes[11],
+        ]))?;
         Some(Self {
             relay: RelayTag(tag),
             session,
@@ -191,6 +212,8 @@ pub mod msg_type {
     pub const PING: u8 = 0x05;
     /// Client: ask for the relay's known node entries.
     pub const GET_NODES: u8 = 0x06;
+    /// Client (v2): forward a blob to a peer address.
+    pub const SIGNAL2: u8 = 0x07;
     /// Relay: answer to `Hello`.
     pub const WELCOME: u8 = 0x81;
     /// Relay: answer to `Join`, listing the other members.
@@ -209,6 +232,14 @@ pub mod msg_type {
     pub const ERROR: u8 = 0x88;
     /// Relay: the relay is closing this session.
     pub const CLOSING: u8 = 0x89;
+    /// Relay (v2): answer to `Join`, listing the other members' addresses.
+    pub const ROOM2: u8 = 0x8a;
+    /// Relay (v2): a peer address joined a room you are in.
+    pub const JOINED2: u8 = 0x8b;
+    /// Relay (v2): a peer address (or you) left a room.
+    pub const LEFT2: u8 = 0x8c;
+    /// Relay (v2): a signal blob from a peer address.
+    pub const SIGNAL2_IN: u8 = 0x8d;
 }
 
 #[cfg(test)]

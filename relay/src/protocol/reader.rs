@@ -1,6 +1,6 @@
 //! A bounds-checked cursor over a frame, and the decode error type.
 
-use super::{PeerId, RoomId, MAX_FRAME_LEN};
+use super::{PeerAddr, PeerId, RoomId, MAX_FRAME_LEN};
 
 /// Why a frame did not decode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +97,11 @@ impl<'a> Reader<'a> {
     pub(crate) fn peer(&mut self) -> Result<PeerId, DecodeError> {
         let value = u32::from_be_bytes(self.bytes()?);
         PeerId::new(value).ok_or(self.invalid("peer id"))
+    }
+
+    pub(crate) fn addr(&mut self) -> Result<PeerAddr, DecodeError> {
+        let bytes: [u8; PeerAddr::LEN] = self.bytes()?;
+        PeerAddr::from_wire(&bytes).ok_or(self.invalid("peer address"))
     }
 
     /// Takes everything left (a trailing variable-length field).

@@ -3,7 +3,7 @@
 use super::codes::{CloseCode, ErrorCode};
 use super::msg_type as t;
 use super::reader::{DecodeError, Reader};
-use super::{PeerId, RoomId, MAX_ENTRY_LEN, MAX_FRAME_LEN, MAX_NODES};
+use super::{PeerAddr, PeerId, RoomId, MAX_ENTRY_LEN, MAX_FRAME_LEN, MAX_NODES};
 
 /// The relay's answer to `Hello`: the session's peer id, the limits it enforces and its own
 /// signed entry (so a client that dialled an address can check whom it reached).
@@ -61,6 +61,47 @@ impl<'a> PeerList<'a> {
     pub fn encode_into(peers: impl IntoIterator<Item = PeerId>, out: &mut Vec<u8>) {
         for peer in peers {
             out.extend_from_slice(&peer.get().to_be_bytes());
+        }
+    }
+}
+
+/// A list of peer addresses stored as its wire bytes (12 bytes each, version 2); iterate
+/// with [`Self::iter`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct AddrList<'a>(&'a [u8]);
+
+impl<'a> AddrList<'a> {
+    /// Borrows encoded addresses; `None` unless the length is a multiple of 12 and no
+    /// address has a zero session id.
+    pub fn from_wire(bytes: &'a [u8]) -> Option<Self> {
+        let ok = bytes.len() % PeerAddr::LEN == 0
+            && bytes
+                .chunks_exact(PeerAddr::LEN)
+                .all(|c| PeerAddr::from_wire(c).is_some());
+        ok.then_some(Self(bytes))
+    }
+
+    /// Number of addresses.
+    pub fn len(&self) -> usize {
+        self.0.len() / PeerAddr::LEN
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The addresses in order.
+    pub fn iter(&self) -> impl Iterator<Item = PeerAddr> + 'a {
+        self.0
+            .chunks_exact(PeerAddr::LEN)
+            .filter_map(PeerAddr::from_wire)
+    }
+
+    /// Appends the wire form of `addrs` to `out`.
+    pub fn encode_into(addrs: impl IntoIterator<Item = PeerAddr>, out: &mut Vec<u8>) {
+        for addr in addrs {
+            addr.encode_into(out);
         }
     }
 }
@@ -175,6 +216,37 @@ pub enum RelayMessage<'a> {
         /// Why.
         code: CloseCode,
     },
+    /// Version 2 answer to `Join`: the room's other members, on any relay.
+    Room2 {
+        /// The room joined.
+        room: RoomId,
+        /// Members other than the joiner.
+        peers: AddrList<'a>,
+    },
+    /// Version 2: `peer` joined `room`.
+    Joined2 {
+        /// The room.
+        room: RoomId,
+        /// Who joined.
+        peer: PeerAddr,
+    },
+    /// Version 2: `peer` left `room` (also the answer to your own `Leave`, with your own
+    /// address).
+    Left2 {
+        /// The room.
+        room: RoomId,
+        /// Who left.
+        peer: PeerAddr,
+    },
+    /// Version 2: a blob from `from`, a member of `room` on any relay.
+    Signal2 {
+        /// The room.
+        room: RoomId,
+        /// The sender.
+        from: PeerAddr,
+        /// Opaque payload.
+        blob: &'a [u8],
+    },
 }
 
 impl<'a> RelayMessage<'a> {
@@ -232,6 +304,24 @@ impl<'a> RelayMessage<'a> {
             t::CLOSING => Self::Closing {
                 code: CloseCode::from_u8(r.u8()?),
             },
+            t::ROOM2 => {
+                let room = r.room()?;
+                let peers = AddrList::from_wire(r.rest()).ok_or(r.invalid("peer address list"))?;
+                Self::Room2 { room, peers }
+            }
+            t::JOINED2 => Self::Joined2 {
+                room: r.room()?,
+                peer: r.addr()?,
+            },
+            t::LEFT2 => Self::Left2 {
+                room: r.room()?,
+                peer: r.addr()?,
+            },
+            t::SIGNAL2_IN => Self::Signal2 {
+                room: r.room()?,
+                from: r.addr()?,
+                blob: r.rest(),
+            },
             other => return Err(DecodeError::UnknownType(other)),
         };
         r.finish()?;
@@ -250,6 +340,10 @@ impl<'a> RelayMessage<'a> {
             Self::Nodes(_) => t::NODES,
             Self::Error { .. } => t::ERROR,
             Self::Closing { .. } => t::CLOSING,
+            Self::Room2 { .. } => t::ROOM2,
+            Self::Joined2 { .. } => t::JOINED2,
+            Self::Left2 { .. } => t::LEFT2,
+            Self::Signal2 { .. } => t::SIGNAL2_IN,
         }
     }
 
@@ -287,6 +381,19 @@ impl<'a> RelayMessage<'a> {
                 out.push(*request);
             }
             Self::Closing { code } => out.push(code.to_u8()),
+            Self::Room2 { room, peers } => {
+                out.extend_from_slice(room.as_bytes());
+                out.extend_from_slice(peers.0);
+            }
+            Self::Joined2 { room, peer } | Self::Left2 { room, peer } => {
+                out.extend_from_slice(room.as_bytes());
+                peer.encode_into(out);
+            }
+            Self::Signal2 { room, from, blob } => {
+                out.extend_from_slice(room.as_bytes());
+                from.encode_into(out);
+                out.extend_from_slice(blob);
+            }
         }
     }
 

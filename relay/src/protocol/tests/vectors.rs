@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use super::{bytes, Direction, ErrorKind, VectorFile};
 use crate::protocol::{
-    msg_type, ClientMessage, CloseCode, DecodeError, ErrorCode, RelayMessage, MAX_BLOB_LEN,
-    MAX_ENTRY_LEN, MAX_FRAME_LEN, MAX_NODES, MAX_ROOM_SIZE_LIMIT, PROTOCOL_VERSION,
+    msg_type, ClientMessage, CloseCode, DecodeError, ErrorCode, PeerAddr, RelayMessage,
+    MAX_BLOB_LEN, MAX_ENTRY_LEN, MAX_FRAME_LEN, MAX_NODES, MAX_ROOM_SIZE_LIMIT, PROTOCOL_VERSION,
 };
 
 /// A decoded frame: its type name and its fields in the file's form.
@@ -16,6 +16,13 @@ type Fields = (&'static str, Value);
 /// A byte field as the file's fields compare: a list of numbers.
 fn byte_list(bytes: &[u8]) -> Value {
     json!(bytes)
+}
+
+/// A peer address as the file writes it: 24 lower-case hex digits (tag, then session id).
+fn addr(a: &PeerAddr) -> Value {
+    let mut wire = Vec::with_capacity(PeerAddr::LEN);
+    a.encode_into(&mut wire);
+    json!(hex::encode(wire))
 }
 
 fn client_fields(m: &ClientMessage<'_>) -> Fields {
@@ -29,6 +36,10 @@ fn client_fields(m: &ClientMessage<'_>) -> Fields {
         ),
         ClientMessage::Ping { nonce } => ("Ping", json!({ "nonce": nonce })),
         ClientMessage::GetNodes => ("GetNodes", json!({})),
+        ClientMessage::Signal2 { room, to, blob } => (
+            "Signal2",
+            json!({ "room": byte_list(room.as_bytes()), "to": addr(to), "blob": byte_list(blob) }),
+        ),
     }
 }
 
@@ -79,6 +90,25 @@ fn relay_fields(m: &RelayMessage<'_>) -> Fields {
             assert_eq!(CloseCode::from_u8(code.to_u8()), *code);
             ("Closing", json!({ "code": code.to_u8() }))
         }
+        RelayMessage::Room2 { room, peers } => {
+            let peers: Vec<Value> = peers.iter().map(|p| addr(&p)).collect();
+            (
+                "Room2",
+                json!({ "room": byte_list(room.as_bytes()), "peers": peers }),
+            )
+        }
+        RelayMessage::Joined2 { room, peer } => (
+            "Joined2",
+            json!({ "room": byte_list(room.as_bytes()), "peer": addr(peer) }),
+        ),
+        RelayMessage::Left2 { room, peer } => (
+            "Left2",
+            json!({ "room": byte_list(room.as_bytes()), "peer": addr(peer) }),
+        ),
+        RelayMessage::Signal2 { room, from, blob } => (
+            "Signal2",
+            json!({ "room": byte_list(room.as_bytes()), "from": addr(from), "blob": byte_list(blob) }),
+        ),
     }
 }
 
