@@ -12,7 +12,7 @@ use bootstrap_codec::RelayEntry;
 use lumamesh_relay::client::UdpClient;
 use lumamesh_relay::load::LoadReport;
 use lumamesh_relay::protocol::{
-    ClientMessage, CloseCode, PeerId, RelayMessage, RoomId, PROTOCOL_VERSION,
+    ClientMessage, CloseCode, PeerId, RelayMessage, RoomId, PROTOCOL_V1,
 };
 
 /// Generous bound for anything to happen (machines are slow and shared).
@@ -42,6 +42,16 @@ impl RelayProcess {
     /// (0 picks one). Its stderr, which logs every frame the relay reads, is appended to
     /// `dir/stderr.log`.
     fn start_in(dir: &Path, port: u16, tmp: Option<tempfile::TempDir>) -> Self {
+        Self::start_with_env(dir, port, tmp, &[])
+    }
+
+    /// Like [`Self::start_in`], with extra environment variables (`MESH_*`, limits, …).
+    fn start_with_env(
+        dir: &Path,
+        port: u16,
+        tmp: Option<tempfile::TempDir>,
+        env: &[(&str, &str)],
+    ) -> Self {
         let stderr = dir.join("stderr.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -59,6 +69,7 @@ impl RelayProcess {
                 "RUST_LOG",
                 "info,lumamesh_relay=debug,lumamesh_relay::core::dispatch=trace,str0m=warn",
             )
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -155,9 +166,11 @@ async fn recv(client: &mut UdpClient) -> Vec<u8> {
     client.recv(WAIT).await.expect("a frame from the relay")
 }
 
+/// Says `Hello` as a version 1 client (the frames these tests expect; version 2 clients are
+/// tested in the federation tests) and returns the session's peer id.
 async fn hello(client: &mut UdpClient, entry: &RelayEntry) -> PeerId {
     let hello = ClientMessage::Hello {
-        version: PROTOCOL_VERSION,
+        version: PROTOCOL_V1,
     };
     client.send(&hello).await.expect("hello");
     let frame = recv(client).await;
