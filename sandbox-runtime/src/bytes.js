@@ -1,4 +1,4 @@
-// Byte helpers shared by the runtime: base64url, UTF-8, hex, concatenation.
+// Byte helpers shared by the runtime: base64url, UTF-8, hex both ways, concatenation.
 
 export const te = new TextEncoder();
 export const td = new TextDecoder();
@@ -20,6 +20,9 @@ export const toB64u = (bytes) => toB64(bytes).replace(/\+/g, '-').replace(/\//g,
 
 export const hex = (bytes, sep = '') =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(sep);
+
+/** Bytes of lower-case hex text (a peer address). */
+export const unhex = (s) => Uint8Array.from(s.match(/../g) || [], (h) => parseInt(h, 16));
 
 export function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -12,11 +12,13 @@ import { Mesh } from './mesh.js';
 import { Peer } from './peer.js';
 import { Room } from './room.js';
 import { hex, toB64u } from './bytes.js';
-import { signal } from './proto.js';
+import { signal2 } from './proto.js';
 
 /** Relay entries embedded by `lumamesh bundle` (relay.txt lines). */
 export const RELAYS = [];
 const STORE = 'lumamesh.relays';
+// How long a lost relay waits before it is dialled again, so that the others are tried first.
+const PAUSE = 2000;
 
 /** localStorage when the page may use it; inside an opaque-origin sandbox it throws. */
 function store(value) {
@@ -81,7 +83,7 @@ class Net extends Emitter {
           .then(async () => {
             let f;
             try {
-              f = signal(a.room.id, a.to, await seal(v.keys, a.from, a.to, a.body));
+              f = signal2(a.room.id, a.to, await seal(v.keys, a.from, a.to, a.body));
             } catch (e) {
               // Too large for a relay frame (or not sealable): sending it again cannot help.
               return console.error('lumamesh: dropped a signal:', e.message);
@@ -135,9 +137,15 @@ class Net extends Emitter {
     }
   }
 
-  /** Dials every known relay at once; the first Welcome wins and the others are closed. */
+  /**
+   * Dials every known relay at once, the one whose link was lost only after PAUSE (it may be
+   * gone); the first Welcome wins and the others are closed.
+   */
   async _dial() {
-    const tries = [...this._known.values()].map((e) => dial(e, e.verified, this._opts));
+    const go = (e) => dial(e, e.verified, this._opts);
+    const tries = [...this._known.values()].map((e) =>
+      e == this._lost ? new Promise((ok) => setTimeout(ok, PAUSE)).then(() => go(e)) : go(e),
+    );
     if (!tries.length) throw Error('lumamesh: no valid relay entries');
     const link = await Promise.any(tries).catch((e) => {
       throw Error('lumamesh: no relay reachable: ' + e.errors.map((x) => x.message).join('; '));
@@ -145,7 +153,7 @@ class Net extends Emitter {
     for (const t of tries) t.then((l) => l != link && l.close(), () => {});
     this._link = link;
     link.onframe = (f) => this._run({ t: 'frame', f });
-    link.onclose = () => this._link == link && ((this._link = null), this._run({ t: 'down' }));
+    link.onclose = () => this._link == link && ((this._link = null), (this._lost = link.entry), this._run({ t: 'down' }));
     this._run({ t: 'up', welcome: link.welcome });
   }
 

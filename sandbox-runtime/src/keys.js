@@ -3,9 +3,10 @@
 // PBKDF2-SHA-256 (ITERATIONS) over app, room name and secret gives a master secret; HKDF
 // expands it into the 32-byte room id the relay sees and an AES-GCM-256 key the relay never
 // sees. Every signal blob is sealed with a fresh 12-byte IV and bound (additional data) to
-// the room id, sender and recipient peer ids, so the relay can neither read nor redirect it.
+// the room id and the sender's and recipient's peer addresses (relay tag + session id), so
+// no relay can read it or redirect it to another session, relay or room.
 
-import { te, concat } from './bytes.js';
+import { te, concat, unhex } from './bytes.js';
 
 export const ITERATIONS = 60000;
 const SALT = te.encode('lumamesh/room/v1');
@@ -25,15 +26,11 @@ export async function roomKeys(app, name, secret = '') {
   return { id, key };
 }
 
-const aad = (id, from, to) => {
-  const a = new Uint8Array(40);
-  a.set(id);
-  new DataView(a.buffer).setUint32(32, from);
-  new DataView(a.buffer).setUint32(36, to);
-  return a;
-};
+// Room id (32) || from address (12) || to address (12): a blob opens only between the two
+// sessions it was sealed for, each on the relay that serves it.
+const aad = (id, from, to) => concat(id, unhex(from), unhex(to));
 
-/** Encrypts `bytes` from peer `from` to peer `to`: IV || ciphertext+tag. */
+/** Encrypts `bytes` from address `from` to address `to` (hex): IV || ciphertext+tag. */
 export async function seal(room, from, to, bytes) {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ct = await s().encrypt({ name: 'AES-GCM', iv, additionalData: aad(room.id, from, to) }, room.key, bytes);

@@ -1,8 +1,9 @@
 // The relay link's life, as a state machine with time passed in: after a Welcome it pings
 // every third of the relay's idle timeout (at most 5 s) and gives the link up after three
 // silent periods; a lost link (or a failed dial) is redialled after a backoff that starts at
-// 250 ms and doubles to 10 s. Each new link is a new epoch: relay peer ids from an earlier
-// one mean nothing on it, since a restarted relay hands out ids afresh.
+// 250 ms and doubles to 10 s. Each new link is a new epoch (the first is 1): addresses from
+// an earlier one mean nothing on it, since a restarted relay hands out ids afresh and
+// another relay may serve us.
 
 export const FIRST_BACKOFF = 250;
 export const MAX_BACKOFF = 10000;
@@ -19,7 +20,8 @@ export class Link {
   open(now, welcome) {
     this.up = true;
     this.epoch++;
-    this.me = welcome.peer;
+    // Our own address on this relay (proto.js `address`, filled in by the driver).
+    this.me = welcome.me;
     this.backoff = FIRST_BACKOFF;
     // A relay that restarted on the same address answers ICE consent checks for a session it
     // has forgotten, so only silence on the channel itself tells that it is gone.

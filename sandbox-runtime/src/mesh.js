@@ -7,18 +7,22 @@
 // timers, the clock, storage, crypto or randomness: the browser layer (peer.js, room.js,
 // index.js) carries the actions out, and the node tests drive it with fakes.
 //
-// Relay peer ids change when the relay restarts; session ids (`sid`, random per connect(),
-// carried in every sealed signal) do not. After a rejoin the core probes the members it is
-// told about ({who}) and each answers ({ack}); a member it already has a connection with is
-// re-addressed, not connected to twice. Signals for a member whose id is not yet known on
-// the current link (an outage, or a rejoin not yet answered) are held and sent once it is.
+// Members are known by address (relay tag + that relay's session id, as hex: proto.js).
+// Addresses change when a relay restarts or a member moves to another relay; session ids
+// (`sid`, random per connect(), carried in every sealed signal) do not. After a rejoin the
+// core probes the members it is told about ({who}) and each answers ({ack}: 2 if it knew us,
+// 1 if not); a member it already has a connection with is re-addressed, not connected to
+// twice. A Left for a member whose direct channel is open only detaches it from the relay
+// (its channel does not need one): it is re-addressed when it is heard from again. Signals
+// for a member whose address is not yet known on the current link (an outage, or a rejoin
+// not yet answered) are held and sent once it is.
 
 import { Link } from './link.js';
 import { Negotiation } from './nego.js';
 import { Outbox } from './queue.js';
 import { pack, chunks, reassembler, CTRL } from './chunk.js';
 import { te, td, equal } from './bytes.js';
-import { join, leave, ping, getNodes, ROOM, LEFT, SIGNAL, NODES, ERROR } from './proto.js';
+import { join, leave, ping, getNodes, ROOM2, LEFT2, SIGNAL2, NODES, ERROR } from './proto.js';
 
 export class Mesh {
   /** `sid` is this session's id, random and hex, chosen by the caller. */
@@ -146,15 +150,16 @@ export class Mesh {
     if (f.t == ERROR) return this._emit(null, 'error', f);
     const r = f.room && this.rooms.find((r) => equal(r.id, f.room));
     if (!r) return;
-    if (f.t == ROOM) for (const id of f.peers) r.probe ? this._sig(r, id, { who: 1 }) : this._peer(r, id, true);
-    else if (f.t == LEFT) {
+    if (f.t == ROOM2) for (const id of f.peers) r.probe ? this._sig(r, id, { who: 1 }) : this._peer(r, id, true);
+    else if (f.t == LEFT2) {
       const p = this._byId(r, f.peer);
-      if (p) this._close(p);
-    } else if (f.t == SIGNAL)
+      // Epochs start at 1: a detached member is found again by its session id only.
+      if (p) p.box.open ? (p.ep = 0) : this._close(p);
+    } else if (f.t == SIGNAL2)
       this._do('unseal', { room: r, from: f.from, to: this.link.me, blob: f.blob, ep: this.link.epoch });
   }
 
-  /** A member on the current link by relay id. */
+  /** A member on the current link by address. */
   _byId(r, id) {
     return r.peers.find((p) => p.id == id && p.ep == this.link.epoch);
   }
@@ -172,16 +177,19 @@ export class Mesh {
     return p;
   }
 
-  /** A sealed signal from relay peer `from`, opened by the browser layer. */
+  /** A sealed signal from address `from`, opened by the browser layer. */
   _incoming(r, from, body, ep) {
     if (ep != this.link.epoch || !this.rooms.includes(r)) return;
     const msg = JSON.parse(td.decode(body));
     if (typeof msg?.s != 'string') return;
     let p = this._byId(r, from);
-    // A relay id speaks for one session; a session id is re-addressed only after a relay
-    // restart, else a member could claim another's session id and take over its signaling.
+    // An address speaks for one session; a session id is re-addressed only after we moved or
+    // it was detached, else a member could claim another's session id and take over its
+    // signaling.
     if (p?.sid && p.sid != msg.s) return;
     p ||= r.peers.find((q) => q.sid == msg.s && q.ep != ep);
+    // It forgot us (closed on a Left) before our channel opened: start afresh, as initiator.
+    if (msg.ack == 1 && p && !p.box.open) this._close(p), (p = null);
     if (p) {
       const back = p.ep != ep;
       p.id = from;
@@ -191,7 +199,7 @@ export class Mesh {
       if (back && !p.box.open && p.neg.state == 'have-local-offer' && !p.held.some((o) => o.sdp))
         p.held.unshift(this._desc(p, p.neg.offer));
     }
-    if (msg.who) this._sig(r, from, { ack: 1 });
+    if (msg.who) this._sig(r, from, { ack: p ? 2 : 1 });
     else p ||= this._peer(r, from, !!msg.ack, msg.s);
     if (!p) return;
     this._flush(p);
@@ -214,13 +222,13 @@ export class Mesh {
   }
 
   /**
-   * Seals `obj` from us to relay peer `to` (the browser layer seals; the AAD binds both ids)
+   * Seals `obj` from us to address `to` (the browser layer seals; the AAD binds both addresses)
    * for member `who`, to whom it comes back as `unsent` if the link is gone by then.
    */
   _sig(r, to, obj, who) {
     const body = te.encode(JSON.stringify({ ...obj, s: this.sid }));
-    // Sealed (12-byte IV, 16-byte tag) it must fit a Signal frame's 16,347-byte blob.
-    if (body.length > 16319) return false;
+    // Sealed (12-byte IV, 16-byte tag) it must fit a Signal2 frame's 16,339-byte blob.
+    if (body.length > 16311) return false;
     if (this.link.up) this._do('seal', { room: r, from: this.link.me, to, body, who, obj });
     return true;
   }

@@ -1,18 +1,19 @@
 // One DataChannel to one relay, opened from its entry with a static SDP answer.
 
 import { staticAnswer, offerMid } from './sdp.js';
-import { hello, decode, WELCOME, CLOSING } from './proto.js';
+import { hello, decode, address, WELCOME, CLOSING } from './proto.js';
 
 /**
  * Dials a relay. Resolves to a link once the relay's Welcome arrives:
- * `{ welcome, send(frame), close(), onframe, onclose }`. `verified` is the promise of the
- * entry's signature check; the link is abandoned if it rejects.
+ * `{ entry, welcome, send(frame), close(), onframe, onclose }`, with our own address on the
+ * relay in `welcome.me`. `verified` is the promise of the entry's signature check; the link
+ * is abandoned if it rejects.
  */
 export async function dial(entry, verified, { lite = false, timeout = 8000 } = {}) {
   const pc = new RTCPeerConnection();
   const dc = pc.createDataChannel('lumamesh');
   dc.binaryType = 'arraybuffer';
-  const link = { onframe() {}, onclose() {}, send: (f) => dc.send(f) };
+  const link = { entry, onframe() {}, onclose() {}, send: (f) => dc.send(f) };
   let done = false;
   link.close = () => {
     if (done) return;
@@ -35,6 +36,7 @@ export async function dial(entry, verified, { lite = false, timeout = 8000 } = {
       };
       dc.onclose = () => no(Error('relay channel closed'));
     });
+    link.welcome.me = address(link.welcome, e.nk);
   } catch (err) {
     link.close();
     throw err;

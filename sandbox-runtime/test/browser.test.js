@@ -6,16 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
-import { rtc, install, until } from './fake-rtc.js';
+import { rtc, install, until, fixtureRelays } from './fake-rtc.js';
 
 install();
 const { connect } = await import('../src/index.js');
 
-const relays = readFileSync(new URL('../../fixtures/relay/relay.txt', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l && !l.startsWith('#'))
-  .map((l) => l.split(/\s/)[0])
-  .slice(0, 1);
+const relays = fixtureRelays.slice(0, 1);
 const nets = [];
 after(() => nets.forEach((n) => n.close()));
 beforeEach(() => {
@@ -25,8 +21,8 @@ beforeEach(() => {
 });
 
 /** A page: connected, in `room`, recording what its peers do. */
-async function page(room, nick) {
-  const net = await connect({ relays, timeout: 500 });
+async function page(room, nick, list = relays) {
+  const net = await connect({ relays: list, timeout: 500 });
   nets.push(net);
   const rec = { net, nick, peers: [], data: [], tracks: [], events: [] };
   net.on('relay', () => rec.events.push('relay'));
@@ -137,4 +133,38 @@ test('issue 12: classes talk through the core, never through one another\'s priv
     for (const [, who, field] of src.matchAll(/([\w$]+)\.(_\w+)/g))
       assert.equal(who, 'this', `${f}: ${who}.${field} reaches into another object`);
   }
+});
+
+/** A relay.txt line for a fresh relay on 127.0.0.1:`port`, signed by a new Ed25519 key. */
+async function signedLine(port) {
+  const { concat, te, toB64u } = await import('../src/bytes.js');
+  const k = await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
+  const nk = new Uint8Array(await crypto.subtle.exportKey('raw', k.publicKey));
+  const fp = crypto.getRandomValues(new Uint8Array(32));
+  const body = concat(new Uint8Array([1, 0, 127, 0, 0, 1, port >> 8, port & 255]), fp, nk);
+  const sig = await crypto.subtle.sign('Ed25519', k.privateKey, concat(te.encode('lumamesh/relay-entry/v1\0'), body));
+  return toB64u(concat(body, new Uint8Array(sig)));
+}
+
+test('issue 13: pages on two relays meet; one relay dies, its page moves on and keeps its channel', async () => {
+  const [x, y] = [await signedLine(40001), await signedLine(40002)];
+  const [rx, ry] = [rtc.federate(x), rtc.federate(y)];
+  // Each page knows only its own relay; the other relays it learns from Nodes.
+  const pin = async (line, nick) => {
+    const rec = await page('fed', nick, [line]);
+    rec.net.on('relay', (w) => rec.events.push('me ' + w.me));
+    return rec;
+  };
+  const a = await pin(x, 'alice');
+  const b = await pin(y, 'bob');
+  await until(() => open(a).length == 1 && open(b).length == 1, 5000, 'alice and bob across relays');
+  assert.ok(open(b)[0].id.startsWith(rx.tag) && open(a)[0].id.startsWith(ry.tag));
+  rx.kill();
+  await until(() => a.events.some((e) => e.startsWith('me ') && !e.startsWith('me ' + rx.tag)), 8000, 'alice on another relay');
+  await until(() => open(b)[0].id == a.events.findLast((e) => e.startsWith('me ')).slice(3), 8000, 'bob re-addresses alice');
+  a.room.broadcast('after the move');
+  b.room.broadcast('bob too');
+  await until(() => b.data.includes('after the move') && a.data.includes('bob too'), 5000, 'the same channel carries on');
+  assert.deepEqual([a.peers.length, b.peers.length], [1, 1], 'no second connection');
+  assert.ok(!a.events.some((e) => e.startsWith('close')) && !b.events.some((e) => e.startsWith('close')), 'nothing closed');
 });

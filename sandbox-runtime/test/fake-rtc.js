@@ -4,15 +4,41 @@
 // hold both descriptions (unless `rtc.iceHold`); channels buffer what is sent and drain it
 // WIRE bytes per turn, firing bufferedamountlow as a browser does; each added track makes
 // the description `rtc.pad` bytes (20 KiB) longer, so renegotiating media means a control message over 16 KiB.
+// Relays form one fake federation (relay-fake.js); a static answer reaches the relay whose
+// entry has the answer's port, which welcomes with its entry and answers GetNodes with
+// every entry of the federation.
+
+import { readFileSync } from 'node:fs';
 
 import { FakeRelay, frames } from './relay-fake.js';
+import { decodeEntry } from '../src/entry.js';
+import { fromB64u, hex } from '../src/bytes.js';
 
 const WIRE = 256 * 1024;
 const turn = () => new Promise((r) => setImmediate(r));
 const later = (f) => setImmediate(f);
 
-/** The fake network: one relay, every connection by token. */
-export const rtc = { relay: new FakeRelay({ later }), pcs: new Map(), iceHold: false, relayDown: false, n: 0, pad: 20 * 1024 };
+/** The fake network: the relays by port, every connection by token. */
+export const rtc = { relays: new Map(), fed: [], pcs: new Map(), iceHold: false, relayDown: false, n: 0, pad: 20 * 1024 };
+
+/** Adds a relay for a relay.txt line (its tag from the entry's node key) to the federation. */
+rtc.federate = (line) => {
+  const entry = fromB64u(line);
+  const e = decodeEntry(entry);
+  const relay = new FakeRelay({ later }, hex(e.nk.subarray(0, 8)), rtc.fed);
+  relay.entry = entry;
+  rtc.relays.set(e.port, relay);
+  for (const r of rtc.fed) r.nodes = rtc.fed.map((x) => x.entry);
+  return relay;
+};
+
+/** The relay.txt lines of fixtures/relay/relay.txt. */
+export const fixtureRelays = readFileSync(new URL('../../fixtures/relay/relay.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((l) => l && !l.startsWith('#'))
+  .map((l) => l.split(/\s/)[0]);
+/** The relay of the first fixture entry. */
+rtc.relay = rtc.federate(fixtureRelays[0]);
 
 /** Lets held connections meet. */
 rtc.release = () => {
@@ -132,7 +158,7 @@ export class RTCPeerConnection {
     this.remoteDescription = d;
     this.remote = /a=x-token:(\S+)/.exec(d.sdp)?.[1];
     const relay = /a=candidate:\S+ \S+ udp \S+ \S+ (\d+) typ host/.exec(d.sdp);
-    if (relay) this._dialRelay();
+    if (relay) this._dialRelay(rtc.relays.get(Number(relay[1])));
     for (const [, id] of d.sdp.matchAll(/a=x-track:(\S+)/g))
       if (!this.seen.has(id)) {
         this.seen.add(id);
@@ -164,17 +190,17 @@ export class RTCPeerConnection {
     }
     this.connectionState = o.connectionState = 'connected';
   }
-  _dialRelay() {
+  _dialRelay(relay) {
     const [dc] = this.channels;
-    if (rtc.relayDown) return later(() => dc.close());
+    if (rtc.relayDown || !relay?.alive) return later(() => dc.close());
     const end = new RelayEnd(dc);
     dc.deliver = (buf) => {
       const b = new Uint8Array(buf);
-      if (b[0] == 1) return end.frame(frames.welcome(rtc.relay.connect(end).peer));
-      rtc.relay.recv(end, b);
+      if (b[0] == 1) return end.frame(frames.welcome(relay.connect(end).peer, 30, relay.entry));
+      relay.recv(end, b);
     };
     const close = dc.close.bind(dc);
-    dc.close = () => (rtc.relay.drop(end), close());
+    dc.close = () => (relay.drop(end), close());
     dc._open();
   }
   close() {

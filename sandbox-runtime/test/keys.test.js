@@ -21,17 +21,22 @@ test('room ids are deterministic and depend on app, name and secret', async () =
 test('sealed blobs open only for the right room, sender and recipient', async () => {
   const room = await roomKeys('app', 'lobby', 'x');
   const msg = te.encode('{"sdp":"v=0"}');
-  const blob = await seal(room, 1, 2, msg);
+  // Addresses: relay tag (8 bytes) then session id; A and B on one relay, C on another.
+  const [A, B, C] = ['0a0a0a0a0a0a0a0a00000001', '0a0a0a0a0a0a0a0a00000002', '0c0c0c0c0c0c0c0c00000002'];
+  const blob = await seal(room, A, B, msg);
   assert.notEqual(hex(blob).indexOf(hex(msg)), 0);
-  assert.equal(td.decode(await open(room, 1, 2, blob)), '{"sdp":"v=0"}');
-  await assert.rejects(open(room, 3, 2, blob), 'redirected: other sender');
-  await assert.rejects(open(room, 1, 3, blob), 'redirected: other recipient');
+  assert.equal(td.decode(await open(room, A, B, blob)), '{"sdp":"v=0"}');
+  await assert.rejects(open(room, B, B, blob), 'redirected: other sender');
+  await assert.rejects(open(room, A, C, blob), 'redirected: same session id on another relay');
+  await assert.rejects(open(room, '0c0c0c0c0c0c0c0c00000001', B, blob), 'claimed by the same id on another relay');
+  await assert.rejects(open(room, B, A, blob), 'sender and recipient swapped');
   const other = await roomKeys('app', 'lobby', 'y');
-  await assert.rejects(open(other, 1, 2, blob), 'other secret');
+  await assert.rejects(open(other, A, B, blob), 'other secret');
   const tampered = blob.slice();
   tampered[20] ^= 1;
-  await assert.rejects(open(room, 1, 2, tampered), 'tampered');
-  const again = await seal(room, 1, 2, msg);
+  await assert.rejects(open(room, A, B, tampered), 'tampered');
+  await assert.rejects(open(room, A, B, blob.subarray(0, 27)), 'truncated');
+  const again = await seal(room, A, B, msg);
   assert.notEqual(hex(again), hex(blob), 'fresh IV every time');
 });
 

@@ -41,7 +41,8 @@ test('two cores meet through the relay and talk on their own channel', () => {
   const [pb] = peersOf(b);
   assert.equal(pa.nick, 'b');
   assert.equal(pb.nick, 'a');
-  assert.equal(pa.id, b.relayId);
+  assert.equal(pa.id, b.addr);
+  assert.equal(pb.id, a.mesh.link.me);
   // The newcomer offered: it is the initiator, the impolite side.
   assert.ok(pb.neg.initiator && !pa.neg.initiator);
   b.input({ t: 'send', peer: pb, msg: { hi: 1 } });
@@ -67,7 +68,7 @@ test('leaving closes the peers on both sides', () => {
   assert.ok(world.relay.seen.some((f) => f[0] == 3));
   // Leaving twice, or a LEFT for a member nobody knows, changes nothing.
   b.input({ t: 'leave', room });
-  a.frame(frames.left(ROOM, 99));
+  a.frame(frames.left(ROOM, world.relay.tag + '00000063'));
   world.settle();
 });
 
@@ -125,12 +126,12 @@ test('relay restart: rejoin, peers re-addressed by session id, a reused id is a 
   carol.dial();
   carol.join(ROOM);
   world.advance(300);
-  assert.equal(carol.relayId, 1);
-  assert.notEqual(b.relayId, oldId);
+  assert.equal(carol.addr, world.relay.tag + '00000001');
+  assert.notEqual(b.addr, oldId);
   assert.equal(a.events.filter((e) => e.type == 'relay').length, 2);
   const [again] = peersOf(a).filter((p) => p.sid == 'b');
   assert.equal(again, before, 'the same connection, not a second one');
-  assert.equal(again.id, b.relayId, 're-addressed');
+  assert.equal(again.id, b.addr, 're-addressed');
   assert.equal(a.actions.filter((x) => x.t == 'peer').length, 2, 'b once, carol once');
   for (const n of [a, b, carol]) assert.deepEqual(peersOf(n).map((p) => p.sid).sort(), ['a', 'b', 'carol'].filter((s) => s != n.sid));
   for (const n of [a, b, carol]) assert.equal(opens(n), 2, n.sid);
@@ -250,17 +251,19 @@ test('hostile or stale signals change nothing', () => {
   const room = a.mesh.rooms[0];
   const ep = a.mesh.link.epoch;
   const peers = () => peersOf(a).length;
+  const X = world.relay.tag + '00000009';
   // Not JSON: the core throws and the driver logs it; no state changes.
-  assert.throws(() => a.input({ t: 'sig', room, from: 9, body: te.encode('{"sdp":'), ep }));
-  for (const body of ['null', '7', '"s"', '[]']) a.input({ t: 'sig', room, from: 9, body: te.encode(body), ep });
+  assert.throws(() => a.input({ t: 'sig', room, from: X, body: te.encode('{"sdp":'), ep }));
+  for (const body of ['null', '7', '"s"', '[]']) a.input({ t: 'sig', room, from: X, body: te.encode(body), ep });
   // A replay from an earlier link, and a signal for a room we left.
-  a.input({ t: 'sig', room, from: 9, body: te.encode('{"s":"z","c":{}}'), ep: ep - 1 });
-  a.input({ t: 'sig', room: { ...room }, from: 9, body: te.encode('{"s":"z","c":{}}'), ep });
+  a.input({ t: 'sig', room, from: X, body: te.encode('{"s":"z","c":{}}'), ep: ep - 1 });
+  a.input({ t: 'sig', room: { ...room }, from: X, body: te.encode('{"s":"z","c":{}}'), ep });
   world.settle();
   assert.equal(peers(), 1);
   // A frame for a room we are not in.
-  a.frame(frames.room(new Uint8Array(32), [5, 6]));
-  a.frame(frames.signal(new Uint8Array(32), 5, fakeSeal(5, a.relayId, te.encode('{}'))));
+  const x = world.relay.tag + '00000005';
+  a.frame(frames.room(new Uint8Array(32), [x]));
+  a.frame(frames.signal(new Uint8Array(32), x, fakeSeal(x, a.addr, te.encode('{}'))));
   world.settle();
   assert.equal(peers(), 1);
   assert.throws(() => a.input({ t: 'nonsense' }), /unknown input/);
@@ -336,13 +339,13 @@ test('a member claiming another member\'s session id takes over nothing', () => 
   const ep = a.mesh.link.epoch;
   const sdp = { type: 'offer', sdp: 'from carol, pretending to be b' };
   // From carol's relay id, claiming b's session id, in the same relay epoch.
-  a.input({ t: 'sig', room, from: carol.relayId, body: te.encode(JSON.stringify({ s: 'b', sdp })), ep });
+  a.input({ t: 'sig', room, from: carol.addr, body: te.encode(JSON.stringify({ s: 'b', sdp })), ep });
   world.settle();
-  assert.equal(pb.id, b.relayId, 'b keeps its relay id');
+  assert.equal(pb.id, b.addr, 'b keeps its address');
   assert.notEqual(a.pcTo('b').remote?.sdp, sdp.sdp, 'its offer is not applied to b\'s connection');
   // And a relay id that already speaks for one session cannot speak for another.
   const before = peersOf(a).length;
-  a.input({ t: 'sig', room, from: b.relayId, body: te.encode(JSON.stringify({ s: 'mallory', c: { candidate: 'x' } })), ep });
+  a.input({ t: 'sig', room, from: b.addr, body: te.encode(JSON.stringify({ s: 'mallory', c: { candidate: 'x' } })), ep });
   world.settle();
   assert.equal(peersOf(a).length, before);
   assert.ok(!a.pcTo('b').candidates.some((c) => c.candidate == 'x'));
@@ -361,4 +364,131 @@ test('a signal too large for a relay frame waits for the channel instead of loop
   a.input({ t: 'open', peer: pa });
   assert.equal(pa.held.length, 0);
   assert.ok(pa.box.open);
+});
+
+// Issue 13: rooms across relays.
+
+const closes = (n) => n.actions.filter((x) => x.t == 'close').length;
+const data = (n) => n.events.filter((e) => e.type == 'data').map((e) => e.arg);
+const peerOf = (n, sid) => peersOf(n).find((p) => p.sid == sid);
+
+/** Nodes named `sids`, the i-th on relay `on[i]` of `world`, all in ROOM and settled. */
+function room(world, sids, on) {
+  const nodes = sids.map((sid, i) => world.node(sid, { relay: world.relays[on[i]] }));
+  for (const n of nodes) n.dial(), n.join(ROOM), world.settle();
+  return nodes;
+}
+
+test('issue 13: two members on different relays meet and talk on their own channel', () => {
+  const world = new World(2);
+  const [a, b] = room(world, ['a', 'b'], [0, 1]);
+  assert.equal(opens(a), 1);
+  assert.equal(opens(b), 1);
+  assert.equal(peerOf(a, 'b').id, b.addr);
+  assert.ok(b.addr.startsWith(world.relays[1].tag) && a.addr.startsWith(world.relays[0].tag));
+  // Every signal went out as Signal2, addressed across the federation.
+  const sigs = world.relays[0].seen.filter((f) => f[0] == 7);
+  assert.ok(sigs.length > 0);
+  assert.ok(!world.relays[0].seen.some((f) => f[0] == 4));
+  b.input({ t: 'send', peer: peerOf(b, 'a'), msg: 'across' });
+  world.settle();
+  assert.deepEqual(data(a), ['across']);
+});
+
+test('issue 13: a relay dies; its members move, the room re-forms, open channels never close', () => {
+  const world = new World(3);
+  const [a, b, c] = room(world, ['a', 'b', 'c'], [0, 0, 1]);
+  for (const n of [a, b, c]) assert.equal(opens(n), 2, n.sid);
+  const before = [a, b, c].map((n) => [...peersOf(n)]);
+  world.relays[0].kill();
+  // While the relay is gone the direct channels carry on.
+  a.input({ t: 'send', peer: peerOf(a, 'c'), msg: 'a→c in the outage' });
+  world.settle();
+  assert.deepEqual(data(c), ['a→c in the outage']);
+  world.advance(1000);
+  for (const n of [a, b]) assert.notEqual(n.relay, world.relays[0], n.sid + ' moved');
+  for (const n of [a, b, c]) {
+    assert.equal(closes(n), 0, n.sid + ' closed nothing');
+    assert.equal(opens(n), 2, n.sid + ' opened nothing twice');
+    assert.deepEqual(peersOf(n), before[[a, b, c].indexOf(n)], n.sid + ': the same records');
+    for (const p of peersOf(n)) assert.equal(p.id, world.nodes.find((m) => m.sid == p.sid).addr, n.sid + ' re-addressed ' + p.sid);
+  }
+  assert.equal(a.actions.filter((x) => x.t == 'peer').length, 2);
+  // A newcomer meets all three, and nobody gets a second record of anyone.
+  const [d] = room(world, ['d'], [2]);
+  world.advance(300);
+  for (const n of [a, b, c, d]) {
+    assert.deepEqual(peersOf(n).map((p) => p.sid).sort(), ['a', 'b', 'c', 'd'].filter((s) => s != n.sid), n.sid);
+    assert.equal(opens(n), 3, n.sid);
+  }
+  b.input({ t: 'send', peer: peerOf(b, 'a'), msg: 'b→a after the move' });
+  c.input({ t: 'send', peer: peerOf(c, 'b'), msg: 'c→b after the move' });
+  world.settle();
+  assert.deepEqual(data(a), ['b→a after the move']);
+  assert.deepEqual(data(b), ['c→b after the move']);
+});
+
+test('issue 13: a Left for a member whose channel is open detaches it; a stale or forged one closes nothing', () => {
+  const world = new World(2);
+  const [a, b] = room(world, ['a', 'b'], [0, 1]);
+  const pb = peerOf(a, 'b');
+  a.frame(frames.left(ROOM, b.addr));
+  // The same Left again, and one for an address nobody has, as a careless or hostile relay would send.
+  a.frame(frames.left(ROOM, b.addr));
+  a.frame(frames.left(ROOM, world.relays[1].tag + 'ffffffff'));
+  world.settle();
+  assert.equal(closes(a), 0);
+  assert.deepEqual(peersOf(a), [pb]);
+  b.input({ t: 'send', peer: peerOf(b, 'a'), msg: 'still here' });
+  world.settle();
+  assert.deepEqual(data(a), ['still here']);
+  // b moves; the detached record is re-addressed, not doubled.
+  world.relays[1].kill();
+  world.advance(1000);
+  assert.equal(b.relay, world.relays[0]);
+  assert.deepEqual(peersOf(a), [pb]);
+  assert.equal(pb.id, b.addr);
+  assert.equal(closes(a) + closes(b), 0);
+});
+
+test('issue 13: a Left for a member still negotiating closes it; a relay listing one address twice makes one member', () => {
+  const world = new World(2);
+  world.noIce = true;
+  const [a, b] = room(world, ['a', 'b'], [0, 1]);
+  assert.equal(peersOf(a).length, 1);
+  a.frame(frames.left(ROOM, b.addr));
+  world.settle();
+  assert.equal(peersOf(a).length, 0);
+  assert.equal(closes(a), 1);
+  const x = world.relays[1].tag + '0000002a';
+  a.frame(frames.room(ROOM, [x, x]));
+  world.settle();
+  assert.deepEqual(peersOf(a).map((p) => p.id), [x]);
+});
+
+test('issue 13: a member that moves while negotiating, and was forgotten, starts afresh', () => {
+  // b offered, a answered; ICE is still checking when a's relay dies. b closes a on the Left;
+  // a, which only waits for offers, would wait forever without b's "I do not know you".
+  const world = new World(2);
+  world.noIce = true;
+  const [a, b] = room(world, ['a', 'b'], [0, 1]);
+  assert.ok(peerOf(b, 'a').neg.initiator && peerOf(a, 'b').sid == 'b');
+  world.relays[0].kill();
+  world.noIce = false;
+  world.advance(1000);
+  assert.equal(a.relay, world.relays[1]);
+  assert.deepEqual([peersOf(a).length, peersOf(b).length], [1, 1]);
+  assert.deepEqual([opens(a), opens(b)], [1, 1]);
+  assert.ok(peerOf(a, 'b').neg.initiator, 'a offered this time');
+  assert.equal(peerOf(b, 'a').id, a.addr);
+});
+
+test('issue 13: when every other relay is gone the lost one is dialled again', () => {
+  const world = new World(2);
+  const [a, b] = room(world, ['a', 'b'], [0, 0]);
+  world.relays[1].kill();
+  world.relays[0].restart();
+  world.advance(1000);
+  assert.equal(a.relay, world.relays[0]);
+  assert.deepEqual([peersOf(a).length, peersOf(b).length, closes(a) + closes(b)], [1, 1, 0]);
 });

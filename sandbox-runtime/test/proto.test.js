@@ -53,6 +53,7 @@ const encode = {
   Join: (f) => P.join(bytes(f.room)),
   Leave: (f) => P.leave(bytes(f.room)),
   Signal: (f) => P.signal(bytes(f.room), f.to, bytes(f.blob)),
+  Signal2: (f) => P.signal2(bytes(f.room), f.to, bytes(f.blob)),
   Ping: (f) => P.ping(f.nonce),
   GetNodes: () => P.getNodes(),
 };
@@ -66,8 +67,11 @@ test('the file states the limits proto.js keeps', () => {
   assert.deepEqual(
     Object.entries(TYPE).map(([b, name]) => [name, Number(b)]),
     Object.entries({ Welcome: P.WELCOME, Room: P.ROOM, Joined: P.JOINED, Left: P.LEFT, Signal: P.SIGNAL, Pong: P.PONG,
-      Nodes: P.NODES, Error: P.ERROR, Closing: P.CLOSING }),
+      Nodes: P.NODES, Error: P.ERROR, Closing: P.CLOSING, Room2: P.ROOM2, Joined2: P.JOINED2, Left2: P.LEFT2,
+      Signal2: P.SIGNAL2 }),
   );
+  // A sealed signal (12-byte IV, 16-byte tag) of the largest body mesh.js sends fits Signal2.
+  assert.equal(file.limits.max_blob2_len, 16311 + 28);
 });
 
 test('client frames encode to the bytes of the vectors', () => {
@@ -138,6 +142,62 @@ test('a signal that would not fit in one frame is not built', () => {
   const most = file.limits.max_blob_len;
   assert.equal(P.signal(room, 2, new Uint8Array(most)).length, file.limits.max_frame_len);
   assert.throws(() => P.signal(room, 2, new Uint8Array(most + 1)), /too large/);
+  const most2 = file.limits.max_blob2_len;
+  const to = 'd75a980182b10ab700000002';
+  assert.equal(P.signal2(room, to, new Uint8Array(most2)).length, file.limits.max_frame_len);
+  assert.throws(() => P.signal2(room, to, new Uint8Array(most2 + 1)), /too large/);
+});
+
+// Issue 13: protocol v2 frames and addresses.
+
+const ROOM2 = 'aa'.repeat(32);
+const relayFrame = (type, ...hexParts) => bytes([type, ROOM2, ...hexParts].join(' '));
+
+test('v2 room frames round-trip: what signal2 addresses, a relay Signal2 names as its sender', () => {
+  const to = '0102030405060708090a0b0c';
+  const out = P.signal2(bytes(ROOM2), to, bytes('6869'));
+  assert.equal(hex(out), '07' + ROOM2 + to + '6869');
+  // The relay swaps `to` for the sender's address and the type for 0x8d.
+  const back = P.decode(relayFrame('8d', hex(out.subarray(33))));
+  assert.deepEqual([back.t, back.from, hex(back.blob)], [P.SIGNAL2, to, '6869']);
+  for (const [type, t] of [['8b', P.JOINED2], ['8c', P.LEFT2]])
+    assert.deepEqual(P.decode(relayFrame(type, to)), { t, room: bytes(ROOM2), peer: to });
+  // Addresses keep every byte, upper half and leading zeros alike, as lower-case hex.
+  const peers = ['00000000000000000000000f', 'ff00ff00ff00ff00ffffffff', to];
+  assert.deepEqual(P.decode(relayFrame('8a', ...peers)).peers, peers);
+  assert.deepEqual(P.decode(relayFrame('8a')).peers, []);
+});
+
+test('v2 frames that lie about addresses are refused', () => {
+  const cases = [
+    [relayFrame('8a', '0102030405060708 00000001', '0102030405060708 00000000'), /invalid peer address list/],
+    [relayFrame('8a', '0102030405060708 000000'), /invalid peer address list/],
+    [relayFrame('8a', '00000001'), /invalid peer address list/, 'a v1 peer list'],
+    [relayFrame('8b', '00000002'), /truncated/, 'a v1 peer id'],
+    [relayFrame('8c', '0102030405060708 00000000'), /invalid peer address/],
+    [relayFrame('8c', '0102030405060708 00000002 00'), /trailing bytes/],
+    [relayFrame('8d', '0102030405060708 000000'), /truncated/],
+    [relayFrame('8d', '0102030405060708 00000000 6869'), /invalid peer address/],
+    [bytes('8d ' + ROOM2 + ' 0102030405060708 00000001 ' + '55*16340'), /too large/],
+  ];
+  for (const [frame, error, what] of cases) assert.throws(() => P.decode(frame), error, what || hex(frame));
+});
+
+test('our own address: the Welcome entry\'s node key tag, else the dialled one, then our peer id', async () => {
+  const { decodeEntry } = await import('../src/entry.js');
+  const line = readFileSync(new URL('../../fixtures/relay/relay.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .find((l) => l && !l.startsWith('#'))
+    .split(/\s/)[0];
+  const e = decodeEntry(line);
+  const tag = hex(e.nk.subarray(0, 8));
+  const w = P.decode(bytes('81 02 0000002a 4000 0552 08 0032 001e ' + hex(e.body) + hex(e.sig)));
+  assert.equal(P.address(w, new Uint8Array(32)), tag + '0000002a');
+  const bare = P.decode(bytes('81 02 ffffffff 4000 0552 08 0032 001e'));
+  assert.equal(P.address(bare, e.nk), tag + 'ffffffff');
+  // A Welcome whose entry does not decode is not a relay we can be addressed on.
+  const junk = P.decode(bytes('81 02 00000001 4000 0552 08 0032 001e eeee'));
+  assert.throws(() => P.address(junk, e.nk), /field/);
 });
 
 test('random relay-typed frames decode exactly or throw the decoder\'s own Error', () => {
@@ -146,7 +206,7 @@ test('random relay-typed frames decode exactly or throw the decoder\'s own Error
   const next = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), s >>> 0);
   for (let i = 0; i < 20000; i++) {
     const frame = Uint8Array.from({ length: next() % 80 }, next);
-    if (frame.length) frame[0] = 0x81 + (next() % 10);
+    if (frame.length) frame[0] = 0x81 + (next() % 13);
     try {
       const f = P.decode(frame);
       assert.equal(f.t, frame[0]);

@@ -1,90 +1,125 @@
-// A fake relay that speaks Layer 1 (docs/protocol.md) to in-memory links: sessions with ids,
-// rooms, forwarding, and restart() that drops every link and hands out ids afresh. A link is
-// any object with `relayId`, `linkDown()` and `frame(bytes)`; `world.later(f)` schedules a
-// delivery. Used by the core tests (world.js) and the browser-layer tests (fake-rtc.js).
+// Fake relays that speak Layer 1 version 2 (docs/protocol.md) to in-memory links, and form a
+// federation the way the real relays do: each hands out session ids under its own tag,
+// tells the others its members' joins and leaves, forwards signals to the relay whose tag
+// an address names, and when one dies (or restarts) the others drop all of its members at
+// once. A link is any object with `addr`, `linkDown()` and `frame(bytes)`;
+// `world.later(f)` schedules a delivery. Used by the core tests (world.js) and the
+// browser-layer tests (fake-rtc.js).
 
-import { decode } from '../src/proto.js';
-import { concat } from '../src/bytes.js';
+import { decode, address } from '../src/proto.js';
+import { concat, unhex } from '../src/bytes.js';
 
 export const u32 = (n) => new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
 const u16 = (n) => new Uint8Array([n >> 8, n & 255]);
+const key = (b) => Buffer.from(b).toString('hex');
 
-/** Relay frames, as docs/protocol.md lays them out. */
+/** Relay frames, as docs/protocol.md lays them out; addresses are hex. */
 export const frames = {
-  welcome: (peer, idle = 30) =>
-    concat(new Uint8Array([0x81, 1]), u32(peer), u16(16384), u16(250), new Uint8Array([8]), u16(50), u16(idle)),
-  room: (room, peers) => concat(new Uint8Array([0x82]), room, ...peers.map(u32)),
-  joined: (room, peer) => concat(new Uint8Array([0x83]), room, u32(peer)),
-  left: (room, peer) => concat(new Uint8Array([0x84]), room, u32(peer)),
-  signal: (room, from, blob) => concat(new Uint8Array([0x85]), room, u32(from), blob),
+  welcome: (peer, idle = 30, entry = new Uint8Array()) =>
+    concat(new Uint8Array([0x81, 2]), u32(peer), u16(16384), u16(250), new Uint8Array([8]), u16(50), u16(idle), entry),
+  room: (room, peers) => concat(new Uint8Array([0x8a]), room, ...peers.map(unhex)),
+  joined: (room, peer) => concat(new Uint8Array([0x8b]), room, unhex(peer)),
+  left: (room, peer) => concat(new Uint8Array([0x8c]), room, unhex(peer)),
+  signal: (room, from, blob) => concat(new Uint8Array([0x8d]), room, unhex(from), blob),
   pong: (n) => concat(new Uint8Array([0x86]), u32(0), u32(n)),
   nodes: (...entries) => concat(new Uint8Array([0x87]), ...entries.flatMap((e) => [u16(e.length), e])),
 };
 
-const key = (b) => Buffer.from(b).toString('hex');
-
 /** "Sealing" that binds sender and recipient as keys.js does (its AAD), without crypto. */
-export const fakeSeal = (from, to, body) => concat(u32(from), u32(to), body);
+export const fakeSeal = (from, to, body) => concat(unhex(from), unhex(to), body);
 export function fakeOpen(from, to, blob) {
-  const v = new DataView(blob.buffer, blob.byteOffset);
-  if (v.getUint32(0) != from || v.getUint32(4) != to) throw Error('does not open');
-  return blob.subarray(8);
+  if (key(blob.subarray(0, 24)) != from + to) throw Error('does not open');
+  return blob.subarray(24);
 }
 
-/** A relay: sessions with ids, rooms, forwarding (none while `blackhole`); restart() forgets everything. */
+/**
+ * A relay with tag `tag` (16 hex digits) in federation `fed` (the array of its relays, to
+ * which it adds itself). Forwards nothing while `blackhole`; answers GetNodes with `nodes`.
+ */
 export class FakeRelay {
-  constructor(world) {
-    this.world = world;
-    this.next = 1;
-    this.sessions = new Map();
-    this.rooms = new Map();
-    this.seen = [];
+  constructor(world, tag = '7a'.repeat(8), fed = []) {
+    Object.assign(this, { world, tag, fed, next: 1, alive: true, sessions: new Map(), rooms: new Map(), seen: [] });
+    this.nodes = [];
+    fed.push(this);
   }
-  /** A node's link opens: returns its Welcome. */
+  /** A node's link opens: returns its Welcome, our address for it in `me`. */
   connect(node, idle = 30) {
     const id = this.next++;
-    this.sessions.set(id, node);
-    node.relayId = id;
-    return decode(frames.welcome(id, idle));
+    const w = decode(frames.welcome(id, idle));
+    w.me = address(w, unhex(this.tag));
+    this.sessions.set(w.me, node);
+    node.addr = w.me;
+    return w;
   }
-  /** The relay goes away: every link drops, and the next ids start over. */
-  restart() {
+  /** The relay dies: every link drops and every other relay forgets its members. */
+  kill() {
+    this.alive = false;
     const nodes = [...this.sessions.values()];
     this.sessions.clear();
     this.rooms.clear();
-    this.next = 1;
+    for (const r of this._others()) r._forget(this.tag);
     for (const n of nodes) n.linkDown();
   }
-  drop(node) {
-    const id = node.relayId;
-    if (this.sessions.get(id) != node) return;
-    this.sessions.delete(id);
-    for (const [r, members] of this.rooms)
-      if (members.delete(id)) for (const m of members) this._to(m, frames.left(Buffer.from(r, 'hex'), id));
+  /** The relay restarts: as `kill`, and it is back at once, handing out ids from 1 again. */
+  restart() {
+    this.kill();
+    this.alive = true;
+    this.next = 1;
   }
-  _to(id, frame) {
-    const node = this.sessions.get(id);
+  /** A node's link closes. */
+  drop(node) {
+    const addr = node.addr;
+    if (this.sessions.get(addr) != node) return;
+    this.sessions.delete(addr);
+    for (const r of this.rooms.keys()) this._member(Buffer.from(r, 'hex'), addr, false);
+  }
+  _others() {
+    return this.fed.filter((r) => r != this && r.alive);
+  }
+  _to(addr, frame) {
+    const node = this.sessions.get(addr);
     if (node) this.world.later(() => node.frame(frame));
+  }
+  _members(room) {
+    const k = key(room);
+    if (!this.rooms.has(k)) this.rooms.set(k, new Set());
+    return this.rooms.get(k);
+  }
+  /** `addr` joins or leaves `room`: its own relay tells the others, each tells its sessions. */
+  _member(room, addr, joins, gossip = addr.startsWith(this.tag)) {
+    const members = this._members(room);
+    if (members.has(addr) == joins) return;
+    joins ? members.add(addr) : members.delete(addr);
+    for (const m of members) if (m != addr && this.sessions.has(m)) this._to(m, (joins ? frames.joined : frames.left)(room, addr));
+    if (gossip) for (const r of this._others()) this.world.later(() => r._member(room, addr, joins, false));
+  }
+  /** A relay of the federation is gone: its members leave every room. */
+  _forget(tag) {
+    for (const [r, members] of this.rooms)
+      for (const m of members) if (m.startsWith(tag)) this._member(Buffer.from(r, 'hex'), m, false, false);
+  }
+  /** A signal from another relay for one of our sessions. */
+  _deliver(room, from, to, blob) {
+    if (this._members(room).has(from) && this._members(room).has(to)) this._to(to, frames.signal(room, from, blob));
   }
   /** A frame from `node`'s link. */
   recv(node, f) {
     this.seen.push(f);
-    const from = node.relayId;
+    const from = node.addr;
     if (this.sessions.get(from) != node) return;
     if (f[0] == 5 && this.pongs) return this._to(from, frames.pong(0));
+    if (f[0] == 6) return this._to(from, frames.nodes(...this.nodes));
     const room = f.subarray(1, 33);
-    const members = this.rooms.get(key(room)) || new Set();
+    const members = this._members(room);
     if (f[0] == 2) {
       this._to(from, frames.room(room, [...members]));
-      for (const m of members) this._to(m, frames.joined(room, from));
-      members.add(from);
-      this.rooms.set(key(room), members);
-    } else if (f[0] == 3) {
-      members.delete(from);
-      for (const m of members) this._to(m, frames.left(room, from));
-    } else if (f[0] == 4 && !this.blackhole) {
-      const to = new DataView(f.buffer, f.byteOffset).getUint32(33);
-      if (members.has(from) && members.has(to)) this._to(to, frames.signal(room, from, f.subarray(37)));
+      this._member(room, from, true);
+    } else if (f[0] == 3) this._member(room, from, false);
+    else if (f[0] == 7 && !this.blackhole && members.has(from)) {
+      const to = key(f.subarray(33, 45));
+      const relay = this.fed.find((r) => r.alive && to.startsWith(r.tag));
+      const blob = f.slice(45);
+      if (relay) this.world.later(() => relay._deliver(room, from, to, blob));
     }
   }
 }

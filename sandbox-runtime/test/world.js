@@ -1,22 +1,24 @@
-// An in-memory world for the core (src/mesh.js): a fake relay that speaks Layer 1, fake time,
-// and nodes that carry the core's actions out the way the browser layer does, with fake
-// peer connections whose channels have a buffer and deliver in order. No browser, no
-// network, no timers: `settle()` runs every pending delivery, `advance(ms)` moves time.
+// An in-memory world for the core (src/mesh.js): a federation of fake relays that speak
+// Layer 1 (one relay unless `relays` asks for more), fake time, and nodes that carry the
+// core's actions out the way the browser layer does, with fake peer connections whose
+// channels have a buffer and deliver in order. No browser, no network, no timers:
+// `settle()` runs every pending delivery, `advance(ms)` moves time.
 
 import { Mesh } from '../src/mesh.js';
-import { decode } from '../src/proto.js';
-import { concat } from '../src/bytes.js';
+import { decode, signal2 } from '../src/proto.js';
 import { HIGH } from '../src/queue.js';
-import { FakeRelay, u32, fakeSeal, fakeOpen } from './relay-fake.js';
+import { FakeRelay, fakeSeal, fakeOpen } from './relay-fake.js';
 
 export { frames, fakeSeal } from './relay-fake.js';
 
-/** Fake time and one FIFO of pending deliveries. */
+/** Fake time, one FIFO of pending deliveries, and `relays` federated relays (tags a1a1…, a2a2…). */
 export class World {
-  constructor() {
+  constructor(relays = 1) {
     this.now = 1000;
     this.q = [];
-    this.relay = new FakeRelay(this);
+    this.relays = [];
+    for (let i = 1; i <= relays; i++) new FakeRelay(this, ('a' + i).repeat(8), this.relays);
+    this.relay = this.relays[0];
     this.nodes = [];
   }
   later(f) {
@@ -57,11 +59,16 @@ export class World {
   }
 }
 
-/** One page's runtime: the core, and a driver that does its actions in memory. */
+/**
+ * One page's runtime: the core, and a driver that does its actions in memory. It first dials
+ * `relay`; a redial goes, as index.js does, to a live relay other than the one just lost
+ * if there is one.
+ */
 export class Node {
-  constructor(world, sid, { autoDial = true } = {}) {
+  constructor(world, sid, { autoDial = true, relay = world.relay } = {}) {
     this.world = world;
     this.sid = sid;
+    this.relay = relay;
     this.mesh = new Mesh(sid);
     this.autoDial = autoDial;
     this.events = [];
@@ -74,13 +81,20 @@ export class Node {
     for (let a; (a = this.mesh.poll()); ) this.act(a);
     return r;
   }
-  dial() {
+  dial(relay = this.relay) {
     this.up = true;
-    this.input({ t: 'up', welcome: this.world.relay.connect(this) });
+    this.relay = relay;
+    this.input({ t: 'up', welcome: relay.connect(this) });
+  }
+  redial() {
+    const live = this.world.relays.filter((r) => r.alive);
+    const relay = live.find((r) => r != this.lost) || live[0];
+    relay ? this.dial(relay) : this.input({ t: 'fail' });
   }
   linkDown() {
     if (!this.up) return;
     this.up = false;
+    this.lost = this.relay;
     this.world.later(() => this.input({ t: 'down' }));
   }
   frame(bytes) {
@@ -95,23 +109,25 @@ export class Node {
   }
   act(a) {
     this.actions.push(a);
-    const relay = this.world.relay;
+    const relay = this.relay;
     const pc = a.peer && this.pcs.get(a.peer);
     switch (a.t) {
       case 'relay':
         return this.up && relay.recv(this, a.frame);
       case 'seal':
-        // Sealing takes a while, as WebCrypto does; the link may be gone when it is done.
+        // Sealing takes a while, as WebCrypto does; the link may be gone (or another one up)
+        // when it is done.
+        const ep = this.mesh.link.epoch;
         return this.world.later(() => {
-          if (!this.up) return a.who && this.input({ t: 'unsent', peer: a.who, obj: a.obj });
-          relay.recv(this, concat(new Uint8Array([4]), a.room.id, u32(a.to), fakeSeal(a.from, a.to, a.body)));
+          if (!this.up || ep != this.mesh.link.epoch) return a.who && this.input({ t: 'unsent', peer: a.who, obj: a.obj });
+          this.relay.recv(this, signal2(a.room.id, a.to, fakeSeal(a.from, a.to, a.body)));
         });
       case 'unseal':
         return this.world.later(() =>
           this.input({ t: 'sig', room: a.room, from: a.from, body: fakeOpen(a.from, a.to, a.blob), ep: a.ep }),
         );
       case 'dial':
-        if (this.autoDial) this.world.later(() => this.dial());
+        if (this.autoDial) this.world.later(() => this.redial());
         return;
       case 'hangup':
         relay.drop(this);
@@ -153,7 +169,12 @@ export class FakePc {
       else this.later(() => this.maybeOpen());
     } else if (a.t == 'cand') this.candidates.push(a.c);
     else if (a.t == 'ready') this.pump();
-    else if (a.t == 'close') this.closed = true;
+    else if (a.t == 'close') {
+      // Closing a connection closes its channels, which the other side sees.
+      this.closed = true;
+      const o = this.open && this.other();
+      if (o && !o.closed) this.later(() => o.tell('gone'));
+    }
   }
   later(f) {
     this.node.world.later(f);
