@@ -34,7 +34,7 @@ pub struct PeerList<'a>(&'a [u8]);
 impl<'a> PeerList<'a> {
     /// Borrows encoded peer ids; `None` unless the length is a multiple of 4 with no zero id.
     pub fn from_wire(bytes: &'a [u8]) -> Option<Self> {
-        let ok = bytes.len() % PeerId::LEN == 0
+        let ok = bytes.len().is_multiple_of(PeerId::LEN)
             && bytes.chunks_exact(PeerId::LEN).all(|c| c != [0u8; 4]);
         ok.then_some(Self(bytes))
     }
@@ -74,7 +74,7 @@ impl<'a> AddrList<'a> {
     /// Borrows encoded addresses; `None` unless the length is a multiple of 12 and no
     /// address has a zero session id.
     pub fn from_wire(bytes: &'a [u8]) -> Option<Self> {
-        let ok = bytes.len() % PeerAddr::LEN == 0
+        let ok = bytes.len().is_multiple_of(PeerAddr::LEN)
             && bytes
                 .chunks_exact(PeerAddr::LEN)
                 .all(|c| PeerAddr::from_wire(c).is_some());

@@ -26,6 +26,7 @@ struct Limits {
     version: u8,
     max_frame_len: usize,
     max_blob_len: usize,
+    max_blob2_len: usize,
     max_entry_len: usize,
     max_nodes: usize,
     max_room_size_limit: u16,

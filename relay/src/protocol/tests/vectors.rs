@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use super::{bytes, Direction, ErrorKind, VectorFile};
 use crate::protocol::{
     msg_type, ClientMessage, CloseCode, DecodeError, ErrorCode, PeerAddr, RelayMessage,
-    MAX_BLOB_LEN, MAX_ENTRY_LEN, MAX_FRAME_LEN, MAX_NODES, MAX_ROOM_SIZE_LIMIT, PROTOCOL_VERSION,
+    MAX_BLOB2_LEN, MAX_BLOB_LEN, MAX_ENTRY_LEN, MAX_FRAME_LEN, MAX_NODES, MAX_ROOM_SIZE_LIMIT,
+    PROTOCOL_VERSION,
 };
 
 /// A decoded frame: its type name and its fields in the file's form.
@@ -194,6 +195,7 @@ fn limits_are_the_codecs() {
     assert_eq!(l.version, PROTOCOL_VERSION);
     assert_eq!(l.max_frame_len, MAX_FRAME_LEN);
     assert_eq!(l.max_blob_len, MAX_BLOB_LEN);
+    assert_eq!(l.max_blob2_len, MAX_BLOB2_LEN);
     assert_eq!(l.max_entry_len, MAX_ENTRY_LEN);
     assert_eq!(l.max_nodes, MAX_NODES);
     assert_eq!(l.max_room_size_limit, MAX_ROOM_SIZE_LIMIT);
@@ -210,6 +212,7 @@ fn every_type_has_its_byte_and_a_vector() {
             (Direction::ClientToRelay, "Signal") => msg_type::SIGNAL,
             (Direction::ClientToRelay, "Ping") => msg_type::PING,
             (Direction::ClientToRelay, "GetNodes") => msg_type::GET_NODES,
+            (Direction::ClientToRelay, "Signal2") => msg_type::SIGNAL2,
             (Direction::RelayToClient, "Welcome") => msg_type::WELCOME,
             (Direction::RelayToClient, "Room") => msg_type::ROOM,
             (Direction::RelayToClient, "Joined") => msg_type::JOINED,
@@ -219,6 +222,10 @@ fn every_type_has_its_byte_and_a_vector() {
             (Direction::RelayToClient, "Nodes") => msg_type::NODES,
             (Direction::RelayToClient, "Error") => msg_type::ERROR,
             (Direction::RelayToClient, "Closing") => msg_type::CLOSING,
+            (Direction::RelayToClient, "Room2") => msg_type::ROOM2,
+            (Direction::RelayToClient, "Joined2") => msg_type::JOINED2,
+            (Direction::RelayToClient, "Left2") => msg_type::LEFT2,
+            (Direction::RelayToClient, "Signal2") => msg_type::SIGNAL2_IN,
             other => panic!("no such message type: {other:?}"),
         };
         assert_eq!(row.byte, byte, "{}", row.name);
@@ -232,8 +239,8 @@ fn every_type_has_its_byte_and_a_vector() {
             assert_eq!(bytes(&v.hex)[0], row.byte, "{}", v.name);
         }
     }
-    // 6 client types and 9 relay types.
-    assert_eq!(file.types.len(), 15);
+    // Version 1: 6 client types and 9 relay types; version 2 adds 1 and 4.
+    assert_eq!(file.types.len(), 20);
     for v in &file.valid {
         let listed = file
             .types
