@@ -16,8 +16,12 @@ export interface ConnectOptions {
 }
 
 export interface Welcome {
+  /** Protocol version of the session (2). */
   version: number;
+  /** Our session id on this relay. */
   peer: number;
+  /** Our address: the relay's tag (first 8 bytes of its node key) and `peer`, 24 hex digits. */
+  me: string;
   maxFrame: number;
   maxRoom: number;
   maxRooms: number;
@@ -52,8 +56,11 @@ export interface TrackEvent {
 }
 
 export interface Peer {
-  /** The relay's id for this peer. */
-  readonly id: number;
+  /**
+   * The peer's address (its relay's tag and session id, 24 hex digits). It changes when the
+   * peer's relay restarts or the peer moves to another relay; the connection stays.
+   */
+  readonly id: string;
   readonly nick: string;
   readonly pc: RTCPeerConnection;
   on(type: 'open' | 'close', fn: () => void): this;

@@ -188,10 +188,10 @@ export class Mesh {
     // signaling.
     if (p?.sid && p.sid != msg.s) return;
     p ||= r.peers.find((q) => q.sid == msg.s && q.ep != ep);
+    const back = p && p.ep != ep;
     // It forgot us (closed on a Left) before our channel opened: start afresh, as initiator.
-    if (msg.ack == 1 && p && !p.box.open) this._close(p), (p = null);
+    if (back && msg.ack == 1 && !p.box.open) this._close(p), (p = null);
     if (p) {
-      const back = p.ep != ep;
       p.id = from;
       p.ep = ep;
       p.sid ||= msg.s;

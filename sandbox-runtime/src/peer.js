@@ -65,7 +65,7 @@ export class Peer extends Emitter {
     });
   }
 
-  /** The relay's id for this peer (it changes when the relay restarts). */
+  /** The peer's address, relay tag + session id in hex (it changes when the peer moves). */
   get id() {
     return this._rec.id;
   }

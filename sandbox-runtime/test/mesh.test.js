@@ -466,22 +466,26 @@ test('issue 13: a Left for a member still negotiating closes it; a relay listing
   assert.deepEqual(peersOf(a).map((p) => p.id), [x]);
 });
 
-test('issue 13: a member that moves while negotiating, and was forgotten, starts afresh', () => {
-  // b offered, a answered; ICE is still checking when a's relay dies. b closes a on the Left;
-  // a, which only waits for offers, would wait forever without b's "I do not know you".
-  const world = new World(2);
-  world.noIce = true;
-  const [a, b] = room(world, ['a', 'b'], [0, 1]);
-  assert.ok(peerOf(b, 'a').neg.initiator && peerOf(a, 'b').sid == 'b');
-  world.relays[0].kill();
-  world.noIce = false;
-  world.advance(1000);
-  assert.equal(a.relay, world.relays[1]);
-  assert.deepEqual([peersOf(a).length, peersOf(b).length], [1, 1]);
-  assert.deepEqual([opens(a), opens(b)], [1, 1]);
-  assert.ok(peerOf(a, 'b').neg.initiator, 'a offered this time');
-  assert.equal(peerOf(b, 'a').id, a.addr);
-});
+for (const twice of [false, true])
+  test(`issue 13: a member that moves while negotiating, and was forgotten, starts afresh${twice ? ' (every member listed twice)' : ''}`, () => {
+    // b offered, a answered; ICE is still checking when a's relay dies. b closes a on the Left;
+    // a, which only waits for offers, would wait forever without b's "I do not know you".
+    // A relay that lists b twice makes a probe b twice, and b answer twice; a starts afresh once.
+    const world = new World(2);
+    world.noIce = true;
+    const [a, b] = room(world, ['a', 'b'], [0, 1]);
+    assert.ok(peerOf(b, 'a').neg.initiator && peerOf(a, 'b').sid == 'b');
+    world.relays[1].twice = twice;
+    world.relays[0].kill();
+    world.noIce = false;
+    world.advance(1000);
+    assert.equal(a.relay, world.relays[1]);
+    assert.deepEqual([peersOf(a).length, peersOf(b).length], [1, 1]);
+    assert.deepEqual([opens(a), opens(b)], [1, 1]);
+    assert.ok(peerOf(a, 'b').neg.initiator, 'a offered this time');
+    assert.equal(peerOf(b, 'a').id, a.addr);
+    assert.equal(a.actions.filter((x) => x.t == 'peer').length, 2, 'the first record and one fresh one');
+  });
 
 test('issue 13: when every other relay is gone the lost one is dialled again', () => {
   const world = new World(2);

@@ -34,7 +34,8 @@ export function fakeOpen(from, to, blob) {
 
 /**
  * A relay with tag `tag` (16 hex digits) in federation `fed` (the array of its relays, to
- * which it adds itself). Forwards nothing while `blackhole`; answers GetNodes with `nodes`.
+ * which it adds itself). Forwards nothing while `blackhole`; lists every member twice in a
+ * Room while `twice`; answers GetNodes with `nodes`.
  */
 export class FakeRelay {
   constructor(world, tag = '7a'.repeat(8), fed = []) {
@@ -112,7 +113,7 @@ export class FakeRelay {
     const room = f.subarray(1, 33);
     const members = this._members(room);
     if (f[0] == 2) {
-      this._to(from, frames.room(room, [...members]));
+      this._to(from, frames.room(room, [...members, ...(this.twice ? members : [])]));
       this._member(room, from, true);
     } else if (f[0] == 3) this._member(room, from, false);
     else if (f[0] == 7 && !this.blackhole && members.has(from)) {
