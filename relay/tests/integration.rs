@@ -20,12 +20,18 @@ const WAIT: Duration = Duration::from_secs(60);
 
 #[path = "integration/e2e.rs"]
 mod e2e;
+#[path = "integration/federation.rs"]
+mod federation;
+#[path = "integration/federation_e2e.rs"]
+mod federation_e2e;
 
 /// A relay process in its own directory, killed on drop.
 struct RelayProcess {
     child: Child,
     entry: RelayEntry,
     health: SocketAddr,
+    /// Where it listens for other relays (`mesh: ` in its banner), if federated.
+    mesh: Option<SocketAddr>,
     stderr: PathBuf,
     dir: PathBuf,
     tmp: Option<tempfile::TempDir>,
@@ -84,19 +90,22 @@ impl RelayProcess {
                 }
             }
         });
-        let (mut entry, mut health) = (None, None);
+        let (mut entry, mut health, mut mesh) = (None, None, None);
         while entry.is_none() {
             let line = rx.recv_timeout(WAIT).expect("relay prints its banner");
             if let Some(value) = line.strip_prefix("relay.txt: ") {
                 entry = Some(RelayEntry::from_line(value).expect("a valid relay.txt line"));
             } else if let Some(value) = line.strip_prefix("health: ") {
                 health = Some(value.parse().expect("health address"));
+            } else if let Some(value) = line.strip_prefix("mesh: ") {
+                mesh = Some(value.parse().expect("mesh address"));
             }
         }
         Self {
             child,
             entry: entry.expect("loop ends with an entry"),
             health: health.expect("health address before relay.txt"),
+            mesh,
             stderr,
             dir: dir.to_owned(),
             tmp,

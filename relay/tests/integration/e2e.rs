@@ -12,11 +12,11 @@ use super::RelayProcess;
 
 const LIB: &str = "2222222222222222222222222222222222222222222222222222222222222222i0";
 const PAGE: &str = "3333333333333333333333333333333333333333333333333333333333333333i0";
-const ROOM: &str = "e2e-room-name-7f3a";
-const T: Duration = Duration::from_secs(60);
+pub(super) const ROOM: &str = "e2e-room-name-7f3a";
+pub(super) const T: Duration = Duration::from_secs(60);
 
 /// The content server with the runtime (bundled for `entries`) and the e2e page inscribed.
-async fn serve(entries: &[RelayEntry]) -> ContentServer {
+pub(super) async fn serve(entries: &[RelayEntry]) -> ContentServer {
     let bundle = sandbox_runtime::bundle(entries).expect("bundle");
     let page = fixtures::read("pages/e2e.html").replace("{{LIB}}", LIB);
     ContentServer::start_page_with_library(
@@ -29,7 +29,7 @@ async fn serve(entries: &[RelayEntry]) -> ContentServer {
     .expect("content server")
 }
 
-async fn open(browser: &Browser, server: &ContentServer) -> Page {
+pub(super) async fn open(browser: &Browser, server: &ContentServer) -> Page {
     let page = browser
         .open(&server.content_url(&PAGE.parse::<InscriptionId>().unwrap()))
         .await
@@ -45,13 +45,13 @@ async fn open(browser: &Browser, server: &ContentServer) -> Page {
     page
 }
 
-async fn join(page: &Page, nick: &str) {
+pub(super) async fn join(page: &Page, nick: &str) {
     page.eval(&format!("lm.join('{ROOM}', '{nick}')"))
         .await
         .expect("join");
 }
 
-async fn wait_open_peers(page: &Page, n: usize) {
+pub(super) async fn wait_open_peers(page: &Page, n: usize) {
     page.wait_for(&format!("lm.openPeers().length === {n}"), T)
         .await
         .unwrap_or_else(|e| panic!("{n} open peers: {e}"));
@@ -68,7 +68,7 @@ async fn alice_and_bob(browser: &Browser, server: &ContentServer) -> (Page, Page
     (a, b)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(super) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -77,9 +77,13 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// No frame the relay read may carry the room name, a nickname or SDP in the clear.
-fn assert_relay_saw_no_plaintext(relay: &RelayProcess, nicks: &[&str]) {
+pub(super) fn assert_relay_saw_no_plaintext(relay: &RelayProcess, nicks: &[&str]) {
     let frames = relay.frames_read();
-    let signals = frames.iter().filter(|f| f.first() == Some(&0x04)).count();
+    // Signal (0x04, version 1) or Signal2 (0x07, version 2).
+    let signals = frames
+        .iter()
+        .filter(|f| matches!(f.first(), Some(0x04 | 0x07)))
+        .count();
     assert!(
         signals >= 2,
         "the relay forwarded {signals} signals: the check would be vacuous"

@@ -1,0 +1,103 @@
+//! Browsers across a federation: pages pinned to different relays (each served a runtime that
+//! embeds only its own relay) meet in one room and talk directly; when one relay is killed its
+//! page moves to the other relay it learned from `Nodes`, the room re-forms without a
+//! duplicate, and the direct connection carries on throughout.
+
+use harness::browser::{Browser, LaunchOptions, Page};
+
+use super::e2e::{join, open, runtime, serve, wait_open_peers, ROOM, T};
+use super::federation::{federated, statsz, wait_mesh};
+
+/// Waits until the relay holds `n` open sessions.
+fn wait_sessions(relay: &super::RelayProcess, n: u64) {
+    let deadline = std::time::Instant::now() + super::WAIT;
+    loop {
+        let stats = statsz(relay);
+        if stats["sessions_open"].as_u64() == Some(n) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "relay never held {n} open sessions: {stats}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+async fn says(from: &Page, to: &Page, text: &str) {
+    from.eval(&format!("lm.broadcast('{ROOM}', {{ text: '{text}' }})"))
+        .await
+        .unwrap();
+    to.wait_for(
+        &format!("Object.values(lm.peers).some((p) => p.data.some((d) => d.text === '{text}'))"),
+        T,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{text:?} did not arrive: {e}"));
+}
+
+#[test]
+fn pages_on_two_federated_relays_meet_and_move_when_one_dies() {
+    let a = federated("e2e-federation", &[]);
+    let b = federated("e2e-federation", &[a.mesh.expect("mesh")]);
+    for relay in [&a, &b] {
+        wait_mesh(relay, "one mesh peer", |m| {
+            m["mesh_peers"].as_u64() == Some(1)
+        });
+    }
+    runtime().block_on(async {
+        let on_a = serve(std::slice::from_ref(&a.entry)).await;
+        let on_b = serve(std::slice::from_ref(&b.entry)).await;
+        let browser = Browser::launch(LaunchOptions::default())
+            .await
+            .expect("chromium");
+        let alice = open(&browser, &on_a).await;
+        let bob = open(&browser, &on_b).await;
+        join(&alice, "alice").await;
+        join(&bob, "bob").await;
+        wait_open_peers(&alice, 1).await;
+        wait_open_peers(&bob, 1).await;
+        wait_sessions(&a, 1);
+        wait_sessions(&b, 1);
+        says(&alice, &bob, "hello across relays").await;
+        says(&bob, &alice, "hello back").await;
+        // Each learned the other relay from Nodes and cached it.
+        alice
+            .wait_for(
+                &format!(
+                    "(localStorage.getItem('lumamesh.relays') || '').includes('{}')",
+                    b.entry.to_line()
+                ),
+                T,
+            )
+            .await
+            .expect("alice cached relay B from Nodes");
+
+        // Alice's relay dies without a word.
+        let _ = a.sigkill();
+        says(&alice, &bob, "still here").await;
+        alice
+            .wait_for("lm.events.filter((e) => e.type === 'relay').length >= 2", T)
+            .await
+            .expect("alice moves to relay B");
+        wait_sessions(&b, 2);
+        says(&bob, &alice, "welcome to B").await;
+        // One connection between them all along: never closed, never duplicated.
+        for page in [&alice, &bob] {
+            let closes = page
+                .eval("lm.events.filter((e) => e.type === 'close').length")
+                .await
+                .unwrap();
+            assert_eq!(closes, 0, "the direct connection was closed");
+            assert_eq!(page.eval("Object.keys(lm.peers).length").await.unwrap(), 1);
+            assert_eq!(page.eval("lm.openPeers().length").await.unwrap(), 1);
+        }
+        // A newcomer on B meets both.
+        let carol = open(&browser, &on_b).await;
+        join(&carol, "carol").await;
+        for page in [&alice, &bob, &carol] {
+            wait_open_peers(page, 2).await;
+        }
+        browser.close().await.unwrap();
+    });
+}
