@@ -168,3 +168,22 @@ test('issue 13: pages on two relays meet; one relay dies, its page moves on and 
   assert.deepEqual([a.peers.length, b.peers.length], [1, 1], 'no second connection');
   assert.ok(!a.events.some((e) => e.startsWith('close')) && !b.events.some((e) => e.startsWith('close')), 'nothing closed');
 });
+
+test('issue 13: a page whose relay drops it (the relay still up) tries the other relays first', async () => {
+  const [x, y] = [await signedLine(40003), await signedLine(40004)];
+  const [rx, ry] = [rtc.federate(x), rtc.federate(y)];
+  const mes = [];
+  const a = await page('drop', 'alice', [x]);
+  a.net.on('relay', (w) => mes.push(w.me));
+  const b = await page('drop', 'bob', [y]);
+  await until(() => open(a).length == 1 && open(b).length == 1, 5000, 'alice and bob across relays');
+  // The relay drops alice's session, as one closing a session would; it keeps serving others.
+  const [end] = rx.sessions.values();
+  end.linkDown();
+  await until(() => mes.length == 1, 8000, 'alice back on a relay');
+  assert.ok(!mes[0].startsWith(rx.tag), 'not the relay that dropped her: ' + mes[0]);
+  await until(() => open(b)[0].id == mes[0], 8000, 'bob re-addresses alice');
+  assert.ok(rx.alive);
+  assert.deepEqual([a.peers.length, b.peers.length], [1, 1]);
+  assert.ok(![...a.events, ...b.events].some((e) => e.startsWith('close')), 'nothing closed');
+});
