@@ -1,30 +1,65 @@
 //! Load generation: many native clients (one UDP socket each, one shared DTLS certificate)
-//! connect to a relay at a set rate, join rooms, and signal each other; the report gives
-//! connect times and one-way signal latency (sender and receiver share this process's clock).
+//! connect to the relays of a list at a set rate, join rooms, and signal each other in
+//! protocol version 2; the report gives connect times and one-way signal latency (sender and
+//! receiver share this process's clock), separately for signals within one relay and across
+//! relays.
+//!
+//! Client `i` connects to entry `i mod relays` of the list and joins room
+//! `(i / relays) mod rooms`, so consecutive clients of one room sit on different relays: with
+//! a federation every room spans its relays. A pair of members is *cross-relay* when the tags
+//! of their peer addresses differ; relays that are not federated never show a member of
+//! another relay, so their cross-relay figures stay zero.
+
+mod members;
+mod report;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bootstrap_codec::RelayEntry;
-use serde::{Deserialize, Serialize};
 use str0m::config::DtlsCert;
 
 use crate::client::{ClientError, UdpClient};
-use crate::protocol::{ClientMessage, PeerId, RelayMessage, RoomId, PROTOCOL_VERSION};
+use crate::protocol::{ClientMessage, PeerAddr, RelayMessage, RelayTag, RoomId, PROTOCOL_VERSION};
+use members::Members;
+pub use report::{LoadReport, Pair, PairReport, Percentiles, RelayShare};
+use report::{Tally, Totals};
+
+/// One relay of the list.
+#[derive(Debug, Clone)]
+pub struct LoadTarget {
+    /// The relay's entry.
+    pub entry: RelayEntry,
+    /// Send here instead of the entry's address.
+    pub addr: Option<SocketAddr>,
+}
+
+impl LoadTarget {
+    /// The relay's tag in peer addresses.
+    pub fn tag(&self) -> RelayTag {
+        RelayTag::of(self.entry.node_key())
+    }
+
+    /// Where its clients send: `addr`, or the entry's address.
+    pub fn address(&self) -> String {
+        match self.addr {
+            Some(addr) => addr.to_string(),
+            None => format!("{}:{}", self.entry.address(), self.entry.port()),
+        }
+    }
+}
 
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
-    /// The relay.
-    pub entry: RelayEntry,
-    /// Send here instead of the entry's address.
-    pub relay_addr: Option<SocketAddr>,
+    /// The relays; clients are spread over every one, round robin.
+    pub relays: Vec<LoadTarget>,
     /// Clients to start.
     pub sessions: usize,
     /// Clients started per second.
     pub connect_rate: f64,
-    /// Rooms the clients spread over (client i joins room i mod rooms).
+    /// Rooms the clients spread over (see the module documentation).
     pub rooms: usize,
     /// Signals each client sends per second once joined (0: none).
     pub signals_per_sec: f64,
@@ -38,103 +73,84 @@ pub struct LoadPlan {
     pub local_ips: Vec<IpAddr>,
 }
 
-/// Percentiles of a set of durations, in milliseconds.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct Percentiles {
-    /// Samples.
-    pub count: usize,
-    /// Median.
-    pub p50_ms: f64,
-    /// 90th percentile.
-    pub p90_ms: f64,
-    /// 99th percentile.
-    pub p99_ms: f64,
-    /// Largest.
-    pub max_ms: f64,
+/// Where client `i` goes: the index of its relay in a list of `relays` and of its room among
+/// `rooms`. Consecutive clients take consecutive relays, and each round over the relays
+/// fills one room, so a room gets members on every relay.
+pub fn placement(i: usize, relays: usize, rooms: usize) -> (usize, usize) {
+    let relays = relays.max(1);
+    (i % relays, (i / relays) % rooms.max(1))
 }
 
-impl std::fmt::Display for Percentiles {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms  ({} samples)",
-            self.p50_ms, self.p90_ms, self.p99_ms, self.max_ms, self.count
-        )
-    }
-}
-
-impl Percentiles {
-    /// Summarises `samples` (sorted in place).
-    pub fn of(samples: &mut [Duration]) -> Self {
-        samples.sort_unstable();
-        let at = |q: f64| -> f64 {
-            if samples.is_empty() {
-                return 0.0;
-            }
-            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-            samples[i.min(samples.len() - 1)].as_secs_f64() * 1000.0
-        };
-        Self {
-            count: samples.len(),
-            p50_ms: at(0.5),
-            p90_ms: at(0.9),
-            p99_ms: at(0.99),
-            max_ms: at(1.0),
-        }
-    }
-}
-
-/// The load run's result.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct LoadReport {
-    /// Clients started.
-    pub sessions: usize,
-    /// Clients whose channel opened and got `Welcome`.
-    pub connected: usize,
-    /// Clients that failed to connect or were dropped.
-    pub failed: usize,
-    /// Time from start to `Welcome`.
-    pub connect: Percentiles,
-    /// Signals sent.
-    pub signals_sent: u64,
-    /// Signals received.
-    pub signals_received: u64,
-    /// One-way signal latency through the relay.
-    pub signal_latency: Percentiles,
-    /// Error frames received.
-    pub error_frames: u64,
-    /// First few failure messages.
-    pub failures: Vec<String>,
-    /// Wall time of the run.
-    pub elapsed_secs: f64,
+/// Why one client stopped early.
+#[derive(Debug, thiserror::Error)]
+enum ClientFailure {
+    /// The connection failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The first frame after `Hello` (its type byte, 0 if empty) was not a `Welcome`.
+    #[error("relay answered Hello with a 0x{0:02x} frame, not Welcome")]
+    NoWelcome(u8),
+    /// The relay speaks another version with us.
+    #[error("relay welcomed version {0}, not {PROTOCOL_VERSION}")]
+    Version(u8),
+    /// The relay closed the session (`Closing`).
+    #[error("relay closed the session: {0}")]
+    Closing(crate::protocol::CloseCode),
 }
 
 #[derive(Default)]
 struct Shared {
     connect: Vec<Duration>,
-    latency: Vec<Duration>,
+    totals: Totals,
     report: LoadReport,
 }
 
-/// Runs the plan to completion (all clients done) and reports.
+impl Shared {
+    fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+        // A panicking client task cannot leave the counters half-written in a way that
+        // matters for a report; keep going with what is there.
+        shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs the plan to completion (all clients done) and reports. An empty relay list starts
+/// no client.
 pub async fn run(plan: LoadPlan) -> LoadReport {
     let start = Instant::now();
     let cert = str0m::crypto::from_feature_flags()
         .dtls_provider
         .generate_certificate();
-    let shared = Arc::new(Mutex::new(Shared::default()));
+    let mut shared = Shared::default();
+    shared.report.relays = plan
+        .relays
+        .iter()
+        .map(|t| RelayShare {
+            tag: t.tag().to_string(),
+            address: t.address(),
+            ..RelayShare::default()
+        })
+        .collect();
+    let shared = Arc::new(Mutex::new(shared));
+    let sessions = if plan.relays.is_empty() {
+        0
+    } else {
+        plan.sessions
+    };
     let plan = Arc::new(plan);
-    let mut tasks = Vec::with_capacity(plan.sessions);
+    let mut tasks = Vec::with_capacity(sessions);
     let gap = Duration::from_secs_f64(1.0 / plan.connect_rate.max(0.001));
-    for i in 0..plan.sessions {
+    for i in 0..sessions {
         let due = start + gap.mul_f64(i as f64);
         tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
         let (plan, shared, cert) = (plan.clone(), shared.clone(), cert.clone());
         tasks.push(tokio::spawn(async move {
+            let (relay, _) = placement(i, plan.relays.len(), plan.rooms);
+            Shared::lock(&shared).report.relays[relay].sessions += 1;
             let result = one_client(i, &plan, cert, start, &shared).await;
-            let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+            let mut s = Shared::lock(&shared);
             if let Err(e) = result {
                 s.report.failed += 1;
+                s.report.relays[relay].failed += 1;
                 if s.report.failures.len() < 10 {
                     s.report.failures.push(format!("client {i}: {e}"));
                 }
@@ -144,13 +160,26 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
     for task in tasks {
         let _ = task.await;
     }
-    let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = Shared::lock(&shared);
     let mut report = std::mem::take(&mut s.report);
-    report.sessions = plan.sessions;
+    report.sessions = sessions;
     report.connect = Percentiles::of(&mut s.connect);
-    report.signal_latency = Percentiles::of(&mut s.latency);
+    std::mem::take(&mut s.totals).finish(&mut report);
     report.elapsed_secs = start.elapsed().as_secs_f64();
     report
+}
+
+/// Nanoseconds since `epoch`, as the first 8 bytes of a blob carry them.
+fn stamp(epoch: Instant) -> u64 {
+    // u64 nanoseconds last 584 years.
+    epoch.elapsed().as_nanos() as u64
+}
+
+/// How long ago the stamp at the head of `blob` was taken; `None` if the blob is too short.
+fn age(epoch: Instant, blob: &[u8]) -> Option<Duration> {
+    let ts: [u8; 8] = blob.get(..8)?.try_into().ok()?;
+    let sent_at = Duration::from_nanos(u64::from_be_bytes(ts));
+    Some(epoch.elapsed().saturating_sub(sent_at))
 }
 
 async fn one_client(
@@ -159,13 +188,15 @@ async fn one_client(
     cert: Option<DtlsCert>,
     epoch: Instant,
     shared: &Mutex<Shared>,
-) -> Result<(), ClientError> {
+) -> Result<(), ClientFailure> {
     let begun = Instant::now();
+    let (relay, room_index) = placement(i, plan.relays.len(), plan.rooms);
+    let target = &plan.relays[relay];
     let local_ip = (!plan.local_ips.is_empty()).then(|| plan.local_ips[i % plan.local_ips.len()]);
     let mut client = UdpClient::connect_from(
         local_ip,
-        &plan.entry,
-        plan.relay_addr,
+        &target.entry,
+        target.addr,
         cert,
         plan.connect_timeout,
     )
@@ -176,75 +207,120 @@ async fn one_client(
         })
         .await?;
     let frame = client.recv(plan.connect_timeout).await?;
-    let Ok(RelayMessage::Welcome(welcome)) = RelayMessage::decode(&frame) else {
-        return Err(ClientError::Closed);
+    let welcome = match RelayMessage::decode(&frame) {
+        Ok(RelayMessage::Welcome(welcome)) => welcome,
+        _ => {
+            return Err(ClientFailure::NoWelcome(
+                frame.first().copied().unwrap_or(0),
+            ))
+        }
     };
-    let me = welcome.peer;
+    if welcome.version != PROTOCOL_VERSION {
+        return Err(ClientFailure::Version(welcome.version));
+    }
+    // The entry we dialled names the relay (DTLS checked its fingerprint).
+    let me = PeerAddr {
+        relay: target.tag(),
+        session: welcome.peer,
+    };
     {
-        let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = Shared::lock(shared);
         s.connect.push(begun.elapsed());
         s.report.connected += 1;
+        s.report.relays[relay].connected += 1;
     }
     let mut room_bytes = [0u8; 32];
-    room_bytes[..8].copy_from_slice(&((i % plan.rooms.max(1)) as u64).to_be_bytes());
+    room_bytes[..8].copy_from_slice(&(room_index as u64).to_be_bytes());
     let room = RoomId::from_bytes(room_bytes);
     client.send(&ClientMessage::Join { room }).await?;
 
-    let mut peers: Vec<PeerId> = Vec::new();
+    let mut members = Members::new(room, me);
+    let mut tally = Tally::default();
     let mut blob = vec![0x5a; plan.blob_size.max(16)];
     let interval =
         (plan.signals_per_sec > 0.0).then(|| Duration::from_secs_f64(1.0 / plan.signals_per_sec));
     let end = Instant::now() + plan.hold;
     let mut next_send = Instant::now() + interval.unwrap_or(plan.hold);
-    let (mut sent, mut received, mut errors, mut latencies) = (0u64, 0u64, 0u64, Vec::new());
-    loop {
+    let mut turn = i;
+    let result = loop {
         let now = Instant::now();
         if now >= end {
-            break;
+            break Ok(());
         }
         if let (Some(every), true) = (interval, now >= next_send) {
             next_send += every;
-            if !peers.is_empty() {
-                let to = peers[(sent as usize + i) % peers.len()];
-                let ts = epoch.elapsed().as_nanos() as u64;
-                blob[..8].copy_from_slice(&ts.to_be_bytes());
-                let signal = ClientMessage::Signal {
+            if let Some(to) = members.pick(turn) {
+                turn += 1;
+                blob[..8].copy_from_slice(&stamp(epoch).to_be_bytes());
+                let signal = ClientMessage::Signal2 {
                     room,
                     to,
                     blob: &blob,
                 };
-                client.send(&signal).await?;
-                sent += 1;
+                if let Err(e) = client.send(&signal).await {
+                    break Err(e.into());
+                }
+                tally.sent(Pair::of(me.relay, to.relay));
             }
             continue;
         }
         let frame = match client.recv(next_send.min(end) - now).await {
             Ok(frame) => frame,
             Err(ClientError::Timeout(_)) => continue,
-            Err(e) => return Err(e),
+            Err(e) => break Err(e.into()),
         };
-        match RelayMessage::decode(&frame) {
-            Ok(RelayMessage::Room { peers: list, .. }) => peers.extend(list.iter()),
-            Ok(RelayMessage::Joined { peer, .. }) => peers.push(peer),
-            Ok(RelayMessage::Left { peer, .. }) if peer != me => peers.retain(|p| *p != peer),
-            Ok(RelayMessage::Signal { blob, .. }) if blob.len() >= 8 => {
-                received += 1;
-                let mut ts = [0u8; 8];
-                ts.copy_from_slice(&blob[..8]);
-                let sent_at = Duration::from_nanos(u64::from_be_bytes(ts));
-                latencies.push(epoch.elapsed().saturating_sub(sent_at));
+        let Ok(message) = RelayMessage::decode(&frame) else {
+            continue;
+        };
+        members.apply(&message);
+        match message {
+            RelayMessage::Signal2 { from, blob, .. } => {
+                if let Some(latency) = age(epoch, blob) {
+                    tally.delivered(Pair::of(me.relay, from.relay), latency);
+                }
             }
-            Ok(RelayMessage::Error { .. }) => errors += 1,
-            Ok(RelayMessage::Closing { .. }) => return Err(ClientError::Closed),
+            RelayMessage::Error { code, .. } => tally.error(code),
+            RelayMessage::Closing { code } => break Err(ClientFailure::Closing(code)),
             _ => {}
         }
+    };
+    // What was counted counts even when the client ends early.
+    Shared::lock(shared).totals.add(tally);
+    result?;
+    Ok(client.close().await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placement;
+
+    #[test]
+    fn clients_go_round_robin_over_every_relay() {
+        let relays: Vec<usize> = (0..7).map(|i| placement(i, 3, 10).0).collect();
+        assert_eq!(relays, [0, 1, 2, 0, 1, 2, 0]);
     }
-    {
-        let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
-        s.report.signals_sent += sent;
-        s.report.signals_received += received;
-        s.report.error_frames += errors;
-        s.latency.extend(latencies);
+
+    #[test]
+    fn each_room_gets_a_member_on_every_relay() {
+        // 3 relays, 2 rooms, 12 clients: each room has two members on each relay.
+        let mut seen = [[0; 3]; 2];
+        for i in 0..12 {
+            let (relay, room) = placement(i, 3, 2);
+            seen[room][relay] += 1;
+        }
+        assert_eq!(seen, [[2; 3]; 2]);
     }
-    client.close().await
+
+    #[test]
+    fn one_relay_keeps_the_old_placement() {
+        // Before relay lists, client i joined room i mod rooms.
+        for i in 0..20 {
+            assert_eq!(placement(i, 1, 4), (0, i % 4));
+        }
+    }
+
+    #[test]
+    fn degenerate_counts_do_not_divide_by_zero() {
+        assert_eq!(placement(5, 0, 0), (0, 0));
+    }
 }

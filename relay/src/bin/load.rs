@@ -1,7 +1,8 @@
 //! `lumamesh-load`: a load generator for `lumamesh-relay`. Starts many native clients (each
-//! connects exactly as a browser does), has them join rooms and signal each other, and prints
-//! a summary, or with `--json` the full report (connect times, one-way signal latency,
-//! failures).
+//! connects exactly as a browser does, in protocol version 2), spreads them round robin over
+//! every relay of its list, has them join rooms and signal each other, and prints a summary,
+//! or with `--json` the full report (connect times, one-way signal latency for signals within
+//! one relay and across relays, clients per relay, error frames by code, failures).
 //!
 //! The relay limits new sessions per source IP (`NEW_SESSIONS_PER_IP`, default 20/s); raise it
 //! on the relay under test, or spread clients over several addresses.
@@ -14,25 +15,28 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use bootstrap_codec::{RelayEntry, RelayTxt};
 use clap::Parser;
-use lumamesh_relay::load::{self, LoadPlan};
+use lumamesh_relay::load::{self, LoadPlan, LoadTarget};
+use lumamesh_relay::protocol::MAX_BLOB2_LEN;
 use report::{usage, UsageContext};
 
 /// Load generator for lumamesh-relay.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// The relay's relay.txt line (as printed by lumamesh-relay at start).
+    /// A relay's relay.txt line (as printed by lumamesh-relay at start); repeat the flag or
+    /// separate lines with commas for several relays.
     #[arg(
         long,
         env = "RELAY_ENTRY",
         value_name = "RELAY_ENTRY",
+        value_delimiter = ',',
         conflicts_with = "relay_txt"
     )]
-    entry: Option<String>,
-    /// A relay.txt file; its first entry is used.
+    entry: Vec<String>,
+    /// A relay.txt file; clients are spread over every entry in it.
     #[arg(long, alias = "relays", env = "RELAY_TXT", value_name = "RELAY_TXT")]
     relay_txt: Option<PathBuf>,
-    /// Send to this address instead of the entry's.
+    /// Send to this address instead of the entry's (only with a single relay).
     #[arg(long, value_name = "ADDR")]
     relay_addr: Option<SocketAddr>,
     /// Clients to start.
@@ -47,7 +51,7 @@ struct Args {
     /// Signals per second per client.
     #[arg(long, default_value_t = 1.0)]
     signals_per_sec: f64,
-    /// Signal blob size in bytes (16..=16347).
+    /// Signal blob size in bytes (16..=16339).
     #[arg(long, default_value_t = 256)]
     blob_size: usize,
     /// Seconds each client stays after joining.
@@ -104,41 +108,57 @@ fn main() -> ExitCode {
     })
 }
 
-async fn run(args: Args) -> Result<()> {
-    let entry = match (&args.entry, &args.relay_txt) {
-        (Some(line), _) => RelayEntry::from_line(line.trim()).usage("RELAY_ENTRY")?,
-        (None, Some(path)) => {
-            let text =
-                std::fs::read_to_string(path).usage(format!("reading {}", path.display()))?;
-            let parsed = RelayTxt::parse(&text);
-            match parsed.entries.into_iter().next() {
-                Some(e) => e.entry,
-                None => {
-                    return Err(usage(format!(
-                        "{} holds no valid relay entry",
-                        path.display()
-                    )))
-                }
-            }
-        }
-        (None, None) => {
-            return Err(usage(
-                "give --entry (RELAY_ENTRY) or --relay-txt (RELAY_TXT)",
-            ))
-        }
+/// The relays to load: every `--entry`, or every valid entry of `--relay-txt`.
+fn entries(args: &Args) -> Result<Vec<RelayEntry>> {
+    if !args.entry.is_empty() {
+        return args
+            .entry
+            .iter()
+            .map(|line| RelayEntry::from_line(line.trim()).usage("RELAY_ENTRY"))
+            .collect();
+    }
+    let Some(path) = &args.relay_txt else {
+        return Err(usage(
+            "give --entry (RELAY_ENTRY) or --relay-txt (RELAY_TXT)",
+        ));
     };
-    if !(16..=lumamesh_relay::protocol::MAX_BLOB_LEN).contains(&args.blob_size) {
+    let text = std::fs::read_to_string(path).usage(format!("reading {}", path.display()))?;
+    let entries: Vec<RelayEntry> = RelayTxt::parse(&text)
+        .entries
+        .into_iter()
+        .map(|e| e.entry)
+        .collect();
+    if entries.is_empty() {
         return Err(usage(format!(
-            "--blob-size must be 16..={}",
-            lumamesh_relay::protocol::MAX_BLOB_LEN
+            "{} holds no valid relay entry",
+            path.display()
         )));
+    }
+    Ok(entries)
+}
+
+async fn run(args: Args) -> Result<()> {
+    let entries = entries(&args)?;
+    if args.relay_addr.is_some() && entries.len() > 1 {
+        return Err(usage(format!(
+            "--relay-addr needs a single relay, not {}",
+            entries.len()
+        )));
+    }
+    if !(16..=MAX_BLOB2_LEN).contains(&args.blob_size) {
+        return Err(usage(format!("--blob-size must be 16..={MAX_BLOB2_LEN}")));
     }
     let secs = |name: &str, v: f64| {
         Duration::try_from_secs_f64(v).usage(format!("{name} must be a duration"))
     };
     let plan = LoadPlan {
-        entry,
-        relay_addr: args.relay_addr,
+        relays: entries
+            .into_iter()
+            .map(|entry| LoadTarget {
+                entry,
+                addr: args.relay_addr,
+            })
+            .collect(),
         sessions: args.sessions,
         connect_rate: args.connect_rate,
         rooms: args.rooms.max(1),
@@ -195,12 +215,23 @@ async fn run(args: Args) -> Result<()> {
             args.connect_rate,
             args.hold_secs
         );
+        for r in &report.relays {
+            println!(
+                "relay {} at {}: sessions {} connected {} failed {}",
+                r.tag, r.address, r.sessions, r.connected, r.failed
+            );
+        }
         println!("connect        {}", report.connect);
         println!("signal latency {}", report.signal_latency);
+        println!("same-relay     {}", report.same_relay);
+        println!("cross-relay    {}", report.cross_relay);
         println!(
             "signals sent {} received {}, error frames {}",
             report.signals_sent, report.signals_received, report.error_frames
         );
+        for (code, count) in &report.errors_by_code {
+            println!("error {code}: {count}");
+        }
         for failure in &report.failures {
             println!("failure: {failure}");
         }

@@ -1,0 +1,120 @@
+//! The other members of a load client's room, as the relay's version 2 frames tell them.
+
+use crate::protocol::{PeerAddr, RelayMessage, RoomId};
+
+/// The members of one room other than this client, in the order they became known.
+#[derive(Debug)]
+pub(super) struct Members {
+    room: RoomId,
+    me: PeerAddr,
+    peers: Vec<PeerAddr>,
+}
+
+impl Members {
+    /// No member yet, in `room`, for the client with address `me`.
+    pub(super) fn new(room: RoomId, me: PeerAddr) -> Self {
+        Self {
+            room,
+            me,
+            peers: Vec::new(),
+        }
+    }
+
+    /// Follows `Room2`, `Joined2` and `Left2` for our room; every other frame is ignored.
+    /// A member is listed once however often it is announced (a relay re-sends its members
+    /// when another relay subscribes to the room).
+    pub(super) fn apply(&mut self, message: &RelayMessage<'_>) {
+        match *message {
+            RelayMessage::Room2 { room, peers } if room == self.room => {
+                for peer in peers.iter() {
+                    self.add(peer);
+                }
+            }
+            RelayMessage::Joined2 { room, peer } if room == self.room => self.add(peer),
+            RelayMessage::Left2 { room, peer } if room == self.room => {
+                self.peers.retain(|p| *p != peer);
+            }
+            _ => {}
+        }
+    }
+
+    fn add(&mut self, peer: PeerAddr) {
+        // Rooms hold at most MAX_ROOM_SIZE_LIMIT members: a linear scan is cheap enough.
+        if peer != self.me && !self.peers.contains(&peer) {
+            self.peers.push(peer);
+        }
+    }
+
+    /// The member to signal on turn `turn` (round robin), if there is one.
+    pub(super) fn pick(&self, turn: usize) -> Option<PeerAddr> {
+        (!self.peers.is_empty()).then(|| self.peers[turn % self.peers.len()])
+    }
+
+    /// How many members are known.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.peers.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Members;
+    use crate::protocol::{AddrList, PeerAddr, PeerId, RelayMessage, RelayTag, RoomId};
+
+    const ROOM: RoomId = RoomId::from_bytes([0xaa; 32]);
+    const OTHER_ROOM: RoomId = RoomId::from_bytes([0xbb; 32]);
+
+    fn addr(tag: u8, session: u32) -> PeerAddr {
+        PeerAddr {
+            relay: RelayTag::from_bytes([tag; 8]),
+            session: PeerId::new(session).expect("tests use non-zero ids"),
+        }
+    }
+
+    #[test]
+    fn members_come_from_room2_and_joined2_once_each() {
+        let me = addr(1, 1);
+        let mut members = Members::new(ROOM, me);
+        let mut wire = Vec::new();
+        AddrList::encode_into([addr(1, 2), addr(2, 7)], &mut wire);
+        let peers = AddrList::from_wire(&wire).expect("valid list");
+        members.apply(&RelayMessage::Room2 { room: ROOM, peers });
+        // A snapshot from the other relay repeats a member; our own address is not a peer.
+        for peer in [addr(2, 7), me, addr(2, 9)] {
+            members.apply(&RelayMessage::Joined2 { room: ROOM, peer });
+        }
+        assert_eq!(members.len(), 3);
+        let picked: Vec<_> = (0..4).filter_map(|t| members.pick(t)).collect();
+        assert_eq!(picked, [addr(1, 2), addr(2, 7), addr(2, 9), addr(1, 2)]);
+    }
+
+    #[test]
+    fn left2_and_other_rooms() {
+        let mut members = Members::new(ROOM, addr(1, 1));
+        members.apply(&RelayMessage::Joined2 {
+            room: ROOM,
+            peer: addr(2, 7),
+        });
+        // Another room's traffic and v1 frames change nothing.
+        members.apply(&RelayMessage::Joined2 {
+            room: OTHER_ROOM,
+            peer: addr(2, 8),
+        });
+        members.apply(&RelayMessage::Joined {
+            room: ROOM,
+            peer: PeerId::new(3).expect("non-zero"),
+        });
+        members.apply(&RelayMessage::Left2 {
+            room: OTHER_ROOM,
+            peer: addr(2, 7),
+        });
+        assert_eq!(members.len(), 1);
+        members.apply(&RelayMessage::Left2 {
+            room: ROOM,
+            peer: addr(2, 7),
+        });
+        assert_eq!(members.len(), 0);
+        assert_eq!(members.pick(0), None);
+    }
+}
