@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use crate::core::Stats;
+use crate::mesh::swarm::MeshReport;
 
 /// Largest request head read.
 const MAX_REQUEST: usize = 8 * 1024;
@@ -20,13 +21,22 @@ const MAX_REQUEST: usize = 8 * 1024;
 /// How long a client may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What the driver publishes for the health server.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Snapshot {
+    /// The relay core's counters and gauges.
+    pub relay: Stats,
+    /// The federation's, if the relay is federated.
+    pub mesh: Option<MeshReport>,
+}
+
 /// What the health server reports.
 #[derive(Clone)]
 pub struct HealthState {
     /// The relay's node key, hex.
     pub node_id: String,
     /// Latest stats from the driver.
-    pub stats: watch::Receiver<Stats>,
+    pub stats: watch::Receiver<Snapshot>,
     /// When the relay started.
     pub started: Instant,
 }
@@ -94,26 +104,30 @@ fn respond(method: &str, path: &str, state: &HealthState) -> (&'static str, &'st
             "method not allowed\n".into(),
         );
     }
-    let stats = *state.stats.borrow();
+    let Snapshot { relay: stats, mesh } = *state.stats.borrow();
     match path {
         "/healthz" => {
             let body = json!({ "nodeId": state.node_id, "ok": true, "ts": unix_millis() });
             ("200 OK", JSON, body.to_string())
         }
         "/statsz" => {
-            let body = json!({
+            let mut body = json!({
                 "nodeId": state.node_id,
                 "ts": unix_millis(),
                 "uptimeSecs": state.started.elapsed().as_secs(),
                 "stats": stats,
             });
+            if let Some(mesh) = mesh {
+                body["mesh"] = json!(mesh);
+            }
             ("200 OK", JSON, body.to_string())
         }
-        "/metrics" => (
-            "200 OK",
-            "text/plain; version=0.0.4",
-            prometheus(&stats, state.started.elapsed()),
-        ),
+        "/metrics" => {
+            let mut text = prometheus(&stats, state.started.elapsed());
+            // A relay that is not federated shows zeros, so the series always exist.
+            mesh_prometheus(&mesh.unwrap_or_default(), &mut text);
+            ("200 OK", "text/plain; version=0.0.4", text)
+        }
         _ => ("404 Not Found", "text/plain", "not found\n".into()),
     }
 }
@@ -160,6 +174,53 @@ pub fn prometheus(stats: &Stats, uptime: Duration) -> String {
     out
 }
 
+/// Appends the federation's `lumamesh_mesh_*` lines: gauges as-is, in/out counters with a
+/// `direction` label, refusals with a `reason` label.
+pub fn mesh_prometheus(report: &MeshReport, out: &mut String) {
+    let node = &report.node;
+    for (name, value) in [
+        ("peers", node.mesh_peers),
+        ("known_relays", node.known_relays),
+    ] {
+        let _ = writeln!(out, "# TYPE lumamesh_mesh_{name} gauge");
+        let _ = writeln!(out, "lumamesh_mesh_{name} {value}");
+    }
+    for (name, incoming, outgoing) in [
+        ("gossip_bytes", node.gossip_bytes_in, node.gossip_bytes_out),
+        (
+            "gossip_messages",
+            node.gossip_messages_in,
+            node.gossip_messages_out,
+        ),
+        ("signals", node.signals_in, node.signals_out),
+    ] {
+        let _ = writeln!(out, "# TYPE lumamesh_mesh_{name}_total counter");
+        let _ = writeln!(
+            out,
+            "lumamesh_mesh_{name}_total{{direction=\"in\"}} {incoming}"
+        );
+        let _ = writeln!(
+            out,
+            "lumamesh_mesh_{name}_total{{direction=\"out\"}} {outgoing}"
+        );
+    }
+    if let Ok(Value::Object(reasons)) = serde_json::to_value(node.refused) {
+        let _ = writeln!(out, "# TYPE lumamesh_mesh_refused_total counter");
+        for (reason, n) in &reasons {
+            let _ = writeln!(
+                out,
+                "lumamesh_mesh_refused_total{{reason=\"{reason}\"}} {n}"
+            );
+        }
+    }
+    if let Ok(Value::Object(fields)) = serde_json::to_value(report.swarm) {
+        for (name, n) in &fields {
+            let _ = writeln!(out, "# TYPE lumamesh_mesh_{name}_total counter");
+            let _ = writeln!(out, "lumamesh_mesh_{name}_total {n}");
+        }
+    }
+}
+
 /// Binds the health listener (so the caller can report its address before serving).
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
@@ -169,8 +230,9 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 mod tests {
     use std::time::Duration;
 
-    use super::prometheus;
+    use super::{mesh_prometheus, prometheus};
     use crate::core::Stats;
+    use crate::mesh::swarm::MeshReport;
 
     #[test]
     fn metrics_text() {
@@ -185,5 +247,39 @@ mod tests {
         assert!(text.contains("lumamesh_relay_handshakes_total 5\n"));
         assert!(text.contains("lumamesh_relay_rejects_total{reason=\"unauthenticated\"} 7\n"));
         assert!(text.contains("lumamesh_relay_uptime_seconds 9\n"));
+    }
+
+    #[test]
+    fn mesh_metrics_text() {
+        let mut report = MeshReport::default();
+        report.node.mesh_peers = 2;
+        report.node.known_relays = 3;
+        report.node.gossip_bytes_in = 100;
+        report.node.signals_out = 4;
+        report.node.refused.forged = 5;
+        report.swarm.publish_unheard = 6;
+        let mut text = String::new();
+        mesh_prometheus(&report, &mut text);
+        for line in [
+            "lumamesh_mesh_peers 2\n",
+            "lumamesh_mesh_known_relays 3\n",
+            "lumamesh_mesh_gossip_bytes_total{direction=\"in\"} 100\n",
+            "lumamesh_mesh_gossip_bytes_total{direction=\"out\"} 0\n",
+            "lumamesh_mesh_gossip_messages_total{direction=\"in\"} 0\n",
+            "lumamesh_mesh_signals_total{direction=\"out\"} 4\n",
+            "lumamesh_mesh_refused_total{reason=\"forged\"} 5\n",
+            "lumamesh_mesh_refused_total{reason=\"rate_limited\"} 0\n",
+            "lumamesh_mesh_publish_unheard_total 6\n",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
+        // Every series has one TYPE line.
+        let types = text.lines().filter(|l| l.starts_with("# TYPE")).count();
+        let names: std::collections::HashSet<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split(['{', ' ']).next().unwrap())
+            .collect();
+        assert_eq!(types, names.len(), "{text}");
     }
 }

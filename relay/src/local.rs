@@ -5,6 +5,8 @@
 //! socket on an ephemeral port of the given address, signs an entry for it and runs the
 //! [`driver`](crate::driver) on a spawned task. [`LocalRelay::stop`] shuts it down
 //! gracefully; dropping a `LocalRelay` aborts the task at once.
+//! [`LocalRelay::start_with`] also federates it ([`LocalOptions::mesh`]): its mesh listen
+//! address is [`LocalRelay::mesh_addr`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), lumamesh_relay::local::LocalRelayError> {
@@ -28,6 +30,8 @@ use tokio::task::JoinHandle;
 
 use crate::core::{ConfigError, Relay, RelayConfig, Stats};
 use crate::driver;
+use crate::health::Snapshot;
+use crate::mesh::swarm::{Mesh, MeshError, MeshReport, MeshSettings};
 
 /// Why a local relay could not start, or did not stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -56,12 +60,23 @@ pub enum LocalRelayError {
     /// The relay core refused its configuration.
     #[error("relay configuration")]
     Config(#[from] ConfigError),
+    /// The federation engine did not start.
+    #[error("relay mesh")]
+    Mesh(#[from] MeshError),
     /// The driver stopped with a socket error.
     #[error("relay driver")]
     Driver(#[source] std::io::Error),
     /// The driver task panicked or was cancelled.
     #[error("relay task did not finish: {0}")]
     Task(String),
+}
+
+/// How to run a local relay; [`LocalOptions::default`] is a relay on its own.
+#[derive(Debug, Clone, Default)]
+pub struct LocalOptions {
+    /// Federate it with these settings (listen on `127.0.0.1:0` to get a free port; the
+    /// test settings may open loopback colocation and shorten timings).
+    pub mesh: Option<MeshSettings>,
 }
 
 /// A relay running on a task of the current tokio runtime, with a throwaway identity.
@@ -72,7 +87,9 @@ pub enum LocalRelayError {
 pub struct LocalRelay {
     entry: RelayEntry,
     local_addr: SocketAddr,
-    stats: watch::Receiver<Stats>,
+    mesh_addr: Option<SocketAddr>,
+    peer_id: Option<libp2p::PeerId>,
+    stats: watch::Receiver<Snapshot>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -81,6 +98,11 @@ impl LocalRelay {
     /// Starts a relay on `(ip, 0)` with a freshly generated identity and the default ICE
     /// ufrag. Must be called inside a tokio runtime.
     pub async fn start(ip: IpAddr) -> Result<Self, LocalRelayError> {
+        Self::start_with(ip, LocalOptions::default()).await
+    }
+
+    /// Like [`Self::start`], with `options` (a federated relay, say).
+    pub async fn start_with(ip: IpAddr, options: LocalOptions) -> Result<Self, LocalRelayError> {
         let identity = RelayIdentity::generate()?;
         let address =
             RelayAddress::from_ip(ip).map_err(|source| LocalRelayError::Address { ip, source })?;
@@ -90,20 +112,27 @@ impl LocalRelay {
         // The kernel never hands out port 0 for a bound socket.
         let port = NonZeroU16::new(local_addr.port()).expect("bound UDP socket has a port");
         let entry = identity.entry(address, port, IceUfrag::default_relay());
-        let relay = Relay::new(
-            RelayConfig::new(&identity, &entry, local_addr),
-            Instant::now(),
-        )?;
-        let (stats_tx, stats_rx) = watch::channel(Stats::default());
+        let mut config = RelayConfig::new(&identity, &entry, local_addr);
+        config.federated = options.mesh.is_some();
+        let relay = Relay::new(config, Instant::now())?;
+        let mesh = match &options.mesh {
+            Some(settings) => Some(Mesh::start(settings, identity.node_secret(), &entry).await?),
+            None => None,
+        };
+        let mesh_addr = mesh.as_ref().and_then(Mesh::listen_addr);
+        let peer_id = mesh.as_ref().map(Mesh::peer_id);
+        let (stats_tx, stats_rx) = watch::channel(Snapshot::default());
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         // A dropped sender also ends the wait, which starts the graceful shutdown.
         let shutdown = async move {
             let _ = shutdown_rx.await;
         };
-        let task = tokio::spawn(driver::run(relay, socket, shutdown, stats_tx));
+        let task = tokio::spawn(driver::run(relay, socket, mesh, shutdown, stats_tx));
         Ok(Self {
             entry,
             local_addr,
+            mesh_addr,
+            peer_id,
             stats: stats_rx,
             shutdown: Some(shutdown_tx),
             task: Some(task),
@@ -120,9 +149,29 @@ impl LocalRelay {
         self.local_addr
     }
 
+    /// Where it listens for other relays, if federated and listening.
+    pub fn mesh_addr(&self) -> Option<SocketAddr> {
+        self.mesh_addr
+    }
+
+    /// Its libp2p PeerId (its node key), if federated.
+    pub fn peer_id(&self) -> Option<libp2p::PeerId> {
+        self.peer_id
+    }
+
     /// The latest stats the driver published (it publishes every 250 ms).
     pub fn stats(&self) -> Stats {
-        *self.stats.borrow()
+        self.stats.borrow().relay
+    }
+
+    /// The latest federation stats, if federated.
+    pub fn mesh_report(&self) -> Option<MeshReport> {
+        self.stats.borrow().mesh
+    }
+
+    /// A receiver of every snapshot the driver publishes (to wait for a condition).
+    pub fn watch(&self) -> watch::Receiver<Snapshot> {
+        self.stats.clone()
     }
 
     /// Shuts down gracefully: connected clients are told (`Closing ShuttingDown`) and the
@@ -187,7 +236,7 @@ mod tests {
         }
 
         let mut stats = relay.stats.clone();
-        tokio::time::timeout(WAIT, stats.wait_for(|s| s.sessions_open == 1))
+        tokio::time::timeout(WAIT, stats.wait_for(|s| s.relay.sessions_open == 1))
             .await
             .expect("stats show the session in time")
             .expect("driver is running");

@@ -9,15 +9,17 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use bootstrap_codec::{IcePwd, IceUfrag, RelayAddress};
+use bootstrap_codec::{IcePwd, IceUfrag, RelayAddress, RelayEntry};
 use clap::Parser;
 use keystore::{IdentityPaths, RelayIdentity};
-use lumamesh_relay::core::{Limits, Relay, RelayConfig, Stats};
-use lumamesh_relay::{driver, health};
+use lumamesh_relay::core::{Limits, Relay, RelayConfig};
+use lumamesh_relay::driver;
+use lumamesh_relay::health::{self, Snapshot};
+use lumamesh_relay::mesh::swarm::{Mesh, MeshError, MeshSettings};
 use report::{usage, UsageContext};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
-use tracing::info;
+use tracing::{info, warn};
 
 /// Lumamesh relay: WebRTC DataChannels from static SDP, rooms and signal forwarding.
 #[derive(Parser, Debug)]
@@ -107,20 +109,31 @@ struct Args {
         default_value_t = 20.0
     )]
     new_sessions_per_ip: f32,
-    /// Relay mesh salt (not yet supported).
+    /// Federation: relays with the same salt form one network [default: the empty salt].
+    ///
+    /// The salt is turned into a libp2p pre-shared key (pnet): relays with different salts
+    /// cannot complete a connection, so they exchange nothing at all. Any string; keep it
+    /// secret (it is never printed or logged). Setting MESH_SALT, MESH_LISTEN or MESH_PEERS
+    /// turns federation on; with none of them the relay works alone.
     #[arg(
         long,
         env = "MESH_SALT",
         value_name = "MESH_SALT",
-        hide = true,
         hide_env_values = true
     )]
     mesh_salt: Option<String>,
-    /// Relay mesh listen address (not yet supported).
-    #[arg(long, env = "MESH_LISTEN", value_name = "MESH_LISTEN", hide = true)]
+    /// Federation: host:port to listen on for other relays (TCP), e.g. 0.0.0.0:4001.
+    ///
+    /// Port 0 picks a free port (printed at start as `mesh:`). The port is announced to the
+    /// federation with this relay's entry, so relays that learn of it dial it here.
+    #[arg(long, env = "MESH_LISTEN", value_name = "MESH_LISTEN")]
     mesh_listen: Option<String>,
-    /// Relay mesh peers (not yet supported).
-    #[arg(long, env = "MESH_PEERS", value_name = "MESH_PEERS", hide = true)]
+    /// Federation: comma-separated host:port of relays to dial, e.g. relay-b:4001,10.0.0.3:4001.
+    ///
+    /// Each is dialled at start and redialled whenever the connection fails or closes
+    /// (waiting 1 s, doubling up to 60 s). Relays learned from the federation's directory are
+    /// dialled as well, so one peer is enough to join.
+    #[arg(long, env = "MESH_PEERS", value_name = "MESH_PEERS")]
     mesh_peers: Option<String>,
 }
 
@@ -144,17 +157,14 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
-    for (name, value) in [
-        ("MESH_SALT", &args.mesh_salt),
-        ("MESH_LISTEN", &args.mesh_listen),
-        ("MESH_PEERS", &args.mesh_peers),
-    ] {
-        if value.is_some() {
-            return Err(usage(format!(
-                "{name} is set, but the relay mesh is not yet supported; unset it"
-            )));
-        }
-    }
+    let federated =
+        args.mesh_salt.is_some() || args.mesh_listen.is_some() || args.mesh_peers.is_some();
+    let mesh_settings = MeshSettings::parse(
+        args.mesh_listen.as_deref(),
+        args.mesh_peers.as_deref(),
+        args.mesh_salt.as_deref(),
+    )
+    .map_err(usage)?;
     let limits = Limits {
         max_sessions: args.max_sessions,
         max_room_size: args.max_room_size,
@@ -203,10 +213,16 @@ async fn run(args: Args) -> Result<()> {
     let local_addr = SocketAddr::new(args.public_ip, port);
     let mut config = RelayConfig::new(&identity, &entry, local_addr);
     config.limits = limits;
+    config.federated = federated;
     let started = Instant::now();
     let relay = Relay::new(config, started).usage("invalid limits")?;
+    let mesh = if federated {
+        Some(start_mesh(&mesh_settings, &identity, &entry).await?)
+    } else {
+        None
+    };
 
-    let (stats_tx, stats_rx) = watch::channel(Stats::default());
+    let (stats_tx, stats_rx) = watch::channel(Snapshot::default());
     let health_addr = match args.health_listen {
         Some(addr) => {
             let listener = health::bind(addr)
@@ -234,14 +250,41 @@ async fn run(args: Args) -> Result<()> {
     if let Some(addr) = health_addr {
         writeln!(out, "health: {addr}")?;
     }
+    if let Some(mesh) = &mesh {
+        if let Some(addr) = mesh.listen_addr() {
+            writeln!(out, "mesh: {addr}")?;
+        }
+        writeln!(out, "peer_id: {}", mesh.peer_id())?;
+    }
     writeln!(out, "relay.txt: {}", entry.to_line())?;
     out.flush()?;
     drop(out);
     info!(%local_addr, "relay serving");
 
-    driver::run(relay, socket, shutdown_signal(), stats_tx)
+    driver::run(relay, socket, mesh, shutdown_signal(), stats_tx)
         .await
         .context("UDP driver failed")
+}
+
+/// Starts the federation; a `MESH_LISTEN` that cannot be bound is the operator's to fix.
+async fn start_mesh(
+    settings: &MeshSettings,
+    identity: &RelayIdentity,
+    entry: &RelayEntry,
+) -> Result<Mesh> {
+    if settings.listen.is_none() && settings.peers.is_empty() {
+        warn!(
+            "MESH_SALT is set but neither MESH_LISTEN nor MESH_PEERS: no relay can reach this one"
+        );
+    }
+    match Mesh::start(settings, identity.node_secret(), entry).await {
+        Ok(mesh) => {
+            info!(peer_id = %mesh.peer_id(), listen = ?mesh.listen_addr(), peers = settings.peers.len(), "relay mesh started");
+            Ok(mesh)
+        }
+        Err(e @ MeshError::Bind { .. }) => Err(e).usage("starting the relay mesh"),
+        Err(e) => Err(e).context("starting the relay mesh"),
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
