@@ -164,7 +164,7 @@ impl Limits {
             return Err(limit("MAX_SESSIONS", "1..=1000000", &l.max_sessions));
         }
         if l.max_room_size < 2 || l.max_room_size > MAX_ROOM_SIZE_LIMIT {
-            return Err(limit("MAX_ROOM_SIZE", "2..=4087", &l.max_room_size));
+            return Err(limit("MAX_ROOM_SIZE", "2..=1362", &l.max_room_size));
         }
         if l.max_handshaking == 0 {
             return Err(limit("max handshaking sessions", "at least 1", &0));

@@ -1,4 +1,5 @@
-//! Layer-1 request handling: hello, rooms, signal forwarding, keepalive, errors.
+//! Layer-1 request handling: decoding, rate limits and errors, hello, keepalive, nodes;
+//! rooms are in `membership`, signals in `signal`.
 
 use std::time::Instant;
 
@@ -6,8 +7,8 @@ use tracing::{debug, trace};
 
 use super::Relay;
 use crate::protocol::{
-    ClientMessage, CloseCode, DecodeError, ErrorCode, NodeEntries, PeerId, RelayMessage, RoomId,
-    Welcome, MAX_FRAME_LEN,
+    ClientMessage, CloseCode, DecodeError, ErrorCode, NodeEntries, RelayMessage, Welcome,
+    MAX_FRAME_LEN,
 };
 
 /// Strikes refill at one per this many seconds.
@@ -60,11 +61,12 @@ impl Relay {
                 self.send(key, &RelayMessage::Pong { nonce });
                 Ok(())
             }
-            // Version 2 routing lands with the federation (core part).
-            ClientMessage::Signal2 { .. } => Err(ErrorCode::UnknownType),
+            ClientMessage::Signal2 { room, to, blob } => self.on_signal2(key, room, to, blob),
             ClientMessage::GetNodes => {
                 self.peer_buf.clear();
-                NodeEntries::encode_into([self.config.entry_bytes.as_slice()], &mut self.peer_buf);
+                let own = std::iter::once(self.config.entry_bytes.as_slice());
+                let others = self.directory.iter().map(Vec::as_slice);
+                NodeEntries::encode_into(own.chain(others), &mut self.peer_buf);
                 self.scratch.clear();
                 let nodes = NodeEntries::from_wire(&self.peer_buf);
                 if let Some(nodes) = nodes {
@@ -120,6 +122,7 @@ impl Relay {
             return Ok(());
         };
         session.hello = true;
+        session.version = version;
         let l = &self.config.limits;
         let welcome = Welcome {
             version,
@@ -139,129 +142,6 @@ impl Relay {
         Ok(())
     }
 
-    fn on_join(&mut self, key: usize, room: RoomId) -> Result<(), ErrorCode> {
-        let (max_rooms, max_size) = (
-            usize::from(self.config.limits.max_rooms_per_session),
-            usize::from(self.config.limits.max_room_size),
-        );
-        let session = self.session(key).ok_or(ErrorCode::NotInRoom)?;
-        if session.rooms.contains(&room) {
-            return Err(ErrorCode::AlreadyJoined);
-        }
-        if session.rooms.len() >= max_rooms {
-            return Err(ErrorCode::TooManyRooms);
-        }
-        let joiner = session.peer;
-        if self.rooms.get(&room).is_some_and(|m| m.len() >= max_size) {
-            return Err(ErrorCode::RoomFull);
-        }
-        if let Some(session) = self.session(key) {
-            session.rooms.push(room);
-        }
-        let members = self.rooms.entry(room).or_default();
-        // Tell the joiner who is there.
-        self.peer_buf.clear();
-        for &m in members.iter() {
-            if let Some(Some(s)) = self.sessions.get(m) {
-                self.peer_buf.extend_from_slice(&s.peer.get().to_be_bytes());
-            }
-        }
-        let others = members.clone();
-        members.push(key);
-        self.scratch.clear();
-        if let Some(peers) = crate::protocol::PeerList::from_wire(&self.peer_buf) {
-            RelayMessage::Room { room, peers }.encode(&mut self.scratch);
-            self.write_scratch(key);
-        }
-        // Tell everyone else.
-        self.scratch.clear();
-        RelayMessage::Joined { room, peer: joiner }.encode(&mut self.scratch);
-        for m in others {
-            self.write_scratch(m);
-        }
-        Ok(())
-    }
-
-    fn on_leave(&mut self, key: usize, room: RoomId) -> Result<(), ErrorCode> {
-        let session = self.session(key).ok_or(ErrorCode::NotInRoom)?;
-        let Some(pos) = session.rooms.iter().position(|r| *r == room) else {
-            return Err(ErrorCode::NotInRoom);
-        };
-        session.rooms.swap_remove(pos);
-        let peer = session.peer;
-        self.scratch.clear();
-        RelayMessage::Left { room, peer }.encode(&mut self.scratch);
-        self.write_scratch(key);
-        self.remove_member(key, room);
-        Ok(())
-    }
-
-    fn on_signal(
-        &mut self,
-        key: usize,
-        room: RoomId,
-        to: PeerId,
-        blob: &[u8],
-    ) -> Result<(), ErrorCode> {
-        let session = self.session(key).ok_or(ErrorCode::NotInRoom)?;
-        if !session.rooms.contains(&room) {
-            return Err(ErrorCode::NotInRoom);
-        }
-        let from = session.peer;
-        let target = self
-            .by_peer
-            .get(&to)
-            .copied()
-            .ok_or(ErrorCode::UnknownPeer)?;
-        let in_room = matches!(
-            self.sessions.get(target),
-            Some(Some(t)) if t.is_open() && t.rooms.contains(&room)
-        );
-        if !in_room {
-            return Err(ErrorCode::UnknownPeer);
-        }
-        self.scratch.clear();
-        RelayMessage::Signal { room, from, blob }.encode(&mut self.scratch);
-        self.write_scratch(target);
-        self.stats.signals_forwarded += 1;
-        Ok(())
-    }
-
-    /// Removes `key` from every room it is in, telling the remaining members.
-    pub(super) fn leave_all_rooms(&mut self, key: usize) {
-        let Some(session) = self.session(key) else {
-            return;
-        };
-        let rooms = std::mem::take(&mut session.rooms);
-        for room in rooms {
-            self.remove_member(key, room);
-        }
-    }
-
-    /// Takes `key` out of `room`'s member list, sends `Left` to the others and forgets the
-    /// room once empty. The caller has already removed `room` from the session's own list.
-    fn remove_member(&mut self, key: usize, room: RoomId) {
-        let Some(peer) = self.session(key).map(|s| s.peer) else {
-            return;
-        };
-        let Some(members) = self.rooms.get_mut(&room) else {
-            return;
-        };
-        if let Some(pos) = members.iter().position(|&m| m == key) {
-            members.swap_remove(pos);
-        }
-        if members.is_empty() {
-            self.rooms.remove(&room);
-            return;
-        }
-        let others = members.clone();
-        self.scratch.clear();
-        RelayMessage::Left { room, peer }.encode(&mut self.scratch);
-        for m in others {
-            self.write_scratch(m);
-        }
-    }
-
     /// Encodes `message` and writes it to `key`'s channel.
     pub(super) fn send(&mut self, key: usize, message: &RelayMessage<'_>) {
         self.scratch.clear();
@@ -270,7 +150,7 @@ impl Relay {
     }
 
     /// Writes the frame in `self.scratch` to `key`'s channel (if open or closing).
-    fn write_scratch(&mut self, key: usize) {
+    pub(super) fn write_scratch(&mut self, key: usize) {
         let Some(session) = self.sessions.get_mut(key).and_then(Option::as_mut) else {
             return;
         };

@@ -5,8 +5,17 @@
 //! drains [`MeshOutput`]s (what the core's own sessions did that other relays must hear)
 //! through [`Relay::poll_mesh`](super::Relay::poll_mesh). A relay whose config says it is not
 //! federated never queues outputs.
+//!
+//! What other relays say is bounded before it is kept: mesh input about a room with no
+//! local member, or naming this relay, is ignored; a room never holds more than
+//! `max_room_size` members, local and remote together; the directory keeps at most what one
+//! `Nodes` answer can carry.
 
-use crate::protocol::{PeerAddr, PeerId, RelayTag, RoomId};
+use bootstrap_codec::RelayEntry;
+
+use super::room::{Added, Room};
+use super::Relay;
+use crate::protocol::{PeerAddr, PeerId, RelayMessage, RelayTag, RoomId, MAX_ENTRY_LEN, MAX_NODES};
 
 /// Something other relays of the federation said (validated by the mesh layer).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,4 +100,122 @@ pub enum MeshOutput {
         /// The opaque blob.
         blob: Vec<u8>,
     },
+}
+
+impl Relay {
+    /// Applies one [`MeshInput`] (see [`Relay::handle_mesh`]).
+    pub(super) fn on_mesh(&mut self, input: MeshInput) {
+        if !self.config.federated {
+            self.stats.mesh_ignored += 1;
+            return;
+        }
+        match input {
+            MeshInput::Members {
+                room,
+                relay,
+                sessions,
+            } => self.on_remote_members(room, relay, &sessions),
+            MeshInput::Joined { room, peer } => self.on_remote_joined(room, peer),
+            MeshInput::Left { room, peer } => {
+                if let Some(members) = self.remote_room(room, peer.relay) {
+                    if members.remove_remote(&peer) {
+                        self.tell_remote_left(room, &[peer]);
+                    }
+                }
+            }
+            MeshInput::Signal {
+                room,
+                from,
+                to,
+                blob,
+            } => self.signal_from_mesh(room, from, to, &blob),
+            MeshInput::RoomGone { room, relay } => {
+                if let Some(members) = self.remote_room(room, relay) {
+                    let gone = members.remove_relay(relay);
+                    self.tell_remote_left(room, &gone);
+                }
+            }
+            MeshInput::RelayGone { relay } => self.on_relay_gone(relay),
+            MeshInput::Directory(entries) => self.on_directory(entries),
+        }
+    }
+
+    /// The room, if it has a local member and `relay` is another relay; counts what it
+    /// ignores.
+    fn remote_room(&mut self, room: RoomId, relay: RelayTag) -> Option<&mut Room> {
+        let found = if relay == self.config.tag {
+            None
+        } else {
+            self.rooms.get_mut(&room)
+        };
+        if found.is_none() {
+            self.stats.mesh_ignored += 1;
+        }
+        found
+    }
+
+    fn on_remote_members(&mut self, room: RoomId, relay: RelayTag, sessions: &[PeerId]) {
+        let max = usize::from(self.config.limits.max_room_size);
+        let Some(members) = self.remote_room(room, relay) else {
+            return;
+        };
+        let changes = members.replace_relay(relay, sessions, max);
+        self.stats.remote_members_refused += changes.refused as u64;
+        self.tell_remote_left(room, &changes.removed);
+        for peer in changes.added {
+            self.tell_room(room, None, &RelayMessage::Joined2 { room, peer });
+        }
+    }
+
+    fn on_remote_joined(&mut self, room: RoomId, peer: PeerAddr) {
+        let max = usize::from(self.config.limits.max_room_size);
+        let Some(members) = self.remote_room(room, peer.relay) else {
+            return;
+        };
+        match members.add_remote(peer, max) {
+            Added::New => {
+                self.tell_room(room, None, &RelayMessage::Joined2 { room, peer });
+            }
+            Added::Known => {}
+            Added::Full => self.stats.remote_members_refused += 1,
+        }
+    }
+
+    fn on_relay_gone(&mut self, relay: RelayTag) {
+        if relay == self.config.tag {
+            self.stats.mesh_ignored += 1;
+            return;
+        }
+        let gone: Vec<(RoomId, Vec<PeerAddr>)> = self
+            .rooms
+            .iter_mut()
+            .map(|(room, members)| (*room, members.remove_relay(relay)))
+            .filter(|(_, peers)| !peers.is_empty())
+            .collect();
+        for (room, peers) in gone {
+            self.tell_remote_left(room, &peers);
+        }
+    }
+
+    /// Keeps the entries a `Nodes` answer will list after our own: well-sized, decodable,
+    /// not ours, at most `MAX_NODES - 1`, in the order given (freshest first).
+    fn on_directory(&mut self, entries: Vec<Vec<u8>>) {
+        let tag = self.config.tag;
+        let own = self.config.entry_bytes.as_slice();
+        self.directory = entries
+            .into_iter()
+            .filter(|e| !e.is_empty() && e.len() <= MAX_ENTRY_LEN && e.as_slice() != own)
+            .filter(|e| {
+                RelayEntry::decode(e).is_ok_and(|entry| RelayTag::of(entry.node_key()) != tag)
+            })
+            .take(MAX_NODES - 1)
+            .collect();
+    }
+
+    /// Tells version 2 members that remote `peers` left `room`.
+    fn tell_remote_left(&mut self, room: RoomId, peers: &[PeerAddr]) {
+        for &peer in peers {
+            self.tell_room(room, None, &RelayMessage::Left2 { room, peer });
+        }
+    }
 }

@@ -13,8 +13,11 @@ mod dispatch;
 mod federation;
 mod gate;
 mod lifecycle;
+mod membership;
 mod rate;
+mod room;
 mod session;
+mod signal;
 mod stats;
 
 use std::cmp::Reverse;
@@ -34,6 +37,7 @@ pub use stats::{Rejects, Stats};
 
 use crate::protocol::{CloseCode, PeerId, RoomId};
 use rate::IpLimiter;
+use room::Room;
 use session::{RtcTemplate, Session};
 
 /// Something that happened to the relay.
@@ -91,7 +95,10 @@ pub struct Relay {
     by_addr: HashMap<SocketAddr, usize>,
     by_ufrag: HashMap<String, usize>,
     by_peer: HashMap<PeerId, usize>,
-    rooms: HashMap<RoomId, Vec<usize>>,
+    rooms: HashMap<RoomId, Room>,
+    mesh_out: VecDeque<MeshOutput>,
+    /// Other relays' entries for `Nodes` (bounded by [`MeshInput::Directory`] handling).
+    directory: Vec<Vec<u8>>,
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     dirty: Vec<usize>,
     events: VecDeque<(usize, Event)>,
@@ -147,6 +154,8 @@ impl Relay {
             by_ufrag: HashMap::new(),
             by_peer: HashMap::new(),
             rooms: HashMap::new(),
+            mesh_out: VecDeque::new(),
+            directory: Vec::new(),
             timers: BinaryHeap::new(),
             dirty: Vec::new(),
             events: VecDeque::new(),
@@ -210,18 +219,25 @@ impl Relay {
         stats.sessions = self.live as u64;
         stats.sessions_handshaking = self.handshaking as u64;
         stats.rooms = self.rooms.len() as u64;
+        stats.remote_members = self.rooms.values().map(|r| r.remote_len() as u64).sum();
         stats
     }
 
     /// Feeds what the federation said (see [`MeshInput`]). Drain [`Self::poll_output`] and
     /// [`Self::poll_mesh`] afterwards.
+    ///
+    /// Input about a room with no local member, or naming this relay, is ignored; so is
+    /// everything when the relay is not federated. Nothing here panics or grows without
+    /// bound: rooms stay within `max_room_size` members in all.
     pub fn handle_mesh(&mut self, now: Instant, input: MeshInput) {
-        let _ = (now, input);
+        self.on_mesh(input);
+        self.process(now);
     }
 
-    /// The next thing the federation must hear, or `None`.
+    /// The next thing the federation must hear, or `None`. Only a federated relay
+    /// ([`RelayConfig::federated`]) queues anything.
     pub fn poll_mesh(&mut self) -> Option<MeshOutput> {
-        None
+        self.mesh_out.pop_front()
     }
 
     /// This relay's tag in peer addresses (protocol version 2).

@@ -31,6 +31,8 @@ pub(crate) struct Session {
     pub(crate) channel: Option<ChannelId>,
     pub(crate) phase: Phase,
     pub(crate) hello: bool,
+    /// The protocol version its `Hello` named (1 until then).
+    pub(crate) version: u8,
     /// Accepted over MAX_SESSIONS only to be told `Closing RelayFull`.
     pub(crate) over_capacity: bool,
     pub(crate) rooms: Vec<RoomId>,
@@ -103,6 +105,7 @@ impl Session {
             channel: None,
             phase: Phase::Handshaking,
             hello: false,
+            version: crate::protocol::PROTOCOL_V1,
             over_capacity: false,
             rooms: Vec::new(),
             created: now,

@@ -63,6 +63,21 @@ pub struct Stats {
     pub datagrams_in: u64,
     /// UDP datagrams sent.
     pub datagrams_out: u64,
-    /// Signals forwarded.
+    /// Signals forwarded between sessions of this relay.
     pub signals_forwarded: u64,
+    /// Members of this relay's rooms that other relays serve (gauge).
+    pub remote_members: u64,
+    /// Signals this relay's sessions sent to sessions of other relays.
+    pub signals_to_relays: u64,
+    /// Signals from other relays delivered to this relay's sessions.
+    pub signals_from_relays: u64,
+    /// Signals from other relays dropped: the sender is not a member its relay announced in
+    /// the room, or the recipient is not an open version 2 session in it (a version 1
+    /// session, a closed one, a room without local members).
+    pub mesh_signals_dropped: u64,
+    /// Remote members not kept because the room already had `max_room_size` members.
+    pub remote_members_refused: u64,
+    /// Federation input ignored: about a room with no local member, naming this relay, or
+    /// received while not federated.
+    pub mesh_ignored: u64,
 }

@@ -10,7 +10,7 @@ use keystore::RelayIdentity;
 
 use crate::client::{ClientOutput, Connection};
 use crate::core::{Input, Limits, Output, Relay, RelayConfig};
-use crate::protocol::{ClientMessage, RelayMessage, PROTOCOL_VERSION};
+use crate::protocol::{ClientMessage, PeerId, RelayMessage, PROTOCOL_V1};
 
 pub(super) const RELAY_ADDR: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 3478);
@@ -37,6 +37,11 @@ pub(super) struct Net {
 
 impl Net {
     pub(super) fn new(limits: Limits) -> Self {
+        Self::with(limits, false)
+    }
+
+    /// A relay whose config says whether it is federated.
+    pub(super) fn with(limits: Limits, federated: bool) -> Self {
         let identity = RelayIdentity::generate().expect("identity generation");
         let port = RELAY_ADDR.port().try_into().expect("non-zero port");
         let entry = identity.entry(
@@ -46,6 +51,7 @@ impl Net {
         );
         let mut config = RelayConfig::new(&identity, &entry, RELAY_ADDR);
         config.limits = limits;
+        config.federated = federated;
         let now = Instant::now();
         let relay = Relay::new(config, now).expect("valid config");
         Self {
@@ -80,7 +86,7 @@ impl Net {
     }
 
     /// Delivers everything in flight; returns whether anything moved.
-    fn pump(&mut self) -> bool {
+    pub(super) fn pump(&mut self) -> bool {
         let mut moved = false;
         loop {
             match self.relay.poll_output() {
@@ -133,14 +139,23 @@ impl Net {
         if self.pump() {
             return;
         }
-        let next = self
-            .clients
+        let next = self.next_wake();
+        self.advance(next);
+    }
+
+    /// The earliest time the relay or a client wants to be woken.
+    pub(super) fn next_wake(&self) -> Instant {
+        self.clients
             .iter()
             .filter(|c| !c.closed)
             .filter_map(|c| c.timeout)
             .chain(self.relay_timeout)
             .min()
-            .unwrap_or(self.now + Duration::from_millis(10));
+            .unwrap_or(self.now + Duration::from_millis(10))
+    }
+
+    /// Moves time to `next` (at least 1 ms on) and wakes whoever asked for it.
+    pub(super) fn advance(&mut self, next: Instant) {
         // Never stand still: str0m may ask for "now" repeatedly.
         self.now = next.max(self.now + Duration::from_millis(1));
         if self.relay_timeout.is_some_and(|t| t <= self.now) {
@@ -201,19 +216,25 @@ impl Net {
             .expect("checked non-empty")
     }
 
-    /// Connects client `i` and completes the hello; returns its peer id value.
-    pub(super) fn hello(&mut self, i: usize) -> crate::protocol::PeerId {
+    /// Connects client `i` and completes a version 1 hello; returns its peer id.
+    pub(super) fn hello(&mut self, i: usize) -> PeerId {
+        self.hello_as(i, PROTOCOL_V1)
+    }
+
+    /// Connects client `i` and completes a hello for `version`; returns its peer id.
+    pub(super) fn hello_as(&mut self, i: usize, version: u8) -> PeerId {
         self.connect(i);
-        self.send(
-            i,
-            ClientMessage::Hello {
-                version: PROTOCOL_VERSION,
-            },
-        );
+        self.send(i, ClientMessage::Hello { version });
         let frame = self.next_frame(i);
-        match RelayMessage::decode(&frame) {
+        self.welcomed(&frame, version)
+    }
+
+    /// Checks `frame` is this relay's `Welcome` for `version`; returns the peer id.
+    pub(super) fn welcomed(&self, frame: &[u8], version: u8) -> PeerId {
+        match RelayMessage::decode(frame) {
             Ok(RelayMessage::Welcome(w)) => {
                 assert_eq!(w.entry, self.entry.to_bytes().as_slice());
+                assert_eq!(w.version, version, "Welcome echoes the session's version");
                 w.peer
             }
             other => panic!("expected welcome, got {other:?}"),

@@ -1,7 +1,11 @@
 //! Core tests: real str0m clients against the core over an in-memory network with fake time.
 
+mod federation;
 mod harness;
 mod limits;
+mod mesh_input;
+mod router;
+mod versions;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,0 +1,190 @@
+//! Joining and leaving rooms, and telling members about it in their protocol version.
+//!
+//! A version 1 session sees only this relay's members, by [`PeerId`]; a version 2 session
+//! sees every member of the federation by [`PeerAddr`] (this relay's as its own tag plus the
+//! session id). Room size is enforced over both.
+
+use super::{MeshOutput, Relay};
+use crate::protocol::{
+    AddrList, ErrorCode, PeerAddr, PeerId, PeerList, RelayMessage, RoomId, PROTOCOL_V1,
+    PROTOCOL_VERSION,
+};
+
+impl Relay {
+    /// This relay's address for its session `peer`.
+    pub(super) fn local_addr_of(&self, peer: PeerId) -> PeerAddr {
+        PeerAddr {
+            relay: self.config.tag,
+            session: peer,
+        }
+    }
+
+    /// Queues an output for the federation (only a federated relay does).
+    pub(super) fn queue_mesh(&mut self, output: MeshOutput) {
+        if self.config.federated {
+            self.mesh_out.push_back(output);
+        }
+    }
+
+    pub(super) fn on_join(&mut self, key: usize, room: RoomId) -> Result<(), ErrorCode> {
+        let (max_rooms, max_size) = (
+            usize::from(self.config.limits.max_rooms_per_session),
+            usize::from(self.config.limits.max_room_size),
+        );
+        let session = self.session(key).ok_or(ErrorCode::NotInRoom)?;
+        if session.rooms.contains(&room) {
+            return Err(ErrorCode::AlreadyJoined);
+        }
+        if session.rooms.len() >= max_rooms {
+            return Err(ErrorCode::TooManyRooms);
+        }
+        let (joiner, version) = (session.peer, session.version);
+        if self.rooms.get(&room).is_some_and(|r| r.len() >= max_size) {
+            return Err(ErrorCode::RoomFull);
+        }
+        if let Some(session) = self.session(key) {
+            session.rooms.push(room);
+        }
+        // Tell the joiner who is there.
+        let tag = self.config.tag;
+        let members = self.rooms.entry(room).or_default();
+        let local_peers = members
+            .local
+            .iter()
+            .filter_map(|&m| self.sessions.get(m).and_then(Option::as_ref))
+            .map(|s| s.peer);
+        self.peer_buf.clear();
+        if version == PROTOCOL_V1 {
+            PeerList::encode_into(local_peers, &mut self.peer_buf);
+        } else {
+            let local = local_peers.map(|session| PeerAddr {
+                relay: tag,
+                session,
+            });
+            AddrList::encode_into(local.chain(members.remote()), &mut self.peer_buf);
+        }
+        self.scratch.clear();
+        if version == PROTOCOL_V1 {
+            if let Some(peers) = PeerList::from_wire(&self.peer_buf) {
+                RelayMessage::Room { room, peers }.encode(&mut self.scratch);
+            }
+        } else if let Some(peers) = AddrList::from_wire(&self.peer_buf) {
+            RelayMessage::Room2 { room, peers }.encode(&mut self.scratch);
+        }
+        self.write_scratch(key);
+        // Tell everyone else, then count the joiner in.
+        let addr = self.local_addr_of(joiner);
+        self.tell_room(
+            room,
+            Some(&RelayMessage::Joined { room, peer: joiner }),
+            &RelayMessage::Joined2 { room, peer: addr },
+        );
+        if let Some(members) = self.rooms.get_mut(&room) {
+            members.local.push(key);
+        }
+        self.queue_mesh(MeshOutput::Joined {
+            room,
+            session: joiner,
+        });
+        Ok(())
+    }
+
+    pub(super) fn on_leave(&mut self, key: usize, room: RoomId) -> Result<(), ErrorCode> {
+        let session = self.session(key).ok_or(ErrorCode::NotInRoom)?;
+        let Some(pos) = session.rooms.iter().position(|r| *r == room) else {
+            return Err(ErrorCode::NotInRoom);
+        };
+        session.rooms.swap_remove(pos);
+        let (peer, version) = (session.peer, session.version);
+        let answer = if version == PROTOCOL_V1 {
+            RelayMessage::Left { room, peer }
+        } else {
+            RelayMessage::Left2 {
+                room,
+                peer: self.local_addr_of(peer),
+            }
+        };
+        self.send(key, &answer);
+        self.remove_member(key, room);
+        Ok(())
+    }
+
+    /// Removes `key` from every room it is in, telling the remaining members.
+    pub(super) fn leave_all_rooms(&mut self, key: usize) {
+        let Some(session) = self.session(key) else {
+            return;
+        };
+        let rooms = std::mem::take(&mut session.rooms);
+        for room in rooms {
+            self.remove_member(key, room);
+        }
+    }
+
+    /// Takes `key` out of `room`'s members, tells the others (and the federation) and
+    /// forgets the room, remote members included, once no local member is left. The caller
+    /// has already removed `room` from the session's own list.
+    fn remove_member(&mut self, key: usize, room: RoomId) {
+        let Some(peer) = self.session(key).map(|s| s.peer) else {
+            return;
+        };
+        let Some(members) = self.rooms.get_mut(&room) else {
+            return;
+        };
+        let Some(pos) = members.local.iter().position(|&m| m == key) else {
+            return;
+        };
+        members.local.swap_remove(pos);
+        if members.local.is_empty() {
+            self.rooms.remove(&room);
+        } else {
+            let addr = self.local_addr_of(peer);
+            self.tell_room(
+                room,
+                Some(&RelayMessage::Left { room, peer }),
+                &RelayMessage::Left2 { room, peer: addr },
+            );
+        }
+        self.queue_mesh(MeshOutput::Left {
+            room,
+            session: peer,
+        });
+    }
+
+    /// Sends a membership change to `room`'s local members: version 1 sessions get `v1`
+    /// (`None` for a remote member, which they never see), version 2 sessions get `v2`.
+    pub(super) fn tell_room(
+        &mut self,
+        room: RoomId,
+        v1: Option<&RelayMessage<'_>>,
+        v2: &RelayMessage<'_>,
+    ) {
+        let Some(members) = self.rooms.get_mut(&room) else {
+            return;
+        };
+        // Taken out while writing (writing never touches rooms), put back after.
+        let local = std::mem::take(&mut members.local);
+        for (version, message) in [(PROTOCOL_V1, v1), (PROTOCOL_VERSION, Some(v2))] {
+            let Some(message) = message else {
+                continue;
+            };
+            self.scratch.clear();
+            message.encode(&mut self.scratch);
+            for &m in &local {
+                if self.version_of(m) == Some(version) {
+                    self.write_scratch(m);
+                }
+            }
+        }
+        if let Some(members) = self.rooms.get_mut(&room) {
+            members.local = local;
+        }
+    }
+
+    /// The protocol version session `key` speaks, if it exists.
+    pub(super) fn version_of(&self, key: usize) -> Option<u8> {
+        self.sessions
+            .get(key)
+            .and_then(Option::as_ref)
+            .map(|s| s.version)
+    }
+}

@@ -1,0 +1,122 @@
+//! Signal forwarding: between sessions of this relay, to other relays and from them.
+//!
+//! A recipient gets a signal in its own protocol version: `Signal` (sender by id) for a
+//! version 1 session, `Signal2` (sender by address) for a version 2 session. Signals from
+//! other relays reach only version 2 sessions.
+
+use super::{MeshOutput, Relay};
+use crate::protocol::{
+    ErrorCode, PeerAddr, PeerId, RelayMessage, RoomId, MAX_BLOB2_LEN, PROTOCOL_V1, PROTOCOL_VERSION,
+};
+
+impl Relay {
+    /// `Signal` (0x04): to a session of this relay, by id; sessions of either version may
+    /// send it.
+    pub(super) fn on_signal(
+        &mut self,
+        key: usize,
+        room: RoomId,
+        to: PeerId,
+        blob: &[u8],
+    ) -> Result<(), ErrorCode> {
+        let from = self.sender_in(key, room)?;
+        self.signal_local(room, from, to, blob)
+    }
+
+    /// `Signal2` (0x07, version 2 sessions only): to a session of this relay or, through the
+    /// federation, to a member another relay serves.
+    pub(super) fn on_signal2(
+        &mut self,
+        key: usize,
+        room: RoomId,
+        to: PeerAddr,
+        blob: &[u8],
+    ) -> Result<(), ErrorCode> {
+        if self.version_of(key) != Some(PROTOCOL_VERSION) {
+            return Err(ErrorCode::UnknownType);
+        }
+        let from = self.sender_in(key, room)?;
+        if to.relay == self.config.tag {
+            return self.signal_local(room, from, to.session, blob);
+        }
+        let known = self.rooms.get(&room).is_some_and(|r| r.has_remote(&to));
+        if !known || !self.config.federated {
+            return Err(ErrorCode::UnknownPeer);
+        }
+        self.queue_mesh(MeshOutput::Signal {
+            room,
+            from,
+            to,
+            blob: blob.to_vec(),
+        });
+        self.stats.signals_to_relays += 1;
+        Ok(())
+    }
+
+    /// A signal another relay's session sent to our session `to`. Delivered only if the
+    /// sender is a member that relay announced in `room` and `to` is an open version 2
+    /// session in `room`; anything else is dropped and counted.
+    pub(super) fn signal_from_mesh(
+        &mut self,
+        room: RoomId,
+        from: PeerAddr,
+        to: PeerId,
+        blob: &[u8],
+    ) {
+        let known = from.relay != self.config.tag
+            && self.rooms.get(&room).is_some_and(|r| r.has_remote(&from));
+        let target = self
+            .member_key(room, to)
+            .filter(|&t| self.version_of(t) == Some(PROTOCOL_VERSION));
+        match target {
+            Some(target) if known && blob.len() <= MAX_BLOB2_LEN => {
+                self.send(target, &RelayMessage::Signal2 { room, from, blob });
+                self.stats.signals_from_relays += 1;
+            }
+            _ => self.stats.mesh_signals_dropped += 1,
+        }
+    }
+
+    /// The sender's id, if it is in `room`.
+    fn sender_in(&mut self, key: usize, room: RoomId) -> Result<PeerId, ErrorCode> {
+        let session = self.session(key).ok_or(ErrorCode::NotInRoom)?;
+        if session.rooms.contains(&room) {
+            Ok(session.peer)
+        } else {
+            Err(ErrorCode::NotInRoom)
+        }
+    }
+
+    /// Delivers a signal between two sessions of this relay.
+    fn signal_local(
+        &mut self,
+        room: RoomId,
+        from: PeerId,
+        to: PeerId,
+        blob: &[u8],
+    ) -> Result<(), ErrorCode> {
+        let target = self.member_key(room, to).ok_or(ErrorCode::UnknownPeer)?;
+        if self.version_of(target) == Some(PROTOCOL_V1) {
+            self.send(target, &RelayMessage::Signal { room, from, blob });
+        } else {
+            // A version 1 blob may be 8 bytes longer than a `Signal2` frame can carry.
+            if blob.len() > MAX_BLOB2_LEN {
+                return Err(ErrorCode::TooLarge);
+            }
+            let from = self.local_addr_of(from);
+            self.send(target, &RelayMessage::Signal2 { room, from, blob });
+        }
+        self.stats.signals_forwarded += 1;
+        Ok(())
+    }
+
+    /// The key of session `peer` if it is open and in `room`.
+    fn member_key(&self, room: RoomId, peer: PeerId) -> Option<usize> {
+        let key = *self.by_peer.get(&peer)?;
+        let member = matches!(
+            self.sessions.get(key),
+            Some(Some(s)) if s.is_open() && s.rooms.contains(&room)
+        );
+        member.then_some(key)
+    }
+}
