@@ -12,5 +12,9 @@
 
 pub mod directory;
 pub mod node;
+mod scoring;
 pub mod swarm;
 pub mod wire;
+
+#[cfg(test)]
+mod tests;

@@ -19,13 +19,19 @@
 //!   relay subscribed to the room); announcements are `Accept`ed and gossip on.
 //! - `from_relay`: the core's outputs.
 
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::num::NonZeroU16;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bootstrap_codec::{NodeKey, RelayEntry};
+use tracing::debug;
 
+use super::directory::{Directory, Offered};
+use super::scoring::{Penalties, RateGate, EXCESS_POINTS, REFUSAL_POINTS};
+use super::wire::{Announce, DecodeError, MeshMessage, RoomBody, RoomMessage, MAX_SIGNAL_BLOB_LEN};
 use crate::core::{MeshInput, MeshOutput};
-use crate::protocol::RoomId;
+use crate::protocol::{PeerAddr, PeerId, PeerList, RelayTag, RoomId, MAX_NODES};
 
 /// A gossipsub topic of the federation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -202,10 +208,52 @@ pub struct Gossip<'a> {
     pub data: &'a [u8],
 }
 
+/// How often [`Federation::timeout`] runs its housekeeping (expiry, score recovery).
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// Least time between two announcements made because relays subscribed to the directory.
+pub const ANNOUNCE_DEBOUNCE: Duration = Duration::from_secs(1);
+
+/// Least time between two dials of one relay learned from the directory.
+pub const REDIAL_AFTER: Duration = Duration::from_secs(30);
+
+/// Oldest room message accepted (gossipsub's 60 s duplicate cache covers anything younger).
+pub const ROOM_MESSAGE_MAX_AGE: Duration = Duration::from_secs(30);
+
 /// The federation state machine. See the module docs.
 pub struct Federation {
-    // Filled in by the implementation.
-    _private: (),
+    config: FederationConfig,
+    own: NodeKey,
+    own_tag: RelayTag,
+    entry_bytes: Vec<u8>,
+    actions: VecDeque<Action>,
+    /// The last `(now, wall)` seen, to date what is sent from calls that carry no wall time.
+    clock: (Instant, SystemTime),
+    /// Latest `issued_at_ms` / `sent_at_ms` used, so ours never go backwards.
+    last_issued_ms: u64,
+    last_sent_ms: u64,
+    next_announce: Instant,
+    /// The last announcement made because a relay subscribed (they are debounced).
+    last_triggered: Option<Instant>,
+    announce_due: Option<Instant>,
+    next_tick: Instant,
+    directory: Directory,
+    /// The entries last handed to the core.
+    listed: Vec<Vec<u8>>,
+    dialled: HashMap<NodeKey, Instant>,
+    /// Connected relays.
+    peers: HashSet<NodeKey>,
+    /// Rate-gate arrival times of the relays sending us room traffic.
+    arrivals: HashMap<NodeKey, Instant>,
+    /// Tags of connected relays (the first relay connected with a tag holds it).
+    peer_tags: HashMap<RelayTag, NodeKey>,
+    gate: RateGate,
+    penalties: Penalties,
+    /// Our sessions per room (the rooms whose topics we subscribe to).
+    rooms: HashMap<RoomId, BTreeSet<PeerId>>,
+    /// `sent_at_ms` of the last room message accepted per author and room.
+    heard: HashMap<(NodeKey, RoomId), u64>,
+    stats: MeshStats,
 }
 
 impl FederationConfig {
@@ -225,60 +273,491 @@ impl FederationConfig {
     }
 }
 
-#[allow(unused_variables, clippy::new_without_default)]
+/// Unix milliseconds of a wall-clock time (0 before 1970).
+fn unix_ms(wall: SystemTime) -> u64 {
+    wall.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Whether `at_ms` lies within `[wall − max_age, wall + skew]`.
+fn fresh(at_ms: u64, wall: SystemTime, max_age: Duration, skew: Duration) -> bool {
+    let wall_ms = unix_ms(wall);
+    let age = u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX);
+    let skew = u64::try_from(skew.as_millis()).unwrap_or(u64::MAX);
+    at_ms >= wall_ms.saturating_sub(age) && at_ms <= wall_ms.saturating_add(skew)
+}
+
+impl Refusal {
+    /// The refusal for bytes that do not decode.
+    fn of(error: &DecodeError) -> Self {
+        match error {
+            DecodeError::TooLarge { .. } | DecodeError::Oversized { .. } => Refusal::Oversized,
+            _ => Refusal::Malformed,
+        }
+    }
+}
+
+impl MeshRefusals {
+    fn count(&mut self, refusal: Refusal) {
+        let counter = match refusal {
+            Refusal::Malformed => &mut self.malformed,
+            Refusal::Oversized => &mut self.oversized,
+            Refusal::Forged => &mut self.forged,
+            Refusal::WrongAuthor => &mut self.wrong_author,
+            Refusal::Stale => &mut self.stale,
+            Refusal::RateLimited => &mut self.rate_limited,
+            Refusal::UnknownTopic => &mut self.unknown_topic,
+        };
+        *counter += 1;
+    }
+}
+
 impl Federation {
     /// Creates the state machine; the first announcement is queued at once.
     pub fn new(config: FederationConfig, now: Instant, wall: SystemTime) -> Self {
-        unimplemented!("mesh node")
+        let own = *config.entry.node_key();
+        let directory = Directory::new(own, config.max_relays, config.entry_ttl);
+        let gate = RateGate::new(config.room_messages_per_sec, config.room_message_burst);
+        let mut node = Self {
+            own,
+            own_tag: RelayTag::of(&own),
+            entry_bytes: config.entry.to_bytes(),
+            actions: VecDeque::new(),
+            clock: (now, wall),
+            last_issued_ms: 0,
+            last_sent_ms: 0,
+            next_announce: now,
+            last_triggered: None,
+            announce_due: None,
+            next_tick: now + TICK,
+            directory,
+            listed: Vec::new(),
+            dialled: HashMap::new(),
+            peers: HashSet::new(),
+            arrivals: HashMap::new(),
+            peer_tags: HashMap::new(),
+            gate,
+            penalties: Penalties::new(config.max_relays),
+            rooms: HashMap::new(),
+            heard: HashMap::new(),
+            stats: MeshStats::default(),
+            config,
+        };
+        node.actions.push_back(Action::Subscribe(Topic::Relays));
+        node.announce(now, wall);
+        node
     }
 
     /// The next action, or `None`.
     pub fn poll(&mut self) -> Option<Action> {
-        unimplemented!("mesh node")
+        self.actions.pop_front()
     }
 
     /// When to call [`Self::timeout`] next.
     pub fn next_timeout(&self) -> Instant {
-        unimplemented!("mesh node")
+        let next = self.next_tick.min(self.next_announce);
+        self.announce_due.map_or(next, |due| next.min(due))
     }
 
     /// Time has passed: re-announce, expire stale relays.
     pub fn timeout(&mut self, now: Instant, wall: SystemTime) {
-        unimplemented!("mesh node")
+        self.clock = (now, wall);
+        let due = self.announce_due.is_some_and(|due| now >= due);
+        if due {
+            self.last_triggered = Some(now);
+        }
+        if now >= self.next_announce || due {
+            self.announce(now, wall);
+        }
+        if now >= self.next_tick {
+            self.next_tick = now + TICK;
+            if !self.directory.expire(now).is_empty() {
+                self.list_directory();
+            }
+            for (relay, score) in self.penalties.tick(now) {
+                self.actions.push_back(Action::Score { relay, score });
+            }
+            self.dialled
+                .retain(|_, at| now.saturating_duration_since(*at) < REDIAL_AFTER);
+        }
     }
 
     /// The first connection to `relay` is up.
     pub fn connected(&mut self, now: Instant, relay: NodeKey) {
-        unimplemented!("mesh node")
+        let _ = now;
+        self.peers.insert(relay);
+        self.peer_tags.entry(RelayTag::of(&relay)).or_insert(relay);
     }
 
     /// The last connection to `relay` closed: its members leave every room.
     pub fn disconnected(&mut self, now: Instant, relay: NodeKey) {
-        unimplemented!("mesh node")
+        let _ = now;
+        let tag = RelayTag::of(&relay);
+        let holds_tag = self.tag_holder(tag) == Some(&relay);
+        self.peers.remove(&relay);
+        self.arrivals.remove(&relay);
+        if self.peer_tags.get(&tag) == Some(&relay) {
+            self.peer_tags.remove(&tag);
+        }
+        self.heard.retain(|(author, _), _| author != &relay);
+        if holds_tag {
+            self.hand_to_core(MeshInput::RelayGone { relay: tag });
+        }
     }
 
     /// `relay` subscribed to `topic` (we answer with our members of a room topic).
     pub fn subscribed(&mut self, now: Instant, relay: NodeKey, topic: &str) {
-        unimplemented!("mesh node")
+        let _ = relay;
+        match Topic::parse(topic) {
+            Some(Topic::Relays) => match self.last_triggered.map(|at| at + ANNOUNCE_DEBOUNCE) {
+                Some(earliest) if now < earliest => self.announce_due = Some(earliest),
+                _ => {
+                    self.last_triggered = Some(now);
+                    self.announce(now, self.wall_at(now));
+                }
+            },
+            Some(Topic::Room(room)) => {
+                let Some(members) = self.rooms.get(&room) else {
+                    return;
+                };
+                let mut sessions = Vec::with_capacity(members.len() * PeerId::LEN);
+                PeerList::encode_into(members.iter().copied(), &mut sessions);
+                // Encoded from non-zero ids just above.
+                let sessions = PeerList::from_wire(&sessions).expect("non-zero session ids");
+                let wall = self.wall_at(now);
+                self.publish_room(room, wall, RoomBody::Members(sessions));
+            }
+            None => {}
+        }
     }
 
     /// `relay` unsubscribed from `topic`.
     pub fn unsubscribed(&mut self, now: Instant, relay: NodeKey, topic: &str) {
-        unimplemented!("mesh node")
+        let _ = now;
+        let Some(Topic::Room(room)) = Topic::parse(topic) else {
+            return;
+        };
+        self.heard.remove(&(relay, room));
+        let tag = RelayTag::of(&relay);
+        if self.rooms.contains_key(&room) && self.tag_holder(tag) == Some(&relay) {
+            self.hand_to_core(MeshInput::RoomGone { room, relay: tag });
+        }
     }
 
     /// A gossip message arrived; returns how to report it to gossipsub.
     pub fn message(&mut self, now: Instant, wall: SystemTime, gossip: Gossip<'_>) -> Verdict {
-        unimplemented!("mesh node")
+        self.clock = (now, wall);
+        self.stats.gossip_messages_in += 1;
+        self.stats.gossip_bytes_in += gossip.data.len() as u64;
+        let checked = match Topic::parse(gossip.topic) {
+            Some(Topic::Relays) => self.announcement(now, wall, gossip),
+            Some(Topic::Room(room)) => self.room_message(now, wall, room, gossip),
+            None => Err(Refusal::UnknownTopic),
+        };
+        match checked {
+            Ok(verdict) => verdict,
+            Err(refusal) => {
+                self.stats.refused.count(refusal);
+                let points = match refusal {
+                    Refusal::RateLimited => EXCESS_POINTS,
+                    _ => REFUSAL_POINTS,
+                };
+                if let Some(score) = self.penalties.add(*gossip.via, points, now) {
+                    self.actions.push_back(Action::Score {
+                        relay: *gossip.via,
+                        score,
+                    });
+                }
+                match refusal {
+                    Refusal::RateLimited => Verdict::Ignore,
+                    _ => Verdict::Reject(refusal),
+                }
+            }
+        }
     }
 
     /// Something the core's sessions did.
     pub fn from_relay(&mut self, now: Instant, wall: SystemTime, output: MeshOutput) {
-        unimplemented!("mesh node")
+        self.clock = (now, wall);
+        match output {
+            MeshOutput::Joined { room, session } => {
+                let members = self.rooms.entry(room).or_default();
+                let first = members.is_empty();
+                if !members.insert(session) {
+                    return;
+                }
+                if first {
+                    self.actions.push_back(Action::Subscribe(Topic::Room(room)));
+                }
+                self.publish_room(room, wall, RoomBody::Joined(session));
+            }
+            MeshOutput::Left { room, session } => {
+                let Some(members) = self.rooms.get_mut(&room) else {
+                    return;
+                };
+                if !members.remove(&session) {
+                    return;
+                }
+                let last = members.is_empty();
+                self.publish_room(room, wall, RoomBody::Left(session));
+                if last {
+                    self.rooms.remove(&room);
+                    self.heard.retain(|(_, r), _| r != &room);
+                    self.actions
+                        .push_back(Action::Unsubscribe(Topic::Room(room)));
+                }
+            }
+            MeshOutput::Signal {
+                room,
+                from,
+                to,
+                blob,
+            } => {
+                if blob.len() > MAX_SIGNAL_BLOB_LEN || to.relay == self.own_tag {
+                    debug!(room = ?room, "mesh: signal not sent (oversized or for this relay)");
+                    return;
+                }
+                let body = RoomBody::Signal {
+                    from,
+                    to,
+                    blob: &blob,
+                };
+                self.publish_room(room, wall, body);
+                self.stats.signals_out += 1;
+            }
+        }
     }
 
     /// Counters and gauges.
     pub fn stats(&self) -> MeshStats {
-        unimplemented!("mesh node")
+        MeshStats {
+            mesh_peers: self.peers.len() as u64,
+            known_relays: self.directory.len() as u64,
+            ..self.stats
+        }
+    }
+
+    /// The live relays of the directory, freshest first (this one excluded).
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The penalty points `relay` has now (0 for a relay in good standing).
+    pub fn penalty(&self, relay: &NodeKey) -> f64 {
+        self.penalties.points(relay)
+    }
+
+    /// The wall time at `now`, extrapolated from the last call that carried one.
+    fn wall_at(&self, now: Instant) -> SystemTime {
+        let (at, wall) = self.clock;
+        wall + now.saturating_duration_since(at)
+    }
+
+    /// The relay holding `tag`: ourselves, a live relay of the directory or a connected one.
+    fn tag_holder(&self, tag: RelayTag) -> Option<&NodeKey> {
+        self.directory
+            .owner(tag)
+            .or_else(|| self.peer_tags.get(&tag))
+    }
+
+    fn hand_to_core(&mut self, input: MeshInput) {
+        self.actions.push_back(Action::ToRelay(input));
+    }
+
+    fn publish(&mut self, topic: Topic, message: MeshMessage<'_>) {
+        let data = message.to_vec();
+        self.stats.gossip_messages_out += 1;
+        self.stats.gossip_bytes_out += data.len() as u64;
+        self.actions.push_back(Action::Publish { topic, data });
+    }
+
+    fn announce(&mut self, now: Instant, wall: SystemTime) {
+        // Strictly increasing: receivers ignore an announcement not newer than the last.
+        let issued_at_ms = unix_ms(wall).max(self.last_issued_ms + 1);
+        self.last_issued_ms = issued_at_ms;
+        self.announce_due = None;
+        self.next_announce = now + self.config.announce_every;
+        let entry = std::mem::take(&mut self.entry_bytes);
+        let message = MeshMessage::Announce(Announce {
+            issued_at_ms,
+            mesh_port: self.config.mesh_port.and_then(NonZeroU16::new),
+            entry: &entry,
+        });
+        self.publish(Topic::Relays, message);
+        self.entry_bytes = entry;
+    }
+
+    fn publish_room(&mut self, room: RoomId, wall: SystemTime, body: RoomBody<'_>) {
+        // Never backwards: receivers refuse a message older than the author's last.
+        let sent_at_ms = unix_ms(wall).max(self.last_sent_ms);
+        self.last_sent_ms = sent_at_ms;
+        let message = MeshMessage::Room(RoomMessage {
+            room,
+            sent_at_ms,
+            body,
+        });
+        self.publish(Topic::Room(room), message);
+    }
+
+    /// Hands the directory to the core if it changed since the last time.
+    fn list_directory(&mut self) {
+        let listed: Vec<Vec<u8>> = self
+            .directory
+            .freshest_first()
+            .into_iter()
+            .take(MAX_NODES - 1)
+            .map(|known| known.entry_bytes.clone())
+            .collect();
+        if listed != self.listed {
+            self.listed = listed.clone();
+            self.hand_to_core(MeshInput::Directory(listed));
+        }
+    }
+
+    /// Dials a relay the directory just accepted, if it can be reached and was not dialled
+    /// recently.
+    fn dial(&mut self, now: Instant, relay: NodeKey) {
+        if !self.config.dial_directory
+            || self.peers.contains(&relay)
+            || self.dialled.contains_key(&relay)
+        {
+            return;
+        }
+        let Some(known) = self.directory.get(&relay) else {
+            return;
+        };
+        let Some(port) = known.mesh_port else {
+            return;
+        };
+        // A relay announced by host name is not resolved here (sans-IO): it is reached only
+        // if it dials us or is in MESH_PEERS.
+        let Some(ip) = known.entry.address().ip() else {
+            debug!(%relay, "mesh: not dialling a relay announced by host name");
+            return;
+        };
+        self.dialled.insert(relay, now);
+        let addr = SocketAddr::new(ip, port.get());
+        self.actions.push_back(Action::Dial { relay, addr });
+    }
+
+    /// Checks an announcement (docs/federation.md "Validation").
+    fn announcement(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        gossip: Gossip<'_>,
+    ) -> Result<Verdict, Refusal> {
+        let message = MeshMessage::decode(gossip.data).map_err(|e| Refusal::of(&e))?;
+        let MeshMessage::Announce(announce) = message else {
+            return Err(Refusal::Malformed);
+        };
+        if gossip.author == &self.own {
+            return Ok(Verdict::Ignore);
+        }
+        let entry = RelayEntry::decode(announce.entry).map_err(|_| Refusal::Forged)?;
+        if entry.node_key() != gossip.author {
+            return Err(Refusal::WrongAuthor);
+        }
+        let (ttl, skew) = (self.config.entry_ttl, self.config.max_clock_skew);
+        if !fresh(announce.issued_at_ms, wall, ttl, skew) {
+            return Err(Refusal::Stale);
+        }
+        let tag = RelayTag::of(gossip.author);
+        if self.peer_tags.get(&tag).is_some_and(|k| k != gossip.author) {
+            return Err(Refusal::WrongAuthor);
+        }
+        match self
+            .directory
+            .offer(entry, announce.mesh_port, announce.issued_at_ms, now)
+        {
+            Offered::NotNewer => Ok(Verdict::Ignore),
+            Offered::TagTaken => Err(Refusal::WrongAuthor),
+            Offered::New | Offered::Renewed => {
+                self.dial(now, *gossip.author);
+                self.list_directory();
+                Ok(Verdict::Accept)
+            }
+        }
+    }
+
+    /// Checks a room message and hands it to the core (docs/federation.md "Validation").
+    fn room_message(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        room: RoomId,
+        gossip: Gossip<'_>,
+    ) -> Result<Verdict, Refusal> {
+        let message = MeshMessage::decode(gossip.data).map_err(|e| Refusal::of(&e))?;
+        let MeshMessage::Room(message) = message else {
+            return Err(Refusal::Malformed);
+        };
+        if message.room != room {
+            return Err(Refusal::Malformed);
+        }
+        let author = *gossip.author;
+        // Our own, something forwarded (room traffic travels one hop) or a room we left.
+        if author == self.own || gossip.via != gossip.author || !self.rooms.contains_key(&room) {
+            return Ok(Verdict::Ignore);
+        }
+        let tag = RelayTag::of(&author);
+        if self.tag_holder(tag).is_some_and(|holder| holder != &author) {
+            return Err(Refusal::WrongAuthor);
+        }
+        let skew = self.config.max_clock_skew;
+        let last = self.heard.get(&(author, room)).copied().unwrap_or(0);
+        if !fresh(message.sent_at_ms, wall, ROOM_MESSAGE_MAX_AGE, skew) || message.sent_at_ms < last
+        {
+            return Err(Refusal::Stale);
+        }
+        let mut arrival = self.arrivals.get(&author).copied();
+        if arrival.is_none() && self.arrivals.len() >= self.config.max_relays {
+            return Err(Refusal::RateLimited);
+        }
+        if !self.gate.pass(&mut arrival, now) {
+            return Err(Refusal::RateLimited);
+        }
+        if let Some(arrival) = arrival {
+            self.arrivals.insert(author, arrival);
+        }
+        self.heard.insert((author, room), message.sent_at_ms);
+        let addr = |session| PeerAddr {
+            relay: tag,
+            session,
+        };
+        let input = match message.body {
+            RoomBody::Members(sessions) => {
+                let mut sessions: Vec<PeerId> = sessions.iter().collect();
+                sessions.sort_unstable();
+                sessions.dedup();
+                MeshInput::Members {
+                    room,
+                    relay: tag,
+                    sessions,
+                }
+            }
+            RoomBody::Joined(session) => MeshInput::Joined {
+                room,
+                peer: addr(session),
+            },
+            RoomBody::Left(session) => MeshInput::Left {
+                room,
+                peer: addr(session),
+            },
+            RoomBody::Signal { from, to, blob } => {
+                if to.relay != self.own_tag {
+                    return Ok(Verdict::Ignore);
+                }
+                self.stats.signals_in += 1;
+                MeshInput::Signal {
+                    room,
+                    from: addr(from),
+                    to: to.session,
+                    blob: blob.to_vec(),
+                }
+            }
+        };
+        self.hand_to_core(input);
+        Ok(Verdict::Ignore)
     }
 }
