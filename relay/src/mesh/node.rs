@@ -21,17 +21,19 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::num::NonZeroU16;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bootstrap_codec::{NodeKey, RelayEntry};
 use tracing::debug;
 
-use super::directory::{Directory, Offered};
+use super::directory::Directory;
 use super::scoring::{Penalties, RateGate, EXCESS_POINTS, REFUSAL_POINTS};
-use super::wire::{Announce, DecodeError, MeshMessage, RoomBody, RoomMessage, MAX_SIGNAL_BLOB_LEN};
+use super::wire::{RoomBody, MAX_SIGNAL_BLOB_LEN};
 use crate::core::{MeshInput, MeshOutput};
-use crate::protocol::{PeerAddr, PeerId, PeerList, RelayTag, RoomId, MAX_NODES};
+use crate::protocol::{PeerId, PeerList, RelayTag, RoomId};
+
+mod inbound;
+mod outbound;
 
 /// A gossipsub topic of the federation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -277,24 +279,6 @@ impl FederationConfig {
 fn unix_ms(wall: SystemTime) -> u64 {
     wall.duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-/// Whether `at_ms` lies within `[wall − max_age, wall + skew]`.
-fn fresh(at_ms: u64, wall: SystemTime, max_age: Duration, skew: Duration) -> bool {
-    let wall_ms = unix_ms(wall);
-    let age = u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX);
-    let skew = u64::try_from(skew.as_millis()).unwrap_or(u64::MAX);
-    at_ms >= wall_ms.saturating_sub(age) && at_ms <= wall_ms.saturating_add(skew)
-}
-
-impl Refusal {
-    /// The refusal for bytes that do not decode.
-    fn of(error: &DecodeError) -> Self {
-        match error {
-            DecodeError::TooLarge { .. } | DecodeError::Oversized { .. } => Refusal::Oversized,
-            _ => Refusal::Malformed,
-        }
-    }
 }
 
 impl MeshRefusals {
@@ -562,202 +546,5 @@ impl Federation {
 
     fn hand_to_core(&mut self, input: MeshInput) {
         self.actions.push_back(Action::ToRelay(input));
-    }
-
-    fn publish(&mut self, topic: Topic, message: MeshMessage<'_>) {
-        let data = message.to_vec();
-        self.stats.gossip_messages_out += 1;
-        self.stats.gossip_bytes_out += data.len() as u64;
-        self.actions.push_back(Action::Publish { topic, data });
-    }
-
-    fn announce(&mut self, now: Instant, wall: SystemTime) {
-        // Strictly increasing: receivers ignore an announcement not newer than the last.
-        let issued_at_ms = unix_ms(wall).max(self.last_issued_ms + 1);
-        self.last_issued_ms = issued_at_ms;
-        self.announce_due = None;
-        self.next_announce = now + self.config.announce_every;
-        let entry = std::mem::take(&mut self.entry_bytes);
-        let message = MeshMessage::Announce(Announce {
-            issued_at_ms,
-            mesh_port: self.config.mesh_port.and_then(NonZeroU16::new),
-            entry: &entry,
-        });
-        self.publish(Topic::Relays, message);
-        self.entry_bytes = entry;
-    }
-
-    fn publish_room(&mut self, room: RoomId, wall: SystemTime, body: RoomBody<'_>) {
-        // Never backwards: receivers refuse a message older than the author's last.
-        let sent_at_ms = unix_ms(wall).max(self.last_sent_ms);
-        self.last_sent_ms = sent_at_ms;
-        let message = MeshMessage::Room(RoomMessage {
-            room,
-            sent_at_ms,
-            body,
-        });
-        self.publish(Topic::Room(room), message);
-    }
-
-    /// Hands the directory to the core if it changed since the last time.
-    fn list_directory(&mut self) {
-        let listed: Vec<Vec<u8>> = self
-            .directory
-            .freshest_first()
-            .into_iter()
-            .take(MAX_NODES - 1)
-            .map(|known| known.entry_bytes.clone())
-            .collect();
-        if listed != self.listed {
-            self.listed = listed.clone();
-            self.hand_to_core(MeshInput::Directory(listed));
-        }
-    }
-
-    /// Dials a relay the directory just accepted, if it can be reached and was not dialled
-    /// recently.
-    fn dial(&mut self, now: Instant, relay: NodeKey) {
-        if !self.config.dial_directory
-            || self.peers.contains(&relay)
-            || self.dialled.contains_key(&relay)
-        {
-            return;
-        }
-        let Some(known) = self.directory.get(&relay) else {
-            return;
-        };
-        let Some(port) = known.mesh_port else {
-            return;
-        };
-        // A relay announced by host name is not resolved here (sans-IO): it is reached only
-        // if it dials us or is in MESH_PEERS.
-        let Some(ip) = known.entry.address().ip() else {
-            debug!(%relay, "mesh: not dialling a relay announced by host name");
-            return;
-        };
-        self.dialled.insert(relay, now);
-        let addr = SocketAddr::new(ip, port.get());
-        self.actions.push_back(Action::Dial { relay, addr });
-    }
-
-    /// Checks an announcement (docs/federation.md "Validation").
-    fn announcement(
-        &mut self,
-        now: Instant,
-        wall: SystemTime,
-        gossip: Gossip<'_>,
-    ) -> Result<Verdict, Refusal> {
-        let message = MeshMessage::decode(gossip.data).map_err(|e| Refusal::of(&e))?;
-        let MeshMessage::Announce(announce) = message else {
-            return Err(Refusal::Malformed);
-        };
-        if gossip.author == &self.own {
-            return Ok(Verdict::Ignore);
-        }
-        let entry = RelayEntry::decode(announce.entry).map_err(|_| Refusal::Forged)?;
-        if entry.node_key() != gossip.author {
-            return Err(Refusal::WrongAuthor);
-        }
-        let (ttl, skew) = (self.config.entry_ttl, self.config.max_clock_skew);
-        if !fresh(announce.issued_at_ms, wall, ttl, skew) {
-            return Err(Refusal::Stale);
-        }
-        let tag = RelayTag::of(gossip.author);
-        if self.peer_tags.get(&tag).is_some_and(|k| k != gossip.author) {
-            return Err(Refusal::WrongAuthor);
-        }
-        match self
-            .directory
-            .offer(entry, announce.mesh_port, announce.issued_at_ms, now)
-        {
-            Offered::NotNewer => Ok(Verdict::Ignore),
-            Offered::TagTaken => Err(Refusal::WrongAuthor),
-            Offered::New | Offered::Renewed => {
-                self.dial(now, *gossip.author);
-                self.list_directory();
-                Ok(Verdict::Accept)
-            }
-        }
-    }
-
-    /// Checks a room message and hands it to the core (docs/federation.md "Validation").
-    fn room_message(
-        &mut self,
-        now: Instant,
-        wall: SystemTime,
-        room: RoomId,
-        gossip: Gossip<'_>,
-    ) -> Result<Verdict, Refusal> {
-        let message = MeshMessage::decode(gossip.data).map_err(|e| Refusal::of(&e))?;
-        let MeshMessage::Room(message) = message else {
-            return Err(Refusal::Malformed);
-        };
-        if message.room != room {
-            return Err(Refusal::Malformed);
-        }
-        let author = *gossip.author;
-        // Our own, something forwarded (room traffic travels one hop) or a room we left.
-        if author == self.own || gossip.via != gossip.author || !self.rooms.contains_key(&room) {
-            return Ok(Verdict::Ignore);
-        }
-        let tag = RelayTag::of(&author);
-        if self.tag_holder(tag).is_some_and(|holder| holder != &author) {
-            return Err(Refusal::WrongAuthor);
-        }
-        let skew = self.config.max_clock_skew;
-        let last = self.heard.get(&(author, room)).copied().unwrap_or(0);
-        if !fresh(message.sent_at_ms, wall, ROOM_MESSAGE_MAX_AGE, skew) || message.sent_at_ms < last
-        {
-            return Err(Refusal::Stale);
-        }
-        let mut arrival = self.arrivals.get(&author).copied();
-        if arrival.is_none() && self.arrivals.len() >= self.config.max_relays {
-            return Err(Refusal::RateLimited);
-        }
-        if !self.gate.pass(&mut arrival, now) {
-            return Err(Refusal::RateLimited);
-        }
-        if let Some(arrival) = arrival {
-            self.arrivals.insert(author, arrival);
-        }
-        self.heard.insert((author, room), message.sent_at_ms);
-        let addr = |session| PeerAddr {
-            relay: tag,
-            session,
-        };
-        let input = match message.body {
-            RoomBody::Members(sessions) => {
-                let mut sessions: Vec<PeerId> = sessions.iter().collect();
-                sessions.sort_unstable();
-                sessions.dedup();
-                MeshInput::Members {
-                    room,
-                    relay: tag,
-                    sessions,
-                }
-            }
-            RoomBody::Joined(session) => MeshInput::Joined {
-                room,
-                peer: addr(session),
-            },
-            RoomBody::Left(session) => MeshInput::Left {
-                room,
-                peer: addr(session),
-            },
-            RoomBody::Signal { from, to, blob } => {
-                if to.relay != self.own_tag {
-                    return Ok(Verdict::Ignore);
-                }
-                self.stats.signals_in += 1;
-                MeshInput::Signal {
-                    room,
-                    from: addr(from),
-                    to: to.session,
-                    blob: blob.to_vec(),
-                }
-            }
-        };
-        self.hand_to_core(input);
-        Ok(Verdict::Ignore)
     }
 }

@@ -2,6 +2,7 @@
 //! by property, and [`Federation`](super::node::Federation)s wired by an in-memory gossip
 //! ([`fake_swarm`]) with fake time.
 
+mod directory;
 mod fake_swarm;
 mod federation;
 mod props;
