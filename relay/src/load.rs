@@ -9,6 +9,11 @@
 //! a federation every room spans its relays. A pair of members is *cross-relay* when the tags
 //! of their peer addresses differ; relays that are not federated never show a member of
 //! another relay, so their cross-relay figures stay zero.
+//!
+//! Clients start at `connect_rate`, signal from their join until `hold` after the last one
+//! started, then all stop at once and close after [`DRAIN`]: nobody signals a member that
+//! has already left, so an `Error` frame in the report is a real refusal, never an artefact
+//! of the run ending.
 
 mod members;
 mod report;
@@ -65,13 +70,19 @@ pub struct LoadPlan {
     pub signals_per_sec: f64,
     /// Signal blob size in bytes (at least 16).
     pub blob_size: usize,
-    /// How long each client stays after joining.
+    /// How long the clients keep signalling once the last one has started (the ramp); all
+    /// stop together, wait [`DRAIN`] for signals in flight and close.
     pub hold: Duration,
     /// Bound on each connect.
     pub connect_timeout: Duration,
     /// Source addresses to spread clients over, round robin (empty: let the route choose).
     pub local_ips: Vec<IpAddr>,
 }
+
+/// How long clients wait, after they all stop signalling, before they close: signals still in
+/// flight arrive, and no client signals a member that has already gone (which the relay
+/// would answer `UnknownPeer`).
+pub const DRAIN: Duration = Duration::from_secs(1);
 
 /// Where client `i` goes: the index of its relay in a list of `relays` and of its room among
 /// `rooms`. Consecutive clients take consecutive relays, and each round over the relays
@@ -139,6 +150,7 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
     let plan = Arc::new(plan);
     let mut tasks = Vec::with_capacity(sessions);
     let gap = Duration::from_secs_f64(1.0 / plan.connect_rate.max(0.001));
+    let stop = start + gap.mul_f64(sessions.saturating_sub(1) as f64) + plan.hold;
     for i in 0..sessions {
         let due = start + gap.mul_f64(i as f64);
         tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
@@ -146,7 +158,7 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
         tasks.push(tokio::spawn(async move {
             let (relay, _) = placement(i, plan.relays.len(), plan.rooms);
             Shared::lock(&shared).report.relays[relay].sessions += 1;
-            let result = one_client(i, &plan, cert, start, &shared).await;
+            let result = one_client(i, &plan, cert, start, stop, &shared).await;
             let mut s = Shared::lock(&shared);
             if let Err(e) = result {
                 s.report.failed += 1;
@@ -187,6 +199,7 @@ async fn one_client(
     plan: &LoadPlan,
     cert: Option<DtlsCert>,
     epoch: Instant,
+    stop: Instant,
     shared: &Mutex<Shared>,
 ) -> Result<(), ClientFailure> {
     let begun = Instant::now();
@@ -239,16 +252,18 @@ async fn one_client(
     let mut blob = vec![0x5a; plan.blob_size.max(16)];
     let interval =
         (plan.signals_per_sec > 0.0).then(|| Duration::from_secs_f64(1.0 / plan.signals_per_sec));
-    let end = Instant::now() + plan.hold;
-    let mut next_send = Instant::now() + interval.unwrap_or(plan.hold);
+    let close_at = stop + DRAIN;
+    let mut next_send = interval.map(|every| Instant::now() + every);
     let mut turn = i;
     let result = loop {
         let now = Instant::now();
-        if now >= end {
+        if now >= close_at {
             break Ok(());
         }
-        if let (Some(every), true) = (interval, now >= next_send) {
-            next_send += every;
+        if let Some(due) = next_send.filter(|due| now >= *due) {
+            next_send = interval
+                .map(|every| due + every)
+                .filter(|next| *next < stop);
             if let Some(to) = members.pick(turn) {
                 turn += 1;
                 blob[..8].copy_from_slice(&stamp(epoch).to_be_bytes());
@@ -264,7 +279,8 @@ async fn one_client(
             }
             continue;
         }
-        let frame = match client.recv(next_send.min(end) - now).await {
+        let wake = next_send.map_or(close_at, |due| due.min(close_at));
+        let frame = match client.recv(wake - now).await {
             Ok(frame) => frame,
             Err(ClientError::Timeout(_)) => continue,
             Err(e) => break Err(e.into()),

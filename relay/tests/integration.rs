@@ -24,6 +24,8 @@ mod e2e;
 mod federation;
 #[path = "integration/federation_e2e.rs"]
 mod federation_e2e;
+#[path = "integration/load_relays.rs"]
+mod load_relays;
 
 /// A relay process in its own directory, killed on drop.
 struct RelayProcess {

@@ -54,7 +54,8 @@ struct Args {
     /// Signal blob size in bytes (16..=16339).
     #[arg(long, default_value_t = 256)]
     blob_size: usize,
-    /// Seconds each client stays after joining.
+    /// Seconds the clients keep signalling once the last one has started; then all stop,
+    /// wait a second for signals in flight, and close.
     #[arg(long, alias = "duration", default_value_t = 10.0)]
     hold_secs: f64,
     /// Seconds allowed for each connect.

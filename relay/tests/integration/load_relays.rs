@@ -1,0 +1,227 @@
+//! `lumamesh-load` over a list of relays: clients go round robin over every entry, and the
+//! report keeps signals within a relay apart from signals across relays. Here the two
+//! relays are NOT federated, so no member of the other relay ever shows up: every signal is a
+//! same-relay one, and the cross-relay figures must be zero without any error.
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use lumamesh_relay::load::{self, LoadPlan, LoadReport, LoadTarget};
+use lumamesh_relay::local::LocalRelay;
+use lumamesh_relay::protocol::RelayTag;
+
+use super::WAIT;
+
+const LOOPBACK: &str = "127.0.0.1";
+
+/// A multi-threaded runtime: the relays' tasks keep running while a test waits on the load
+/// generator's process.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+async fn two_relays() -> [LocalRelay; 2] {
+    let ip: IpAddr = LOOPBACK.parse().expect("loopback");
+    let a = LocalRelay::start(ip).await.expect("relay a starts");
+    let b = LocalRelay::start(ip).await.expect("relay b starts");
+    [a, b]
+}
+
+fn tag(relay: &LocalRelay) -> String {
+    RelayTag::of(relay.entry().node_key()).to_string()
+}
+
+/// What a run on two relays that do not know each other must report: every client in,
+/// half on each relay, same-relay signals delivered, nothing across relays, no error.
+fn check_unfederated(report: &LoadReport, relays: &[LocalRelay; 2], sessions: usize) {
+    assert_eq!(report.sessions, sessions, "{report:#?}");
+    assert_eq!(report.connected, sessions, "{report:#?}");
+    assert_eq!(report.failed, 0, "{report:#?}");
+    assert!(report.failures.is_empty(), "{report:#?}");
+    assert_eq!(report.error_frames, 0, "{report:#?}");
+    assert!(report.errors_by_code.is_empty(), "{report:#?}");
+
+    let tags: Vec<String> = report.relays.iter().map(|r| r.tag.clone()).collect();
+    assert_eq!(tags, [tag(&relays[0]), tag(&relays[1])], "{report:#?}");
+    for (share, relay) in report.relays.iter().zip(relays) {
+        assert_eq!(share.sessions, sessions / 2, "{report:#?}");
+        assert_eq!(share.connected, sessions / 2, "{report:#?}");
+        assert_eq!(share.failed, 0, "{report:#?}");
+        assert_eq!(share.address, relay.local_addr().to_string());
+    }
+
+    let (same, cross) = (&report.same_relay, &report.cross_relay);
+    assert!(same.signals_sent > 0, "{report:#?}");
+    assert!(same.signals_delivered > 0, "{report:#?}");
+    assert_eq!(same.forward_latency.count as u64, same.signals_delivered);
+    assert_eq!(cross.signals_sent, 0, "{report:#?}");
+    assert_eq!(cross.signals_delivered, 0, "{report:#?}");
+    assert_eq!(cross.forward_latency.count, 0, "{report:#?}");
+    // The totals are the two kinds together, as before the split.
+    assert_eq!(report.signals_sent, same.signals_sent);
+    assert_eq!(report.signals_received, same.signals_delivered);
+    assert_eq!(report.signal_latency.count, same.forward_latency.count);
+}
+
+/// Waits until both relays have published stats counting `each` sessions created.
+async fn wait_sessions_created(relays: &[LocalRelay; 2], each: u64) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while relays.iter().any(|r| r.stats().sessions_created != each) {
+        let counts: Vec<u64> = relays.iter().map(|r| r.stats().sessions_created).collect();
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "relays never showed {each} sessions each: {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[test]
+fn load_spreads_over_two_unfederated_relays() {
+    runtime().block_on(async {
+        let relays = two_relays().await;
+        let plan = LoadPlan {
+            relays: relays
+                .iter()
+                .map(|r| LoadTarget {
+                    entry: r.entry().clone(),
+                    addr: None,
+                })
+                .collect(),
+            sessions: 8,
+            connect_rate: 10.0,
+            rooms: 2,
+            signals_per_sec: 5.0,
+            blob_size: 64,
+            hold: Duration::from_secs(3),
+            connect_timeout: WAIT,
+            local_ips: Vec::new(),
+        };
+        let report = load::run(plan).await;
+        check_unfederated(&report, &relays, 8);
+        // Each relay really served its half.
+        wait_sessions_created(&relays, 4).await;
+        for relay in relays {
+            relay.stop().await.expect("relay stops");
+        }
+    });
+}
+
+/// Runs `lumamesh-load` with `args` in `dir`, off the runtime's threads.
+async fn load_binary(dir: &Path, args: Vec<String>) -> Output {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_lumamesh-load"))
+            .current_dir(dir)
+            .env_clear()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("load generator runs")
+    })
+    .await
+    .expect("load generator task")
+}
+
+#[test]
+fn load_binary_takes_every_entry_of_relay_txt() {
+    runtime().block_on(async {
+        let relays = two_relays().await;
+        let tmp = tempfile::tempdir().expect("temp dir");
+        // As an operator writes it: a comment, the two relays, and a line that is not an
+        // entry (skipped, as every relay.txt reader does).
+        let txt = format!(
+            "# two relays\n{}\nnot-an-entry\n{}  # the second\n",
+            relays[0].entry().to_line(),
+            relays[1].entry().to_line()
+        );
+        let relay_txt = tmp.path().join("relay.txt");
+        std::fs::write(&relay_txt, txt).expect("write relay.txt");
+        let common = |json: bool| {
+            let mut args: Vec<String> = [
+                "--relay-txt",
+                relay_txt.to_str().expect("utf-8 temp path"),
+                "--sessions",
+                "4",
+                "--connect-rate",
+                "10",
+                "--rooms",
+                "1",
+                "--signals-per-sec",
+                "5",
+                "--hold-secs",
+                "3",
+                "--connect-timeout-secs",
+                "60",
+            ]
+            .map(String::from)
+            .to_vec();
+            if json {
+                args.push("--json".into());
+            }
+            args
+        };
+
+        let output = load_binary(tmp.path(), common(true)).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let report: LoadReport = serde_json::from_slice(&output.stdout).expect("JSON report");
+        check_unfederated(&report, &relays, 4);
+        let raw: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        for key in ["same_relay", "cross_relay"] {
+            let pair = &raw[key];
+            for field in ["signals_sent", "signals_delivered", "forward_latency"] {
+                assert!(!pair[field].is_null(), "{key}.{field} missing: {raw}");
+            }
+        }
+
+        // The summary names both relays and both kinds of pair.
+        let output = load_binary(tmp.path(), common(false)).await;
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{text}");
+        for relay in &relays {
+            let line = format!(
+                "relay {} at {}: sessions 2 connected 2 failed 0",
+                tag(relay),
+                relay.local_addr()
+            );
+            assert!(text.contains(&line), "no `{line}` in:\n{text}");
+        }
+        assert!(
+            text.contains("cross-relay    sent 0 delivered 0,"),
+            "{text}"
+        );
+        assert!(text.contains("same-relay     sent "), "{text}");
+        assert!(text.contains("error frames 0"), "{text}");
+        for relay in relays {
+            relay.stop().await.expect("relay stops");
+        }
+    });
+}
+
+#[test]
+fn load_binary_refuses_relay_addr_with_several_relays() {
+    runtime().block_on(async {
+        let relays = two_relays().await;
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let entries = format!(
+            "{},{}",
+            relays[0].entry().to_line(),
+            relays[1].entry().to_line()
+        );
+        let args = ["--entry", &entries, "--relay-addr", "127.0.0.1:9"].map(String::from);
+        let output = load_binary(tmp.path(), args.to_vec()).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.starts_with("error: --relay-addr needs a single relay, not 2"),
+            "{stderr}"
+        );
+    });
+}
