@@ -6,8 +6,8 @@
 //! swarm adapter feeds it what the swarm reports and carries out the [`Action`]s it yields;
 //! the driver moves [`MeshInput`]/[`MeshOutput`] between it and the relay core.
 //!
-//! INTERFACE CONTRACT (filled in by the mesh implementation; the swarm adapter codes against
-//! exactly these signatures):
+//! Its checks of received gossip live in `inbound`, what it publishes in `outbound`; the
+//! rules are docs/federation.md "Validation". How the swarm adapter uses it:
 //! - `Federation::new(config, now, wall)`; `poll()` until `None` after every call;
 //!   `next_timeout()` is when to call `timeout(now, wall)` next.
 //! - `connected` / `disconnected`: first connection to / last connection from a relay.
@@ -18,6 +18,8 @@
 //!   `Ignore`d so it never travels more than one hop (its author flood-publishes to every
 //!   relay subscribed to the room); announcements are `Accept`ed and gossip on.
 //! - `from_relay`: the core's outputs.
+//! - `subscribed` carries no wall time: what it publishes (a snapshot, an announcement) is
+//!   dated from the last wall time seen, moved on by the monotonic clock.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -28,7 +30,7 @@ use tracing::debug;
 
 use super::directory::Directory;
 use super::scoring::{Penalties, RateGate, EXCESS_POINTS, REFUSAL_POINTS};
-use super::wire::{RoomBody, MAX_SIGNAL_BLOB_LEN};
+use super::wire::{RoomBody, MAX_MEMBERS, MAX_SIGNAL_BLOB_LEN};
 use crate::core::{MeshInput, MeshOutput};
 use crate::protocol::{PeerId, PeerList, RelayTag, RoomId};
 
@@ -405,7 +407,10 @@ impl Federation {
                     return;
                 };
                 let mut sessions = Vec::with_capacity(members.len() * PeerId::LEN);
-                PeerList::encode_into(members.iter().copied(), &mut sessions);
+                // The core never lets a room grow past MAX_MEMBERS; a longer list would be
+                // refused (and us penalised), so it is cut rather than sent.
+                let listed = members.iter().copied().take(MAX_MEMBERS);
+                PeerList::encode_into(listed, &mut sessions);
                 // Encoded from non-zero ids just above.
                 let sessions = PeerList::from_wire(&sessions).expect("non-zero session ids");
                 let wall = self.wall_at(now);

@@ -302,3 +302,29 @@ fn the_file_is_in_canonical_form() {
         "rewrite mesh.json with sorted keys and 2-space indent"
     );
 }
+
+#[test]
+fn the_examples_of_docs_federation_md_are_vectors_of_their_type() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/federation.md");
+    let doc = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file = VectorFile::load();
+    let mut fenced = false;
+    let mut examples = 0;
+    for (i, line) in doc.lines().enumerate() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced {
+            continue;
+        }
+        let (shown, note) = line.split_once("  ").unwrap_or((line, ""));
+        let data = bytes(shown);
+        let vector = file.valid.iter().find(|v| bytes(&v.hex) == data);
+        let vector = vector.unwrap_or_else(|| panic!("docs/federation.md:{}: not a vector", i + 1));
+        let named = note.split([' ', ':']).next().unwrap_or_default();
+        assert_eq!(named, vector.type_name, "docs/federation.md:{}", i + 1);
+        examples += 1;
+    }
+    assert!(examples >= 3, "the doc shows {examples} examples");
+}
