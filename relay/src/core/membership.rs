@@ -63,15 +63,17 @@ impl Relay {
             });
             AddrList::encode_into(local.chain(members.remote()), &mut self.peer_buf);
         }
-        self.scratch.clear();
-        if version == PROTOCOL_V1 {
-            if let Some(peers) = PeerList::from_wire(&self.peer_buf) {
-                RelayMessage::Room { room, peers }.encode(&mut self.scratch);
-            }
-        } else if let Some(peers) = AddrList::from_wire(&self.peer_buf) {
-            RelayMessage::Room2 { room, peers }.encode(&mut self.scratch);
+        // The lists hold non-zero ids of whole length, so they always read back.
+        let answer = if version == PROTOCOL_V1 {
+            PeerList::from_wire(&self.peer_buf).map(|peers| RelayMessage::Room { room, peers })
+        } else {
+            AddrList::from_wire(&self.peer_buf).map(|peers| RelayMessage::Room2 { room, peers })
+        };
+        if let Some(answer) = answer {
+            self.scratch.clear();
+            answer.encode(&mut self.scratch);
+            self.write_scratch(key);
         }
-        self.write_scratch(key);
         // Tell everyone else, then count the joiner in.
         let addr = self.local_addr_of(joiner);
         self.tell_room(

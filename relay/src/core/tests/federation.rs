@@ -7,7 +7,8 @@ use super::router::Fed;
 use super::{decode, room};
 use crate::core::Limits;
 use crate::protocol::{
-    ClientMessage, ErrorCode, PeerAddr, RelayMessage, RoomId, PROTOCOL_V1, PROTOCOL_VERSION,
+    msg_type, ClientMessage, ErrorCode, PeerAddr, RelayMessage, RoomId, PROTOCOL_V1,
+    PROTOCOL_VERSION,
 };
 
 const V2: u8 = PROTOCOL_VERSION;
@@ -26,22 +27,25 @@ fn frames(fed: &mut Fed, r: usize, c: usize) -> Vec<Vec<u8>> {
     fed.nets[r].clients[c].frames.drain(..).collect()
 }
 
-/// The addresses `Joined2` frames announced, in order.
-fn joined2(frames: &[Vec<u8>], room_id: RoomId) -> Vec<PeerAddr> {
-    frames
-        .iter()
-        .filter_map(|f| match decode(f) {
-            RelayMessage::Joined2 { room, peer } if room == room_id => Some(peer),
-            _ => None,
-        })
-        .collect()
+/// The addresses `Joined2` frames announced in `room`, in order.
+fn joined2(frames: &[Vec<u8>], room: RoomId) -> Vec<PeerAddr> {
+    named(frames, room, msg_type::JOINED2)
 }
 
-fn left2(frames: &[Vec<u8>], room_id: RoomId) -> Vec<PeerAddr> {
-    frames
-        .iter()
+/// The addresses `Left2` frames announced in `room`, in order.
+fn left2(frames: &[Vec<u8>], room: RoomId) -> Vec<PeerAddr> {
+    named(frames, room, msg_type::LEFT2)
+}
+
+fn named(frames: &[Vec<u8>], room_id: RoomId, kind: u8) -> Vec<PeerAddr> {
+    let of_kind = frames.iter().filter(|f| f.first() == Some(&kind));
+    of_kind
         .filter_map(|f| match decode(f) {
-            RelayMessage::Left2 { room, peer } if room == room_id => Some(peer),
+            RelayMessage::Joined2 { room, peer } | RelayMessage::Left2 { room, peer }
+                if room == room_id =>
+            {
+                Some(peer)
+            }
             _ => None,
         })
         .collect()
@@ -50,6 +54,12 @@ fn left2(frames: &[Vec<u8>], room_id: RoomId) -> Vec<PeerAddr> {
 fn join(fed: &mut Fed, r: usize, c: usize, room: RoomId) -> Vec<u8> {
     fed.nets[r].send(c, ClientMessage::Join { room });
     fed.next_frame(r, c)
+}
+
+/// Client `client` of relay `relay` signals `to` in `room`.
+fn send2(fed: &mut Fed, (relay, client): (usize, usize), room: RoomId, to: PeerAddr, blob: &[u8]) {
+    let signal = ClientMessage::Signal2 { room, to, blob };
+    fed.nets[relay].send(client, signal);
 }
 
 fn room2_peers(frame: &[u8]) -> BTreeSet<PeerAddr> {
@@ -62,23 +72,12 @@ fn room2_peers(frame: &[u8]) -> BTreeSet<PeerAddr> {
 #[test]
 fn members_on_three_relays_meet_and_signal() {
     let mut fed = Fed::new(3, limits());
-    let a = fed.nets[0].add_client();
-    let b = fed.nets[1].add_client();
-    let c = fed.nets[1].add_client();
-    let d = fed.nets[2].add_client();
-    let e = fed.nets[1].add_client();
-    let pa = fed.hello(0, a, V2);
-    let pb = fed.hello(1, b, V2);
-    let pc = fed.hello(1, c, PROTOCOL_V1);
-    let pd = fed.hello(2, d, V2);
-    let pe = fed.hello(1, e, V2);
-    let (aa, ab, ac, ad, ae) = (
-        fed.addr(0, pa),
-        fed.addr(1, pb),
-        fed.addr(1, pc),
-        fed.addr(2, pd),
-        fed.addr(1, pe),
-    );
+    let (a, aa) = fed.member(0, V2);
+    let (b, ab) = fed.member(1, V2);
+    let (c, ac) = fed.member(1, PROTOCOL_V1);
+    let (d, ad) = fed.member(2, V2);
+    let (e, ae) = fed.member(1, V2);
+    let (pb, pe) = (ab.session, ae.session);
     let r = room(1);
 
     assert!(room2_peers(&join(&mut fed, 0, a, r)).is_empty());
@@ -108,49 +107,27 @@ fn members_on_three_relays_meet_and_signal() {
     assert_eq!(fed.nets[1].relay.stats().remote_members, 2);
     assert_eq!(fed.nets[0].relay.stats().remote_members, 4);
 
-    // Signals cross relays, both ways.
-    let send2 = |fed: &mut Fed, r: usize, i: usize, to, blob: &[u8]| {
-        fed.nets[r].send(
-            i,
-            ClientMessage::Signal2 {
-                room: room(1),
-                to,
-                blob,
-            },
+    // Signals cross relays, both ways: (sender, its address, recipient, its address).
+    let crossings = [
+        ((0, a), aa, (1, b), ab),
+        ((1, b), ab, (0, a), aa),
+        ((2, d), ad, (1, e), ae),
+    ];
+    for (sender, from, (tr, tc), to) in crossings {
+        send2(&mut fed, sender, r, to, b"sealed");
+        let f = fed.next_frame(tr, tc);
+        let blob = b"sealed";
+        assert_eq!(
+            decode(&f),
+            RelayMessage::Signal2 {
+                room: r,
+                from,
+                blob
+            }
         );
-    };
-    send2(&mut fed, 0, a, ab, b"offer");
-    let f = fed.next_frame(1, b);
-    assert_eq!(
-        decode(&f),
-        RelayMessage::Signal2 {
-            room: r,
-            from: aa,
-            blob: b"offer"
-        }
-    );
-    send2(&mut fed, 1, b, aa, b"answer");
-    let f = fed.next_frame(0, a);
-    assert_eq!(
-        decode(&f),
-        RelayMessage::Signal2 {
-            room: r,
-            from: ab,
-            blob: b"answer"
-        }
-    );
-    send2(&mut fed, 2, d, ae, b"to e");
-    let f = fed.next_frame(1, e);
-    assert_eq!(
-        decode(&f),
-        RelayMessage::Signal2 {
-            room: r,
-            from: ad,
-            blob: b"to e"
-        }
-    );
+    }
     // A remote signal for a v1 session is dropped on arrival (and counted there).
-    send2(&mut fed, 0, a, ac, b"to c");
+    send2(&mut fed, (0, a), r, ac, b"to c");
     fed.settle();
     assert!(fed.nets[1].clients[c].frames.is_empty());
     let s0 = fed.nets[0].relay.stats();
@@ -181,14 +158,10 @@ fn members_on_three_relays_meet_and_signal() {
 #[test]
 fn a_dead_relay_takes_its_members_with_it() {
     let mut fed = Fed::new(3, limits());
-    let a = fed.nets[0].add_client();
-    let b = fed.nets[1].add_client();
-    let c = fed.nets[1].add_client();
-    let d = fed.nets[2].add_client();
-    let pa = fed.hello(0, a, V2);
-    let pb = fed.hello(1, b, V2);
-    let pc = fed.hello(1, c, V2);
-    let pd = fed.hello(2, d, V2);
+    let (a, aa) = fed.member(0, V2);
+    let (b, ab) = fed.member(1, V2);
+    let (c, ac) = fed.member(1, V2);
+    let (d, ad) = fed.member(2, V2);
     let r = room(2);
     for (relay, client) in [(0, a), (1, b), (1, c), (2, d)] {
         join(&mut fed, relay, client, r);
@@ -203,23 +176,15 @@ fn a_dead_relay_takes_its_members_with_it() {
     fed.kill(1);
     let a_frames = frames(&mut fed, 0, a);
     let gone: BTreeSet<_> = left2(&a_frames, r).into_iter().collect();
-    assert_eq!(gone, BTreeSet::from([fed.addr(1, pb), fed.addr(1, pc)]));
-    assert_eq!(left2(&a_frames, room(3)), [fed.addr(1, pb)]);
+    assert_eq!(gone, BTreeSet::from([ab, ac]));
+    assert_eq!(left2(&a_frames, room(3)), [ab]);
     let gone: BTreeSet<_> = left2(&frames(&mut fed, 2, d), r).into_iter().collect();
-    assert_eq!(gone, BTreeSet::from([fed.addr(1, pb), fed.addr(1, pc)]));
+    assert_eq!(gone, BTreeSet::from([ab, ac]));
     assert_eq!(fed.nets[0].relay.stats().remote_members, 1);
     assert_eq!(fed.nets[2].relay.stats().remote_members, 1);
 
     // Its members can no longer be addressed; the living ones still can.
-    let to = fed.addr(1, pb);
-    fed.nets[0].send(
-        a,
-        ClientMessage::Signal2 {
-            room: r,
-            to,
-            blob: b"x",
-        },
-    );
+    send2(&mut fed, (0, a), r, ab, b"x");
     let f = fed.next_frame(0, a);
     assert!(matches!(
         decode(&f),
@@ -228,17 +193,9 @@ fn a_dead_relay_takes_its_members_with_it() {
             ..
         }
     ));
-    let to = fed.addr(2, pd);
-    fed.nets[0].send(
-        a,
-        ClientMessage::Signal2 {
-            room: r,
-            to,
-            blob: b"still here",
-        },
-    );
+    send2(&mut fed, (0, a), r, ad, b"still here");
     let f = fed.next_frame(2, d);
-    let from = fed.addr(0, pa);
+    let from = aa;
     assert_eq!(
         decode(&f),
         RelayMessage::Signal2 {
@@ -272,7 +229,7 @@ fn room_size_holds_across_the_federation() {
         let f = join(&mut fed, r, c, room_id);
         let full = RelayMessage::Error {
             code: ErrorCode::RoomFull,
-            request: crate::protocol::msg_type::JOIN,
+            request: msg_type::JOIN,
         };
         assert_eq!(
             decode(&f),

@@ -135,35 +135,10 @@ fn input_for_rooms_without_local_members_or_about_ourselves_is_ignored() {
     net.hello_as(a, V2);
     let own_tag = net.relay.tag();
     let elsewhere = room(5);
-    feed(
-        &mut net,
-        MeshInput::Joined {
-            room: elsewhere,
-            peer: remote(7, 1),
-        },
-    );
-    feed(
-        &mut net,
-        MeshInput::Members {
-            room: elsewhere,
-            relay: remote(7, 1).relay,
-            sessions: vec![id(2)],
-        },
-    );
-    feed(
-        &mut net,
-        MeshInput::Left {
-            room: elsewhere,
-            peer: remote(7, 1),
-        },
-    );
-    feed(
-        &mut net,
-        MeshInput::RoomGone {
-            room: elsewhere,
-            relay: remote(7, 1).relay,
-        },
-    );
+    let stranger = RelayTag::from_bytes([7; 8]);
+    for input in chatter(elsewhere, stranger, 1) {
+        feed(&mut net, input);
+    }
     assert_eq!(net.relay.stats().mesh_ignored, 4);
     assert_eq!(net.relay.stats().remote_members, 0);
     assert_eq!(net.relay.stats().rooms, 0);
@@ -173,50 +148,37 @@ fn input_for_rooms_without_local_members_or_about_ourselves_is_ignored() {
     let f = net.next_frame(a);
     assert!(matches!(decode(&f), RelayMessage::Room2 { peers, .. } if peers.is_empty()));
     // Another relay may not speak for our sessions.
-    let ours = PeerAddr {
-        relay: own_tag,
-        session: id(77),
-    };
-    feed(
-        &mut net,
-        MeshInput::Joined {
-            room: elsewhere,
-            peer: ours,
-        },
-    );
-    feed(
-        &mut net,
-        MeshInput::Members {
-            room: elsewhere,
-            relay: own_tag,
-            sessions: vec![id(78)],
-        },
-    );
+    for input in chatter(elsewhere, own_tag, 77) {
+        feed(&mut net, input);
+    }
     feed(&mut net, MeshInput::RelayGone { relay: own_tag });
     assert!(received(&mut net, a).is_empty());
     assert_eq!(net.relay.stats().remote_members, 0);
     // A Left, RoomGone or RelayGone for members nobody announced changes nothing.
-    feed(
-        &mut net,
-        MeshInput::Left {
-            room: elsewhere,
-            peer: remote(7, 1),
-        },
-    );
-    feed(
-        &mut net,
-        MeshInput::RoomGone {
-            room: elsewhere,
-            relay: remote(7, 1).relay,
-        },
-    );
-    feed(
-        &mut net,
-        MeshInput::RelayGone {
-            relay: remote(9, 1).relay,
-        },
-    );
+    let [_, _, left, gone] = chatter(elsewhere, stranger, 1);
+    for input in [left, gone, MeshInput::RelayGone { relay: stranger }] {
+        feed(&mut net, input);
+    }
     assert!(received(&mut net, a).is_empty());
+}
+
+/// What relay `relay` says about its session `n` in `room`: it joined, a snapshot, it left,
+/// the relay left the room.
+fn chatter(room: RoomId, relay: RelayTag, n: u32) -> [MeshInput; 4] {
+    let peer = PeerAddr {
+        relay,
+        session: id(n),
+    };
+    [
+        MeshInput::Joined { room, peer },
+        MeshInput::Members {
+            room,
+            relay,
+            sessions: vec![id(n)],
+        },
+        MeshInput::Left { room, peer },
+        MeshInput::RoomGone { room, relay },
+    ]
 }
 
 #[test]

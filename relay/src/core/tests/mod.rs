@@ -34,6 +34,11 @@ fn expect_error(net: &mut Net, i: usize, code: ErrorCode) {
     }
 }
 
+fn expect_frame(net: &mut Net, i: usize, expected: &RelayMessage<'_>) {
+    let frame = net.next_frame(i);
+    assert_eq!(&decode(&frame), expected);
+}
+
 fn expect_closing(net: &mut Net, i: usize, code: CloseCode) {
     loop {
         let frame = net.next_frame(i);

@@ -94,6 +94,14 @@ impl Fed {
         panic!("gave up waiting for {what}");
     }
 
+    /// A new client of relay `relay`, connected and welcomed in `version`: its index there
+    /// and its address.
+    pub(super) fn member(&mut self, relay: usize, version: u8) -> (usize, PeerAddr) {
+        let client = self.nets[relay].add_client();
+        let peer = self.hello(relay, client, version);
+        (client, self.addr(relay, peer))
+    }
+
     /// Connects client `client` of relay `relay` and says hello in `version`.
     pub(super) fn hello(&mut self, relay: usize, client: usize, version: u8) -> PeerId {
         self.run_until("channel open", |f| f.nets[relay].clients[client].open);

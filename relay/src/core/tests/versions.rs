@@ -3,7 +3,7 @@
 use keystore::RelayIdentity;
 
 use super::harness::Net;
-use super::{decode, expect_error, room};
+use super::{decode, expect_error, expect_frame, room};
 use crate::core::{Limits, MeshInput};
 use crate::protocol::{
     ClientMessage, ErrorCode, PeerAddr, PeerId, RelayMessage, RelayTag, MAX_BLOB_LEN,
@@ -60,144 +60,134 @@ fn v1_and_v2_members_see_each_other_in_their_own_version() {
     };
     assert_eq!(decode(&f), joined);
 
-    // v2 → v1 by address: the v1 member hears it by id.
-    let to = own(&net, pa);
-    net.send(
-        b,
-        ClientMessage::Signal2 {
-            room: r,
-            to,
-            blob: b"offer",
-        },
-    );
-    let f = net.next_frame(a);
-    let signal = RelayMessage::Signal {
-        room: r,
-        from: pb,
-        blob: b"offer",
-    };
-    assert_eq!(decode(&f), signal);
-    // v1 → v2 by id, and a v2 session's own 0x04 to a same-relay id: heard by address.
-    net.send(
-        a,
-        ClientMessage::Signal {
-            room: r,
-            to: pb,
-            blob: b"answer",
-        },
-    );
-    let f = net.next_frame(b);
-    let from = own(&net, pa);
-    let signal = RelayMessage::Signal2 {
-        room: r,
-        from,
-        blob: b"answer",
-    };
-    assert_eq!(decode(&f), signal);
-    net.send(
-        b,
-        ClientMessage::Signal {
-            room: r,
-            to: pc,
-            blob: b"hi",
-        },
-    );
-    let f = net.next_frame(c);
-    let from = own(&net, pb);
-    assert_eq!(
-        decode(&f),
-        RelayMessage::Signal2 {
-            room: r,
-            from,
-            blob: b"hi"
-        }
-    );
+    // Each signal reaches its target in the target's version: v2 → v1 by address (heard by
+    // id), v1 → v2 by id (heard by address), a v2 session's own 0x04 to a same-relay id.
+    let heard = [
+        (
+            b,
+            ClientMessage::Signal2 {
+                room: r,
+                to: own(&net, pa),
+                blob: b"offer",
+            },
+            a,
+            RelayMessage::Signal {
+                room: r,
+                from: pb,
+                blob: b"offer",
+            },
+        ),
+        (
+            a,
+            ClientMessage::Signal {
+                room: r,
+                to: pb,
+                blob: b"answer",
+            },
+            b,
+            RelayMessage::Signal2 {
+                room: r,
+                from: own(&net, pa),
+                blob: b"answer",
+            },
+        ),
+        (
+            b,
+            ClientMessage::Signal {
+                room: r,
+                to: pc,
+                blob: b"hi",
+            },
+            c,
+            RelayMessage::Signal2 {
+                room: r,
+                from: own(&net, pb),
+                blob: b"hi",
+            },
+        ),
+    ];
+    for (sender, message, target, expected) in heard {
+        net.send(sender, message);
+        expect_frame(&mut net, target, &expected);
+    }
     assert_eq!(net.relay.stats().signals_forwarded, 3);
 
-    // A v1 session may not use 0x07; nobody may address a stranger or another relay.
-    net.send(
-        a,
-        ClientMessage::Signal2 {
-            room: r,
-            to: own(&net, pb),
-            blob: b"x",
-        },
-    );
-    expect_error(&mut net, a, ErrorCode::UnknownType);
+    // A v1 session may not use 0x07; nobody may address a stranger or another relay; a v1
+    // blob one frame long does not fit a Signal2 frame (refused, not truncated).
     let stranger = own(&net, PeerId::new(999_999).expect("non-zero"));
-    net.send(
-        b,
-        ClientMessage::Signal2 {
-            room: r,
-            to: stranger,
-            blob: b"x",
-        },
-    );
-    expect_error(&mut net, b, ErrorCode::UnknownPeer);
     let elsewhere = PeerAddr {
         relay: RelayTag::from_bytes([0xee; 8]),
         session: pc,
     };
-    net.send(
-        b,
-        ClientMessage::Signal2 {
-            room: r,
-            to: elsewhere,
-            blob: b"x",
-        },
-    );
-    expect_error(&mut net, b, ErrorCode::UnknownPeer);
-    net.send(
-        b,
-        ClientMessage::Signal2 {
-            room: room(9),
-            to: own(&net, pc),
-            blob: b"x",
-        },
-    );
-    expect_error(&mut net, b, ErrorCode::NotInRoom);
-    // A v1 blob one frame long does not fit a Signal2 frame: refused, not truncated.
     let long = vec![7u8; MAX_BLOB_LEN];
-    net.send(
-        a,
-        ClientMessage::Signal {
-            room: r,
-            to: pb,
-            blob: &long,
-        },
-    );
-    expect_error(&mut net, a, ErrorCode::TooLarge);
+    let refused = [
+        (
+            a,
+            ClientMessage::Signal2 {
+                room: r,
+                to: own(&net, pb),
+                blob: b"x",
+            },
+            ErrorCode::UnknownType,
+        ),
+        (
+            b,
+            ClientMessage::Signal2 {
+                room: r,
+                to: stranger,
+                blob: b"x",
+            },
+            ErrorCode::UnknownPeer,
+        ),
+        (
+            b,
+            ClientMessage::Signal2 {
+                room: r,
+                to: elsewhere,
+                blob: b"x",
+            },
+            ErrorCode::UnknownPeer,
+        ),
+        (
+            b,
+            ClientMessage::Signal2 {
+                room: room(9),
+                to: own(&net, pc),
+                blob: b"x",
+            },
+            ErrorCode::NotInRoom,
+        ),
+        (
+            a,
+            ClientMessage::Signal {
+                room: r,
+                to: pb,
+                blob: &long,
+            },
+            ErrorCode::TooLarge,
+        ),
+    ];
+    for (sender, message, code) in refused {
+        net.send(sender, message);
+        expect_error(&mut net, sender, code);
+    }
     assert!(net.clients[b].frames.is_empty());
 
     // Leaving: the leaver's answer and the others' notices, each in its version.
     net.send(c, ClientMessage::Leave { room: r });
-    let f = net.next_frame(c);
-    assert_eq!(
-        decode(&f),
-        RelayMessage::Left2 {
-            room: r,
-            peer: own(&net, pc)
-        }
-    );
-    let f = net.next_frame(a);
-    assert_eq!(decode(&f), RelayMessage::Left { room: r, peer: pc });
-    let f = net.next_frame(b);
-    assert_eq!(
-        decode(&f),
-        RelayMessage::Left2 {
-            room: r,
-            peer: own(&net, pc)
-        }
-    );
+    let c_left = RelayMessage::Left2 {
+        room: r,
+        peer: own(&net, pc),
+    };
+    expect_frame(&mut net, c, &c_left);
+    expect_frame(&mut net, a, &RelayMessage::Left { room: r, peer: pc });
+    expect_frame(&mut net, b, &c_left);
     net.clients[a].conn.close();
-    let f = net.next_frame(b);
-    assert_eq!(
-        decode(&f),
-        RelayMessage::Left2 {
-            room: r,
-            peer: own(&net, pa)
-        }
-    );
+    let a_left = RelayMessage::Left2 {
+        room: r,
+        peer: own(&net, pa),
+    };
+    expect_frame(&mut net, b, &a_left);
 
     // Alone, a relay tells the federation nothing.
     assert!(net.relay.poll_mesh().is_none());
