@@ -103,9 +103,10 @@ export class Node {
   join(id, nick = this.sid) {
     return this.input({ t: 'join', id, nick });
   }
-  /** The fake connection to the member with session id `sid`, if any. */
+  /** The fake connection to the member with session id `sid`, if any (a live one first). */
   pcTo(sid) {
-    return [...this.pcs.values()].find((pc) => pc.rec.sid == sid);
+    const all = [...this.pcs.values()].filter((pc) => pc.rec.sid == sid);
+    return all.find((pc) => !pc.closed) || all[0];
   }
   act(a) {
     this.actions.push(a);
