@@ -1,15 +1,17 @@
 //! `lumamesh-load` over a list of relays: clients go round robin over every entry, and the
-//! report keeps signals within a relay apart from signals across relays. Here the two
-//! relays are NOT federated, so no member of the other relay ever shows up: every signal is a
-//! same-relay one, and the cross-relay figures must be zero without any error.
+//! report keeps signals within a relay apart from signals across relays. On two relays that
+//! are NOT federated no member of the other relay ever shows up: every signal is a same-relay
+//! one, and the cross-relay figures must be zero without any error. On two federated relays
+//! both kinds flow.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use lumamesh_relay::load::{self, LoadPlan, LoadReport, LoadTarget};
-use lumamesh_relay::local::LocalRelay;
+use lumamesh_relay::local::{LocalOptions, LocalRelay};
+use lumamesh_relay::mesh::swarm::{HostPort, MeshSalt, MeshSettings, TestSettings};
 use lumamesh_relay::protocol::RelayTag;
 
 use super::WAIT;
@@ -107,6 +109,87 @@ fn load_spreads_over_two_unfederated_relays() {
         check_unfederated(&report, &relays, 8);
         // Each relay really served its half.
         wait_sessions_created(&relays, 4).await;
+        for relay in relays {
+            relay.stop().await.expect("relay stops");
+        }
+    });
+}
+
+/// A relay federated on loopback (quick timings), dialling `peers`.
+async fn federated(peers: &[SocketAddr]) -> LocalRelay {
+    let ip: IpAddr = LOOPBACK.parse().expect("loopback");
+    let mesh = MeshSettings {
+        listen: Some(SocketAddr::new(ip, 0).into()),
+        peers: peers.iter().copied().map(HostPort::from).collect(),
+        salt: MeshSalt::new("load-relays-test"),
+        tests: TestSettings::loopback(),
+    };
+    let options = LocalOptions { mesh: Some(mesh) };
+    LocalRelay::start_with(ip, options)
+        .await
+        .expect("federated relay starts")
+}
+
+#[test]
+fn load_across_two_federated_relays() {
+    runtime().block_on(async {
+        let a = federated(&[]).await;
+        let b = federated(&[a.mesh_addr().expect("a listens")]).await;
+        let relays = [a, b];
+        // Both know each other before the first client comes.
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let known: Vec<u64> = relays
+                .iter()
+                .map(|r| r.mesh_report().map_or(0, |m| m.node.known_relays))
+                .collect();
+            if known == [1, 1] {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the relays never learnt each other: {known:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let plan = LoadPlan {
+            relays: relays
+                .iter()
+                .map(|r| LoadTarget {
+                    entry: r.entry().clone(),
+                    addr: None,
+                })
+                .collect(),
+            sessions: 8,
+            connect_rate: 10.0,
+            rooms: 2,
+            signals_per_sec: 5.0,
+            blob_size: 64,
+            hold: Duration::from_secs(4),
+            connect_timeout: WAIT,
+            local_ips: Vec::new(),
+        };
+        let report = load::run(plan).await;
+        assert_eq!(report.connected, 8, "{report:#?}");
+        assert_eq!(report.failed, 0, "{report:#?}");
+        for share in &report.relays {
+            assert_eq!(share.connected, 4, "{report:#?}");
+        }
+        let (same, cross) = (&report.same_relay, &report.cross_relay);
+        assert!(same.signals_delivered > 0, "{report:#?}");
+        assert!(cross.signals_sent > 0, "{report:#?}");
+        assert!(cross.signals_delivered > 0, "{report:#?}");
+        assert_eq!(
+            cross.forward_latency.count as u64, cross.signals_delivered,
+            "{report:#?}"
+        );
+        assert_eq!(
+            report.signals_sent,
+            same.signals_sent + cross.signals_sent,
+            "{report:#?}"
+        );
+        // Every member another relay announced was still there when signalled.
+        assert_eq!(report.error_frames, 0, "{report:#?}");
         for relay in relays {
             relay.stop().await.expect("relay stops");
         }
