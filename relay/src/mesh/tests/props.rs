@@ -1,12 +1,16 @@
 //! Property tests of the mesh codec: `decode(encode(m)) == m` for every message within the
 //! limits, and any bytes at all either decode to a message that re-encodes to exactly those
-//! bytes or are refused (never a panic).
+//! bytes or are refused (never a panic); and a node given any gossip on any topic answers
+//! with a verdict, never forwarding room traffic.
 
 use std::num::NonZeroU16;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
 
+use super::fake_swarm::{secret, FakeSwarm};
+use crate::core::MeshOutput;
+use crate::mesh::node::{Topic, Verdict};
 use crate::mesh::wire::{
     Announce, MeshMessage, RoomBody, RoomMessage, MAX_MEMBERS, MAX_MESSAGE_LEN, MAX_SIGNAL_BLOB_LEN,
 };
@@ -124,5 +128,43 @@ proptest! {
             prop_assert_eq!(message.message_type(), message_type);
             prop_assert_eq!(message.to_vec(), data);
         }
+    }
+}
+
+/// A room every relay of [`node_never_panics_on_any_gossip`] serves.
+const ROOM: RoomId = RoomId::from_bytes([0xab; 32]);
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Whatever a connected relay sends on whichever topic, the node answers with a verdict,
+    /// never accepts room traffic (it travels one hop) and keeps counting.
+    #[test]
+    fn node_never_panics_on_any_gossip(
+        messages in vec((0u8..3, any::<bool>(), vec(any::<u8>(), 0..256)), 1..32),
+    ) {
+        let mut swarm = FakeSwarm::of(1);
+        let session = PeerId::new(1).expect("non-zero");
+        swarm.core(0, MeshOutput::Joined { room: ROOM, session });
+        let evil = secret(9).public();
+        swarm.nodes[0].fed.connected(swarm.now, evil);
+        let count = messages.len() as u64;
+        for (topic, room_type, mut data) in messages {
+            // Give the bytes a chance to look like a room message of the right room.
+            if room_type && data.len() > 41 {
+                data[0] = 0x10 + data[0] % 4;
+                data[1..33].copy_from_slice(ROOM.as_bytes());
+            }
+            let topic = match topic {
+                0 => Topic::Relays.name(),
+                1 => Topic::Room(ROOM).name(),
+                _ => "lumamesh/1/room/zz".to_owned(),
+            };
+            let verdict = swarm.inject(0, &evil, &evil, &topic, &data);
+            if topic != Topic::Relays.name() {
+                prop_assert_ne!(verdict, Verdict::Accept);
+            }
+        }
+        prop_assert_eq!(swarm.nodes[0].fed.stats().gossip_messages_in, count);
     }
 }
