@@ -71,6 +71,27 @@ fn check_unfederated(report: &LoadReport, relays: &[LocalRelay; 2], sessions: us
     assert_eq!(report.signal_latency.count, same.forward_latency.count);
 }
 
+/// 8 clients over `relays` in 2 rooms, 5 signals a second each for `hold`.
+fn plan(relays: &[LocalRelay], hold: Duration) -> LoadPlan {
+    LoadPlan {
+        relays: relays
+            .iter()
+            .map(|r| LoadTarget {
+                entry: r.entry().clone(),
+                addr: None,
+            })
+            .collect(),
+        sessions: 8,
+        connect_rate: 10.0,
+        rooms: 2,
+        signals_per_sec: 5.0,
+        blob_size: 64,
+        hold,
+        connect_timeout: WAIT,
+        local_ips: Vec::new(),
+    }
+}
+
 /// Waits until both relays have published stats counting `each` sessions created.
 async fn wait_sessions_created(relays: &[LocalRelay; 2], each: u64) {
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -88,24 +109,7 @@ async fn wait_sessions_created(relays: &[LocalRelay; 2], each: u64) {
 fn load_spreads_over_two_unfederated_relays() {
     runtime().block_on(async {
         let relays = two_relays().await;
-        let plan = LoadPlan {
-            relays: relays
-                .iter()
-                .map(|r| LoadTarget {
-                    entry: r.entry().clone(),
-                    addr: None,
-                })
-                .collect(),
-            sessions: 8,
-            connect_rate: 10.0,
-            rooms: 2,
-            signals_per_sec: 5.0,
-            blob_size: 64,
-            hold: Duration::from_secs(3),
-            connect_timeout: WAIT,
-            local_ips: Vec::new(),
-        };
-        let report = load::run(plan).await;
+        let report = load::run(plan(&relays, Duration::from_secs(3))).await;
         check_unfederated(&report, &relays, 8);
         // Each relay really served its half.
         wait_sessions_created(&relays, 4).await;
@@ -152,24 +156,7 @@ fn load_across_two_federated_relays() {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let plan = LoadPlan {
-            relays: relays
-                .iter()
-                .map(|r| LoadTarget {
-                    entry: r.entry().clone(),
-                    addr: None,
-                })
-                .collect(),
-            sessions: 8,
-            connect_rate: 10.0,
-            rooms: 2,
-            signals_per_sec: 5.0,
-            blob_size: 64,
-            hold: Duration::from_secs(4),
-            connect_timeout: WAIT,
-            local_ips: Vec::new(),
-        };
-        let report = load::run(plan).await;
+        let report = load::run(plan(&relays, Duration::from_secs(4))).await;
         assert_eq!(report.connected, 8, "{report:#?}");
         assert_eq!(report.failed, 0, "{report:#?}");
         for share in &report.relays {
