@@ -3,6 +3,7 @@
 mod federation;
 mod harness;
 mod limits;
+mod mesh_fuzz;
 mod mesh_input;
 mod router;
 mod versions;
