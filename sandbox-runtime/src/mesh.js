@@ -184,7 +184,8 @@ export class Mesh {
   _incoming(r, from, body, ep) {
     if (ep != this.link.epoch || !this.rooms.includes(r)) return;
     const msg = JSON.parse(td.decode(body));
-    if (typeof msg?.s != 'string') return;
+    // Not ours to answer: malformed, or our own signal come back.
+    if (typeof msg?.s != 'string' || msg.s == this.sid) return;
     let p = this._byId(r, from);
     // An address speaks for one session; a session id is re-addressed only after we moved or
     // it was detached, else a member could claim another's session id and take over its

@@ -515,3 +515,15 @@ test('issue 13: two members joining on two relays at once, each finding the room
   world.settle();
   assert.deepEqual(data(a), ['raced']);
 });
+
+test('issue 13: a relay announcing us to ourselves, or a newcomer over and over, makes no peer of it', () => {
+  const world = new World(2);
+  const [a, b] = room(world, ['a', 'b'], [0, 1]);
+  // The fake relay forwards a signal to its own sender, as a careless one might.
+  for (let i = 0; i < 3; i++) a.frame(frames.joined(ROOM, a.addr));
+  for (let i = 0; i < 3; i++) a.frame(frames.joined(ROOM, b.addr));
+  world.settle();
+  assert.deepEqual(peersOf(a).map((p) => p.sid), ['b']);
+  assert.equal(a.actions.filter((x) => x.t == 'peer').length, 1);
+  assert.equal(closes(a) + closes(b), 0);
+});
