@@ -10,10 +10,12 @@
 // Members are known by address (relay tag + that relay's session id, as hex: proto.js).
 // Addresses change when a relay restarts or a member moves to another relay; session ids
 // (`sid`, random per connect(), carried in every sealed signal) do not. After a rejoin the
-// core probes the members it is told about ({who}), as it probes every newcomer (two joins
-// on two relays at once may each find the room empty), and each answers ({ack}: 2 if its
-// offer is on the way or its channel is open, 1 if it waits for ours); a member it already
-// has a connection with is re-addressed, not connected to twice. A Left for a member whose direct channel is open only detaches it from the relay
+// core probes the members it is told about ({who}), as it probes every newcomer on another
+// relay (two joins on two relays at once may each find the room empty), and each answers
+// ({ack}: 1 if it does not know us, 2 if its offer is on the way or its channel is open, 3
+// if it waits for our offer); a member it already has a connection with is re-addressed,
+// not connected to twice, and one whose connection never opened is started afresh if the
+// other side has forgotten it. A Left for a member whose direct channel is open only detaches it from the relay
 // (its channel does not need one): it is re-addressed when it is heard from again. Signals
 // for a member whose address is not yet known on the current link (an outage, or a rejoin
 // not yet answered) are held and sent once it is.
@@ -152,8 +154,10 @@ export class Mesh {
     const r = f.room && this.rooms.find((r) => equal(r.id, f.room));
     if (!r) return;
     if (f.t == ROOM2) for (const id of f.peers) r.probe ? this._sig(r, id, { who: 1 }) : this._peer(r, id, true);
-    // Two members joining on two relays at once may each find the room empty: probe newcomers.
-    else if (f.t == JOINED2) this._byId(r, f.peer) || this._sig(r, f.peer, { who: 1 });
+    // Two members joining on two relays at once may each find the room empty: probe newcomers
+    // on other relays (one relay orders its own joins, so its Room is complete).
+    else if (f.t == JOINED2 && f.peer.slice(0, 16) != this.link.me.slice(0, 16))
+      this._byId(r, f.peer) || this._sig(r, f.peer, { who: 1 });
     else if (f.t == LEFT2) {
       const p = this._byId(r, f.peer);
       // Epochs start at 1: a detached member is found again by its session id only.
@@ -203,8 +207,9 @@ export class Mesh {
       if (back && !p.box.open && p.neg.state == 'have-local-offer' && !p.held.some((o) => o.sdp))
         p.held.unshift(this._desc(p, p.neg.offer));
     }
-    // Ack 2: our offer is on its way, or the channel is open; ack 1: you offer.
-    if (msg.who) this._sig(r, from, { ack: p && (p.box.open || p.neg.initiator) ? 2 : 1 });
+    // Ack 1: I do not know you; 2: my offer is on its way, or the channel is open; 3: I wait
+    // for your offer.
+    if (msg.who) this._sig(r, from, { ack: !p ? 1 : p.box.open || p.neg.initiator ? 2 : 3 });
     else if (msg.ack != 2) p ||= this._peer(r, from, !!msg.ack, msg.s);
     if (!p) return;
     this._flush(p);
