@@ -16,7 +16,8 @@ pub struct Limits {
     /// Extra sessions accepted only to tell them `Closing RelayFull`; beyond that, new STUN
     /// checks are dropped.
     pub overflow_sessions: usize,
-    /// Members per room (`MAX_ROOM_SIZE`).
+    /// Members per room (`MAX_ROOM_SIZE`, 2..=1362), counted over the whole federation:
+    /// this relay's members plus the ones other relays announced.
     pub max_room_size: u16,
     /// Rooms one session may be in at once.
     pub max_rooms_per_session: u8,

@@ -3,6 +3,11 @@
 //! A version 1 session sees only this relay's members, by [`PeerId`]; a version 2 session
 //! sees every member of the federation by [`PeerAddr`] (this relay's as its own tag plus the
 //! session id). Room size is enforced over both.
+//!
+//! Two relays that admit joiners to a nearly full room within one gossip delay may each
+//! admit one the other then has no place for: each relay still holds at most
+//! `max_room_size` members, but their views differ until someone leaves (the refused member
+//! is counted in `remote_members_refused`, and its signals are dropped as unknown).
 
 use super::{MeshOutput, Relay};
 use crate::protocol::{
