@@ -13,7 +13,7 @@ fn wait_sessions(relay: &super::RelayProcess, n: u64) {
     let deadline = std::time::Instant::now() + super::WAIT;
     loop {
         let stats = statsz(relay);
-        if stats["sessions_open"].as_u64() == Some(n) {
+        if stats["stats"]["sessions_open"].as_u64() == Some(n) {
             return;
         }
         assert!(
