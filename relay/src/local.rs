@@ -28,7 +28,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::core::{ConfigError, Relay, RelayConfig, Stats};
+use crate::core::{ConfigError, Limits, Relay, RelayConfig, Stats};
 use crate::driver;
 use crate::health::Snapshot;
 use crate::mesh::swarm::{Mesh, MeshError, MeshReport, MeshSettings};
@@ -77,6 +77,8 @@ pub struct LocalOptions {
     /// Federate it with these settings (listen on `127.0.0.1:0` to get a free port; the
     /// test settings may open loopback colocation and shorten timings).
     pub mesh: Option<MeshSettings>,
+    /// Limits instead of [`Limits::default`] (a demo relay that takes one session, say).
+    pub limits: Option<Limits>,
 }
 
 /// A relay running on a task of the current tokio runtime, with a throwaway identity.
@@ -114,6 +116,9 @@ impl LocalRelay {
         let entry = identity.entry(address, port, IceUfrag::default_relay());
         let mut config = RelayConfig::new(&identity, &entry, local_addr);
         config.federated = options.mesh.is_some();
+        if let Some(limits) = &options.limits {
+            config.limits = limits.clone();
+        }
         let relay = Relay::new(config, Instant::now())?;
         let mesh = match &options.mesh {
             Some(settings) => Some(Mesh::start(settings, identity.node_secret(), &entry).await?),

@@ -9,7 +9,9 @@ use bootstrap_codec::RelayTxt;
 use harness::browser::{Browser, LaunchOptions, Page};
 use harness::server::{read_reveal, ContentServer, ServerConfig, Store};
 use keystore::write_atomic;
-use lumamesh_relay::local::LocalRelay;
+use lumamesh_relay::core::Limits;
+use lumamesh_relay::local::{LocalOptions, LocalRelay};
+use lumamesh_relay::mesh::swarm::MeshSettings;
 use onchain::policy::{DEFAULT_MAX_FEE, DEFAULT_MAX_FEE_RATE, DEFAULT_POSTAGE};
 use onchain::reveal::FeeRate;
 use onchain::wallet::Wallet;
@@ -121,28 +123,41 @@ impl Demo {
         let mut steps = Steps::new();
         let work = tempfile::tempdir().context("creating a temporary directory")?;
 
-        steps.begin("starting lumamesh-relay on 127.0.0.1 with a throwaway identity");
-        let relay = LocalRelay::start(Ipv4Addr::LOCALHOST.into()).await?;
-        let entry = relay.entry().clone();
-        steps.done(format!(
-            "udp {}  fingerprint {}…  nk {}…",
-            relay.local_addr(),
-            &entry.fingerprint().to_string()[..23],
-            &entry.node_key().to_string()[..16]
-        ));
+        steps.begin(
+            "starting two federated lumamesh-relays on 127.0.0.1 (throwaway identities, one MESH_SALT)",
+        );
+        let (relay_a, relay_b) = federated_pair().await?;
+        for (name, relay) in [("1", &relay_a), ("2", &relay_b)] {
+            let entry = relay.entry();
+            println!(
+                "    relay {name}: udp {}  mesh tcp {}  fingerprint {}…  nk {}…",
+                relay.local_addr(),
+                relay
+                    .mesh_addr()
+                    .map_or_else(|| "-".to_owned(), |a| a.to_string()),
+                &entry.fingerprint().to_string()[..23],
+                &entry.node_key().to_string()[..16]
+            );
+        }
+        steps.done("relay 2 dialled relay 1; each knows the other from its signed, gossiped entry");
 
-        steps.begin("encoding its signed entry into relay.txt and verifying it");
+        steps.begin("encoding both signed entries into relay.txt and verifying it");
         let relay_txt = work.path().join("relay.txt");
-        write_atomic(&relay_txt, format!("{}\n", entry.to_line()).as_bytes())?;
+        let lines = format!(
+            "{}\n{}\n",
+            relay_a.entry().to_line(),
+            relay_b.entry().to_line()
+        );
+        write_atomic(&relay_txt, lines.as_bytes())?;
         let parsed = RelayTxt::parse(&std::fs::read_to_string(&relay_txt)?);
         anyhow::ensure!(
-            parsed.errors.is_empty() && parsed.entries.len() == 1,
+            parsed.errors.is_empty() && parsed.entries.len() == 2,
             "relay.txt did not verify"
         );
         steps.done(format!(
-            "{} ({} characters, signature ok)",
+            "{} (2 entries, {} characters, signatures ok)",
             relay_txt.display(),
-            entry.to_line().len()
+            lines.len()
         ));
 
         steps
@@ -177,13 +192,22 @@ impl Demo {
                 .map_err(|e| anyhow::Error::new(UsageError(format!("{e}"))))
         };
         let (browser_a, browser_b) = (launch().await?, launch().await?);
+        // Each demo relay serves one browser (MAX_SESSIONS=1): A takes one, B is turned away
+        // there (Closing RelayFull) and lands on the other.
         let a = browser_a.open(&url).await?;
+        a.wait_for("document.body.dataset.relay === 'open'", WAIT)
+            .await
+            .context("browser A did not reach a relay")?;
+        wait_sessions(&relay_a, &relay_b, 1).await?;
         let b = browser_b.open(&url).await?;
-        for (name, page) in [("A", &a), ("B", &b)] {
-            page.wait_for("document.body.dataset.relay === 'open'", WAIT)
-                .await
-                .with_context(|| format!("browser {name} did not reach the relay"))?;
-        }
+        b.wait_for("document.body.dataset.relay === 'open'", WAIT)
+            .await
+            .context("browser B did not reach a relay")?;
+        wait_sessions(&relay_a, &relay_b, 2).await?;
+        anyhow::ensure!(
+            relay_a.stats().sessions_open == 1 && relay_b.stats().sessions_open == 1,
+            "the browsers did not land on different relays"
+        );
         for (name, page) in [("A", &a), ("B", &b)] {
             let report = page.report().await?;
             let foreign = report.foreign_requests(server.origin());
@@ -196,9 +220,9 @@ impl Demo {
                 report.websockets.len()
             );
         }
-        steps.done("both pages opened a DataChannel to the relay; no request left the content server, no WebSocket");
+        steps.done("A and B each opened a DataChannel to a different relay; no request left the content server, no WebSocket");
 
-        steps.begin("meeting in the room: end-to-end encrypted signaling through the relay");
+        steps.begin("meeting in the room across the two relays: end-to-end encrypted signaling");
         for (name, page) in [("A", &a), ("B", &b)] {
             page.wait_for("document.body.dataset.peers === '1'", WAIT)
                 .await
@@ -207,7 +231,7 @@ impl Demo {
         steps.done("A and B are connected to each other directly");
 
         steps.begin("exchanging messages browser to browser");
-        let before = relay.stats();
+        let before = [relay_a.stats(), relay_b.stats()];
         say(&a, "hello from A", SendBy::Click).await?;
         say(&b, "hello from B", SendBy::Enter).await?;
         b.wait_for(
@@ -228,11 +252,17 @@ impl Demo {
                 println!("      {name} | {line}");
             }
         }
-        let after = relay.stats();
+        let after = [relay_a.stats(), relay_b.stats()];
+        let crossed: u64 = (0..2)
+            .map(|i| after[i].signals_to_relays - before[i].signals_to_relays)
+            .sum();
+        let read: u64 = (0..2)
+            .map(|i| after[i].messages_in - before[i].messages_in)
+            .sum();
+        let signals: u64 = (0..2).map(|i| after[i].signals_to_relays).sum();
         println!(
-            "    meanwhile the relay forwarded {} signals and read {} frames: the chat went browser to browser",
-            after.signals_forwarded - before.signals_forwarded,
-            after.messages_in - before.messages_in
+            "    the relays carried {signals} sealed signals between each other to connect A and B; \
+             during the chat they crossed {crossed} more and read {read} frames: it went browser to browser"
         );
 
         if self.hold {
@@ -246,11 +276,61 @@ impl Demo {
         steps.begin("cleaning up");
         browser_a.close().await?;
         browser_b.close().await?;
-        relay.stop().await?;
-        steps.done("browsers closed, relay stopped, temporary files removed");
+        relay_b.stop().await?;
+        relay_a.stop().await?;
+        steps.done("browsers closed, relays stopped, temporary files removed");
         println!("\ndemo: ok in {} ms", steps.total());
         Ok(())
     }
+}
+
+/// Two relays on 127.0.0.1 with one salt, the second dialling the first, each serving one
+/// session; returns once each knows the other.
+async fn federated_pair() -> anyhow::Result<(LocalRelay, LocalRelay)> {
+    let one_session = Limits {
+        max_sessions: 1,
+        ..Limits::default()
+    };
+    let options = |peers: Option<String>| -> anyhow::Result<LocalOptions> {
+        let mesh =
+            MeshSettings::parse(Some("127.0.0.1:0"), peers.as_deref(), Some("lumamesh demo"))?;
+        Ok(LocalOptions {
+            mesh: Some(mesh),
+            limits: Some(one_session.clone()),
+        })
+    };
+    let ip = Ipv4Addr::LOCALHOST.into();
+    let a = LocalRelay::start_with(ip, options(None)?).await?;
+    let first = a.mesh_addr().context("relay 1 listens for relays")?;
+    let b = LocalRelay::start_with(ip, options(Some(first.to_string()))?).await?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let knows = |r: &LocalRelay| {
+            r.mesh_report()
+                .is_some_and(|m| m.node.mesh_peers == 1 && m.node.known_relays == 1)
+        };
+        if knows(&a) && knows(&b) {
+            return Ok((a, b));
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the two relays did not federate");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the two relays hold `n` sessions between them (a browser dials every relay and
+/// closes the ones it does not keep).
+async fn wait_sessions(a: &LocalRelay, b: &LocalRelay, n: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    while a.stats().sessions + b.stats().sessions != n
+        || a.stats().sessions_open + b.stats().sessions_open != n
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the relays never held {n} sessions"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
 }
 
 /// The demo's regtest wallet (the BIP-39 test mnemonic) and one made-up coin of 0.01 BTC

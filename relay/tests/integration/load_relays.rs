@@ -128,7 +128,10 @@ async fn federated(peers: &[SocketAddr]) -> LocalRelay {
         salt: MeshSalt::new("load-relays-test"),
         tests: TestSettings::loopback(),
     };
-    let options = LocalOptions { mesh: Some(mesh) };
+    let options = LocalOptions {
+        mesh: Some(mesh),
+        ..LocalOptions::default()
+    };
     LocalRelay::start_with(ip, options)
         .await
         .expect("federated relay starts")
