@@ -232,6 +232,52 @@ fn clients_on_three_federated_relays_meet_signal_and_see_a_dead_relay_leave() {
     });
 }
 
+/// A TCP port that was free a moment ago (bound, then released).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+#[test]
+fn two_relays_pointing_at_each_other_list_both_in_nodes() {
+    // The README's set-up: each names the other in MESH_PEERS; the second starts later.
+    let (port_a, port_b) = (free_port(), free_port());
+    let start = |listen: u16, peer: u16| {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        let (listen, peer) = (format!("127.0.0.1:{listen}"), format!("127.0.0.1:{peer}"));
+        let env = [
+            ("MESH_LISTEN", listen.as_str()),
+            ("MESH_PEERS", peer.as_str()),
+            ("MESH_SALT", SALT),
+        ];
+        RelayProcess::start_with_env(&dir, 0, Some(tmp), &env)
+    };
+    let a = start(port_a, port_b);
+    std::thread::sleep(Duration::from_millis(1500));
+    let b = start(port_b, port_a);
+    for relay in [&a, &b] {
+        wait_mesh(relay, "each other", |m| {
+            count(m, "mesh_peers") == 1 && count(m, "known_relays") == 1
+        });
+    }
+    runtime().block_on(async {
+        for (relay, other) in [(&a, &b), (&b, &a)] {
+            let mut client = UdpClient::connect(&relay.entry, None, None, WAIT)
+                .await
+                .expect("connects");
+            hello2(&mut client, &relay.entry).await;
+            client.send(&ClientMessage::GetNodes).await.expect("nodes");
+            let nodes: Vec<Vec<u8>> = until(&mut client, "Nodes", |m| match m {
+                RelayMessage::Nodes(n) => Some(n.iter().map(<[u8]>::to_vec).collect()),
+                _ => None,
+            })
+            .await;
+            assert_eq!(nodes, vec![relay.entry.to_bytes(), other.entry.to_bytes()]);
+        }
+    });
+}
+
 #[test]
 fn relays_with_another_salt_never_join() {
     // Twice: a mismatch must not depend on who dials first or on timing.
