@@ -26,6 +26,12 @@ mod federation;
 mod federation_e2e;
 #[path = "integration/load_relays.rs"]
 mod load_relays;
+#[path = "integration/mesh_local.rs"]
+mod mesh_local;
+#[path = "integration/mesh_settings.rs"]
+mod mesh_settings;
+#[path = "integration/mesh_swarm.rs"]
+mod mesh_swarm;
 
 /// A relay process in its own directory, killed on drop.
 struct RelayProcess {

@@ -306,6 +306,14 @@ impl MeshSwarm {
         self.gossipsub().set_application_score(&peer, score);
     }
 
+    /// A relay's gossipsub score (`None` if gossipsub does not know it).
+    pub fn score(&self, relay: &NodeKey) -> Option<f64> {
+        self.swarm
+            .behaviour()
+            .gossipsub
+            .peer_score(&identity::peer_id(relay))
+    }
+
     /// Closes every connection; returns once they are closed or after `limit`.
     pub async fn close(&mut self, limit: Duration) {
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
@@ -364,11 +372,12 @@ impl MeshSwarm {
                 };
                 debug!(relay = %nk, addr = %endpoint.get_remote_address(), "mesh connection up");
                 self.connections.insert(connection_id, nk);
-                if num_established.get() == 1 {
-                    info!(relay = %nk, "relay connected");
-                    return Some(Notice::Connected(nk));
+                // Only the first connection to a relay is news.
+                if num_established.get() > 1 {
+                    return None;
                 }
-                None
+                info!(relay = %nk, "relay connected");
+                Some(Notice::Connected(nk))
             }
             SwarmEvent::ConnectionClosed {
                 connection_id,
@@ -379,11 +388,10 @@ impl MeshSwarm {
                 self.dialer.ended(connection_id, now);
                 let nk = self.connections.remove(&connection_id)?;
                 debug!(relay = %nk, cause = ?cause, "mesh connection closed");
-                if num_established == 0 {
+                (num_established == 0).then(|| {
                     info!(relay = %nk, "relay disconnected");
-                    return Some(Notice::Disconnected(nk));
-                }
-                None
+                    Notice::Disconnected(nk)
+                })
             }
             SwarmEvent::OutgoingConnectionError {
                 connection_id,
@@ -498,7 +506,7 @@ async fn listen_on(
     };
     let addr = settings::resolve(listen).await.map_err(bind)?;
     swarm.listen_on(multiaddr(addr)).map_err(|e| match e {
-        libp2p::TransportError::Other(source) => bind(source),
+        libp2p::TransportError::Other(source) => bind(unwrapped(source)),
         libp2p::TransportError::MultiaddrNotSupported(a) => {
             MeshError::Engine(format!("TCP cannot listen on {a}"))
         }
@@ -523,6 +531,11 @@ async fn listen_on(
     .await
     .map_err(|_| MeshError::Engine("the listener reported no address".into()))??;
     Ok(SocketAddr::new(addr.ip(), bound))
+}
+
+/// The error as one message: the transport's wrappers each print their cause again.
+fn unwrapped(error: std::io::Error) -> std::io::Error {
+    std::io::Error::new(error.kind(), error.to_string())
 }
 
 /// `/ip4/…/tcp/…` or `/ip6/…/tcp/…`.

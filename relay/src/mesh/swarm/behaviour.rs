@@ -46,7 +46,7 @@ const PING_INTERVAL: Duration = Duration::from_secs(5);
 const PING_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connection set-up (TCP, pnet, Noise, Yamux) must finish in this time.
-const UPGRADE_TIMEOUT: Duration = Duration::from_secs(20);
+const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Application score weight: the node's `Action::Score` values count as they are, so the
 /// thresholds below are in the node's units.

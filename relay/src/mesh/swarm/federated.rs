@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bootstrap_codec::{NodeSecret, RelayEntry};
 use libp2p::PeerId;
+use tracing::debug;
 
 use super::{MeshError, MeshSettings, MeshSwarm, Notice, SwarmInput, SwarmStats};
 use crate::core::{MeshInput, MeshOutput};
@@ -105,13 +106,23 @@ impl Mesh {
             Some(Notice::Connected(relay)) => self.federation.connected(now, relay),
             Some(Notice::Disconnected(relay)) => self.federation.disconnected(now, relay),
             Some(Notice::Subscribed(relay, topic)) => {
+                debug!(%relay, topic, "relay subscribed");
                 self.federation.subscribed(now, relay, &topic)
             }
             Some(Notice::Unsubscribed(relay, topic)) => {
+                debug!(%relay, topic, "relay unsubscribed");
                 self.federation.unsubscribed(now, relay, &topic)
             }
             Some(Notice::Message(message)) => {
                 let verdict = self.federation.message(now, wall, message.gossip());
+                debug!(
+                    author = %message.author,
+                    via = %message.via,
+                    topic = message.topic,
+                    len = message.data.len(),
+                    ?verdict,
+                    "gossip in"
+                );
                 self.swarm.report(&message, verdict);
             }
         }

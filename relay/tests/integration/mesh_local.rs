@@ -1,0 +1,185 @@
+//! Two federated relays in one process ([`LocalRelay::start_with`]): they find each other,
+//! their PeerIds are their node keys, version 2 clients on either meet and signal, and a
+//! relay that stops gracefully takes its members out of the other relay's rooms.
+
+use std::time::Duration;
+
+use bootstrap_codec::RelayEntry;
+use lumamesh_relay::client::UdpClient;
+use lumamesh_relay::health::Snapshot;
+use lumamesh_relay::local::{LocalOptions, LocalRelay};
+use lumamesh_relay::mesh::swarm::{identity, MeshSettings, TestSettings};
+use lumamesh_relay::protocol::{
+    ClientMessage, PeerAddr, RelayMessage, RelayTag, RoomId, PROTOCOL_VERSION,
+};
+
+use super::WAIT;
+
+fn options(salt: &str, peers: &[std::net::SocketAddr]) -> LocalOptions {
+    let mut mesh = MeshSettings::parse(Some("127.0.0.1:0"), None, Some(salt)).expect("settings");
+    mesh.peers = peers.iter().map(|&p| p.into()).collect();
+    mesh.tests = TestSettings::loopback();
+    LocalOptions {
+        mesh: Some(mesh),
+        ..LocalOptions::default()
+    }
+}
+
+async fn start(salt: &str, peers: &[std::net::SocketAddr]) -> LocalRelay {
+    LocalRelay::start_with("127.0.0.1".parse().unwrap(), options(salt, peers))
+        .await
+        .expect("federated local relay starts")
+}
+
+/// Waits until the relay's snapshot satisfies `check`.
+async fn wait_for(relay: &LocalRelay, what: &str, check: impl Fn(&Snapshot) -> bool) {
+    let mut watch = relay.watch();
+    tokio::time::timeout(WAIT, watch.wait_for(|s| check(s)))
+        .await
+        .unwrap_or_else(|_| panic!("never saw {what}: {:?}", relay.mesh_report()))
+        .expect("driver is running");
+}
+
+fn peers_and_relays(s: &Snapshot, peers: u64, relays: u64) -> bool {
+    s.mesh
+        .is_some_and(|m| m.node.mesh_peers == peers && m.node.known_relays == relays)
+}
+
+async fn hello2(client: &mut UdpClient, entry: &RelayEntry) -> PeerAddr {
+    let hello = ClientMessage::Hello {
+        version: PROTOCOL_VERSION,
+    };
+    client.send(&hello).await.expect("hello");
+    match decode(&client.recv(WAIT).await.expect("welcome")) {
+        Owned::Welcome(peer) => PeerAddr {
+            relay: RelayTag::of(entry.node_key()),
+            session: peer,
+        },
+        other => panic!("expected welcome, got {other:?}"),
+    }
+}
+
+/// The frames these tests look at, owned.
+#[derive(Debug, PartialEq)]
+enum Owned {
+    Welcome(lumamesh_relay::protocol::PeerId),
+    Room(Vec<PeerAddr>),
+    Joined(PeerAddr),
+    Left(PeerAddr),
+    Signal(PeerAddr, Vec<u8>),
+    Other,
+}
+
+fn decode(frame: &[u8]) -> Owned {
+    match RelayMessage::decode(frame).expect("decodes") {
+        RelayMessage::Welcome(w) => Owned::Welcome(w.peer),
+        RelayMessage::Room2 { peers, .. } => Owned::Room(peers.iter().collect()),
+        RelayMessage::Joined2 { peer, .. } => Owned::Joined(peer),
+        RelayMessage::Left2 { peer, .. } => Owned::Left(peer),
+        RelayMessage::Signal2 { from, blob, .. } => Owned::Signal(from, blob.to_vec()),
+        _ => Owned::Other,
+    }
+}
+
+/// Reads frames until `want` comes (other room traffic may come first).
+async fn expect(client: &mut UdpClient, want: Owned) {
+    loop {
+        let got = decode(&client.recv(WAIT).await.expect("a frame"));
+        if got == want {
+            return;
+        }
+        assert!(
+            !matches!(got, Owned::Signal(..)),
+            "expected {want:?}, got {got:?}"
+        );
+    }
+}
+
+async fn signal(client: &mut UdpClient, room: RoomId, to: PeerAddr, blob: &[u8]) {
+    let signal = ClientMessage::Signal2 { room, to, blob };
+    client.send(&signal).await.expect("signal");
+}
+
+/// Waits for `want` on `client` while `sender` is driven too: a large frame needs the
+/// sender's SCTP to see acknowledgements before it can send the rest.
+async fn expect_while_driving(client: &mut UdpClient, want: Owned, sender: &mut UdpClient) {
+    let drive = async {
+        let frame = sender.recv(WAIT).await.expect("sender stays connected");
+        panic!("the sender got an unexpected frame: {:?}", decode(&frame));
+    };
+    tokio::select! {
+        () = expect(client, want) => {}
+        () = drive => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_local_relays_federate_and_clients_meet_across_them() {
+    let a = start("local salt", &[]).await;
+    let b = start("local salt", &[a.mesh_addr().expect("listening")]).await;
+    for relay in [&a, &b] {
+        let nk = relay.entry().node_key();
+        assert_eq!(relay.peer_id(), Some(identity::peer_id(nk)), "PeerId is nk");
+        assert_eq!(identity::node_key(&relay.peer_id().unwrap()), Some(*nk));
+        wait_for(relay, "one peer and one known relay", |s| {
+            peers_and_relays(s, 1, 1)
+        })
+        .await;
+    }
+
+    let room = RoomId::from_bytes([0x33; 32]);
+    let mut ca = UdpClient::connect(a.entry(), None, None, WAIT)
+        .await
+        .expect("connects to a");
+    let mut cb = UdpClient::connect(b.entry(), None, None, WAIT)
+        .await
+        .expect("connects to b");
+    let pa = hello2(&mut ca, a.entry()).await;
+    let pb = hello2(&mut cb, b.entry()).await;
+    ca.send(&ClientMessage::Join { room }).await.expect("join");
+    expect(&mut ca, Owned::Room(vec![])).await;
+    cb.send(&ClientMessage::Join { room }).await.expect("join");
+    // b's client learns a's member from a's snapshot; a's client hears b's join.
+    expect(&mut cb, Owned::Joined(pa)).await;
+    expect(&mut ca, Owned::Joined(pb)).await;
+
+    // The largest blob a v2 client may send crosses in one gossip message.
+    let blob = vec![0x5e; lumamesh_relay::protocol::MAX_BLOB2_LEN];
+    signal(&mut ca, room, pb, &blob).await;
+    expect_while_driving(&mut cb, Owned::Signal(pa, blob), &mut ca).await;
+    signal(&mut cb, room, pa, b"answer").await;
+    expect(&mut ca, Owned::Signal(pb, b"answer".to_vec())).await;
+    for relay in [&a, &b] {
+        wait_for(relay, "a signal out and one in", |s| {
+            s.mesh
+                .is_some_and(|m| m.node.signals_out == 1 && m.node.signals_in == 1)
+        })
+        .await;
+    }
+
+    // B stops gracefully: its client is told, and a's client sees it leave the room.
+    let (left, stopped) = tokio::time::timeout(WAIT, async {
+        tokio::join!(expect(&mut ca, Owned::Left(pb)), b.stop())
+    })
+    .await
+    .expect("stop finishes");
+    let () = left;
+    stopped.expect("driver exits cleanly");
+    drop(cb);
+    wait_for(&a, "no peers left", |s| {
+        s.mesh.is_some_and(|m| m.node.mesh_peers == 0)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_relay_alone_has_no_mesh() {
+    let relay = LocalRelay::start("127.0.0.1".parse().unwrap())
+        .await
+        .expect("starts");
+    assert_eq!(relay.mesh_addr(), None);
+    assert_eq!(relay.peer_id(), None);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(relay.mesh_report().is_none());
+    relay.stop().await.expect("stops");
+}
