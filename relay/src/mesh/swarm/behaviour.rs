@@ -7,9 +7,8 @@ use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::core::transport::{Boxed, Transport as _};
 use libp2p::core::upgrade::Version;
 use libp2p::gossipsub::{
-    self, IdentTopic, IdentityTransform, MaxCountSubscriptionFilter, MessageAuthenticity,
-    PeerScoreParams, PeerScoreThresholds, TopicHash, TopicScoreParams, TopicSubscriptionFilter,
-    ValidationMode,
+    self, IdentityTransform, MaxCountSubscriptionFilter, MessageAuthenticity, PeerScoreParams,
+    PeerScoreThresholds, TopicHash, TopicSubscriptionFilter, ValidationMode,
 };
 use libp2p::identity::Keypair;
 use libp2p::pnet::PnetConfig;
@@ -58,13 +57,6 @@ const GOSSIP_THRESHOLD: f64 = -10.0;
 const PUBLISH_THRESHOLD: f64 = -50.0;
 /// … and everything it sends is dropped (graylisted).
 const GRAYLIST_THRESHOLD: f64 = -80.0;
-
-/// Penalty per invalid announcement squared (P4 of the directory topic): four rejected
-/// announcements reach the graylist.
-const INVALID_ANNOUNCE_WEIGHT: f64 = -5.0;
-
-/// How long an invalid announcement weighs on a relay's score (decays to 10 % in this time).
-const INVALID_ANNOUNCE_DECAY: Duration = Duration::from_secs(10 * 60);
 
 /// A relay's libp2p behaviours.
 #[derive(NetworkBehaviour)]
@@ -129,10 +121,12 @@ pub(super) fn behaviour(keypair: &Keypair, tests: &TestSettings) -> Result<Behav
     })
 }
 
-/// Scores: the node's application score does most of the work (refused room traffic, excess
-/// traffic); invalid announcements also count against the directory topic (P4). Mesh
-/// delivery scores are off: with flood publishing and one hop they would punish honest
-/// relays of quiet rooms.
+/// Scores: the node's application score is the judge of what relays send (refused and
+/// excess gossip, docs/federation.md "Penalties"); no per-topic scores (with flood publishing
+/// and one hop, mesh delivery scores would punish honest relays of quiet rooms, and a second
+/// penalty for invalid messages would change the node's arithmetic). Gossipsub keeps its own
+/// penalties for protocol misbehaviour (broken IWANT promises, early re-GRAFTs) and, in
+/// production, for many relays behind one IP address.
 fn score_params(tests: &TestSettings) -> PeerScoreParams {
     let mut params = PeerScoreParams {
         app_specific_weight: APP_SCORE_WEIGHT,
@@ -141,19 +135,6 @@ fn score_params(tests: &TestSettings) -> PeerScoreParams {
     if !tests.colocation_penalty {
         params.ip_colocation_factor_weight = 0.0;
     }
-    let directory = TopicScoreParams {
-        topic_weight: 1.0,
-        time_in_mesh_weight: 0.0,
-        first_message_deliveries_weight: 0.0,
-        mesh_message_deliveries_weight: 0.0,
-        mesh_failure_penalty_weight: 0.0,
-        invalid_message_deliveries_weight: INVALID_ANNOUNCE_WEIGHT,
-        invalid_message_deliveries_decay: gossipsub::score_parameter_decay(INVALID_ANNOUNCE_DECAY),
-        ..TopicScoreParams::default()
-    };
-    params
-        .topics
-        .insert(IdentTopic::new(Topic::Relays.name()).hash(), directory);
     params
 }
 
