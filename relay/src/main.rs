@@ -15,7 +15,7 @@ use keystore::{IdentityPaths, RelayIdentity};
 use lumamesh_relay::core::{Limits, Relay, RelayConfig};
 use lumamesh_relay::driver;
 use lumamesh_relay::health::{self, Snapshot};
-use lumamesh_relay::mesh::swarm::{Mesh, MeshError, MeshSettings};
+use lumamesh_relay::mesh::swarm::{Mesh, MeshError, MeshSalt, MeshSettings};
 use report::{usage, UsageContext};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
@@ -112,16 +112,17 @@ struct Args {
     /// Federation: relays with the same salt form one network [default: the empty salt].
     ///
     /// The salt is turned into a libp2p pre-shared key (pnet): relays with different salts
-    /// cannot complete a connection, so they exchange nothing at all. Any string; keep it
-    /// secret (it is never printed or logged). Setting MESH_SALT, MESH_LISTEN or MESH_PEERS
-    /// turns federation on; with none of them the relay works alone.
+    /// cannot complete a connection, so they exchange nothing at all. Any string; give it to
+    /// the relays you want in the federation (it is never printed or logged). Setting
+    /// MESH_SALT, MESH_LISTEN or MESH_PEERS turns federation on; with none of them the relay
+    /// works alone.
     #[arg(
         long,
         env = "MESH_SALT",
         value_name = "MESH_SALT",
         hide_env_values = true
     )]
-    mesh_salt: Option<String>,
+    mesh_salt: Option<MeshSalt>,
     /// Federation: host:port to listen on for other relays (TCP), e.g. 0.0.0.0:4001.
     ///
     /// Port 0 picks a free port (printed at start as `mesh:`). The port is announced to the
@@ -159,12 +160,14 @@ fn main() -> ExitCode {
 async fn run(args: Args) -> Result<()> {
     let federated =
         args.mesh_salt.is_some() || args.mesh_listen.is_some() || args.mesh_peers.is_some();
-    let mesh_settings = MeshSettings::parse(
+    let mut mesh_settings = MeshSettings::parse(
         args.mesh_listen.as_deref(),
         args.mesh_peers.as_deref(),
-        args.mesh_salt.as_deref(),
+        None,
     )
     .map_err(usage)?;
+    // A salt in its own type, whose Debug never shows it.
+    mesh_settings.salt = args.mesh_salt.clone().unwrap_or_default();
     let limits = Limits {
         max_sessions: args.max_sessions,
         max_room_size: args.max_room_size,

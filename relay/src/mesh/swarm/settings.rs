@@ -152,6 +152,15 @@ impl MeshSalt {
     }
 }
 
+impl FromStr for MeshSalt {
+    type Err = std::convert::Infallible;
+
+    /// Any string is a salt.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::new(s))
+    }
+}
+
 impl fmt::Debug for MeshSalt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MeshSalt(..)")
