@@ -270,3 +270,52 @@ async fn a_relay_scored_down_is_graylisted() {
         "A heard the graylisted relay"
     );
 }
+
+#[tokio::test]
+async fn a_relay_cannot_make_us_track_unbounded_topics() {
+    let mut settings_a = settings("salt", Some("127.0.0.1:0"), &[]);
+    settings_a.tests.max_topics_per_relay = 5;
+    let secret = NodeSecret::generate().expect("random key");
+    let mut a = Node {
+        swarm: MeshSwarm::start(&settings_a, &secret)
+            .await
+            .expect("starts"),
+        nk: secret.public(),
+        secret,
+    };
+    let mut b = Node::start("salt", &[a.addr()]).await;
+    let room = |i: u8| Topic::Room(lumamesh_relay::protocol::RoomId::from_bytes([i; 32])).name();
+    a.swarm.subscribe(&room(1));
+    let bnk = b.nk;
+    drive(&mut [&mut a, &mut b], |_, i, n| {
+        matches!((i, n), (1, Some(Notice::Subscribed(..)))).then_some(())
+    })
+    .await;
+    // B floods subscriptions (and one topic that is not ours), then speaks in room 1: by the
+    // time A hears that, it has read every subscription before it.
+    b.swarm.subscribe("someone/else/topic");
+    for i in 1..=12 {
+        b.swarm.subscribe(&room(i));
+    }
+    b.swarm.publish(&room(1), b"after the flood".to_vec());
+    let mut topics = Vec::new();
+    drive(&mut [&mut a, &mut b], |_, i, n| match (i, n) {
+        (0, Some(Notice::Subscribed(relay, topic))) => {
+            assert_eq!(*relay, bnk);
+            topics.push(topic.clone());
+            None
+        }
+        (0, Some(Notice::Message(m))) => Some(m.data.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        topics.len(),
+        5,
+        "A tracks at most 5 of B's topics: {topics:?}"
+    );
+    assert!(
+        topics.iter().all(|t| t.starts_with("lumamesh/1/room/")),
+        "{topics:?}"
+    );
+}

@@ -99,7 +99,7 @@ pub(super) fn behaviour(keypair: &Keypair, tests: &TestSettings) -> Result<Behav
     let mut gossipsub = gossipsub::Behaviour::new_with_subscription_filter(
         MessageAuthenticity::Signed(keypair.clone()),
         config,
-        topic_filter(),
+        topic_filter(tests.max_topics_per_relay),
     )
     .map_err(|e| engine(e.to_owned()))?;
     gossipsub
@@ -160,10 +160,10 @@ impl TopicSubscriptionFilter for OurTopics {
 /// make us track unbounded subscriptions).
 pub(super) type TopicFilter = MaxCountSubscriptionFilter<OurTopics>;
 
-fn topic_filter() -> TopicFilter {
+fn topic_filter(max_topics: usize) -> TopicFilter {
     MaxCountSubscriptionFilter {
         filter: OurTopics,
-        max_subscribed_topics: MAX_TOPICS_PER_RELAY,
+        max_subscribed_topics: max_topics,
         max_subscriptions_per_request: MAX_SUBSCRIPTIONS_PER_RPC,
     }
 }
@@ -172,7 +172,7 @@ fn topic_filter() -> TopicFilter {
 mod tests {
     use libp2p::gossipsub::{IdentTopic, TopicSubscriptionFilter};
 
-    use super::{topic_filter, MAX_MESSAGE};
+    use super::{topic_filter, MAX_MESSAGE, MAX_TOPICS_PER_RELAY};
     use crate::mesh::node::Topic;
     use crate::protocol::RoomId;
 
@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn only_our_topics_pass() {
-        let mut filter = topic_filter();
+        let mut filter = topic_filter(MAX_TOPICS_PER_RELAY);
         let room = Topic::Room(RoomId::from_bytes([0xab; 32])).name();
         let upper = room
             .to_uppercase()

@@ -177,6 +177,8 @@ pub struct TestSettings {
     pub heartbeat: Duration,
     /// How often the relay re-announces itself, if not the production value.
     pub announce_every: Option<Duration>,
+    /// Most topics one relay may be subscribed to (the directory and 10,000 rooms).
+    pub max_topics_per_relay: usize,
 }
 
 impl Default for TestSettings {
@@ -185,6 +187,7 @@ impl Default for TestSettings {
             colocation_penalty: true,
             heartbeat: Duration::from_secs(1),
             announce_every: None,
+            max_topics_per_relay: super::behaviour::MAX_TOPICS_PER_RELAY,
         }
     }
 }
@@ -196,6 +199,7 @@ impl TestSettings {
             colocation_penalty: false,
             heartbeat: Duration::from_millis(200),
             announce_every: Some(Duration::from_secs(2)),
+            ..Self::default()
         }
     }
 }
