@@ -15,6 +15,7 @@
 
 mod behaviour;
 mod dialer;
+mod events;
 mod federated;
 pub mod identity;
 mod settings;
@@ -29,14 +30,14 @@ use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId, PublishE
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{DialError, SwarmEvent};
-use libp2p::{identify, ping, Multiaddr, PeerId, Swarm};
+use libp2p::{Multiaddr, PeerId, Swarm};
 use tokio::sync::mpsc;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 pub use federated::{Mesh, MeshEvent, MeshReport};
 pub use settings::{HostPort, HostPortError, MeshSalt, MeshSettings, TestSettings};
 
-use self::behaviour::{Behaviour, BehaviourEvent, IDENTIFY_PROTOCOL};
+use self::behaviour::{Behaviour, BehaviourEvent};
 use self::dialer::Dialer;
 use crate::mesh::node::{Gossip, Verdict};
 
@@ -51,12 +52,12 @@ const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 #[derive(Debug, thiserror::Error)]
 pub enum MeshError {
     /// A `MESH_*` value is not what the setting takes.
-    #[error("{setting}: {source}")]
+    #[error("{setting}: {problem}")]
     Setting {
         /// `MESH_LISTEN` or `MESH_PEERS`.
         setting: &'static str,
-        /// What is wrong with the value.
-        source: HostPortError,
+        /// What is wrong with the value (part of the message, not a cause).
+        problem: HostPortError,
     },
     /// The `MESH_LISTEN` address cannot be resolved or bound.
     #[error("cannot listen on TCP {addr} (MESH_LISTEN)")]
@@ -347,149 +348,6 @@ impl MeshSwarm {
                 self.stats.dial_failures += 1;
                 debug!(%addr, error = %e, "dialling a MESH_PEERS relay failed");
                 self.dialer.not_dialled(index, now);
-            }
-        }
-    }
-
-    fn on_swarm_event(
-        &mut self,
-        event: SwarmEvent<BehaviourEvent>,
-        now: Instant,
-    ) -> Option<Notice> {
-        match event {
-            SwarmEvent::ConnectionEstablished {
-                peer_id,
-                connection_id,
-                num_established,
-                endpoint,
-                ..
-            } => {
-                self.dialer.established(connection_id);
-                let Some(nk) = identity::node_key(&peer_id) else {
-                    warn!(%peer_id, "a peer without an Ed25519 key is no relay; closing");
-                    self.swarm.close_connection(connection_id);
-                    return None;
-                };
-                debug!(relay = %nk, addr = %endpoint.get_remote_address(), "mesh connection up");
-                self.connections.insert(connection_id, nk);
-                // Only the first connection to a relay is news.
-                if num_established.get() > 1 {
-                    return None;
-                }
-                info!(relay = %nk, "relay connected");
-                Some(Notice::Connected(nk))
-            }
-            SwarmEvent::ConnectionClosed {
-                connection_id,
-                num_established,
-                cause,
-                ..
-            } => {
-                self.dialer.ended(connection_id, now);
-                let nk = self.connections.remove(&connection_id)?;
-                debug!(relay = %nk, cause = ?cause, "mesh connection closed");
-                (num_established == 0).then(|| {
-                    info!(relay = %nk, "relay disconnected");
-                    Notice::Disconnected(nk)
-                })
-            }
-            SwarmEvent::OutgoingConnectionError {
-                connection_id,
-                error,
-                ..
-            } => {
-                self.dialer.ended(connection_id, now);
-                self.stats.dial_failures += 1;
-                debug!(error = %error, "mesh dial failed");
-                None
-            }
-            SwarmEvent::IncomingConnectionError {
-                send_back_addr,
-                error,
-                ..
-            } => {
-                // Another salt, a port scanner, a relay of another version.
-                debug!(from = %send_back_addr, error = %error, "incoming mesh connection failed");
-                None
-            }
-            SwarmEvent::ListenerError { error, .. } => {
-                warn!(error = %error, "mesh listener error");
-                None
-            }
-            SwarmEvent::ListenerClosed { reason, .. } => {
-                warn!(reason = ?reason, "mesh listener closed");
-                None
-            }
-            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(event)) => self.on_gossip(event),
-            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
-                peer,
-                connection,
-                result: Err(failure),
-            })) => {
-                debug!(%peer, error = %failure, "ping failed; closing the connection");
-                self.stats.ping_timeouts += 1;
-                self.swarm.close_connection(connection);
-                None
-            }
-            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
-                peer_id,
-                info,
-                ..
-            })) => {
-                if info.protocol_version != IDENTIFY_PROTOCOL {
-                    warn!(%peer_id, version = %info.protocol_version, "a relay of another mesh version; closing");
-                    let _ = self.swarm.disconnect_peer_id(peer_id);
-                }
-                None
-            }
-            _ => None,
-        }
-    }
-
-    fn on_gossip(&mut self, event: gossipsub::Event) -> Option<Notice> {
-        match event {
-            gossipsub::Event::Message {
-                propagation_source,
-                message_id,
-                message,
-            } => {
-                let author = message.source.as_ref().and_then(identity::node_key);
-                let via = identity::node_key(&propagation_source);
-                let (Some(author), Some(via)) = (author, via) else {
-                    // Strict validation guarantees a signed author; a key of another type
-                    // is no relay of ours.
-                    self.gossipsub().report_message_validation_result(
-                        &message_id,
-                        &propagation_source,
-                        MessageAcceptance::Reject,
-                    );
-                    return None;
-                };
-                Some(Notice::Message(Box::new(Received {
-                    author,
-                    via,
-                    topic: message.topic.into_string(),
-                    data: message.data,
-                    id: message_id,
-                    propagation_source,
-                })))
-            }
-            gossipsub::Event::Subscribed { peer_id, topic } => {
-                let nk = identity::node_key(&peer_id)?;
-                Some(Notice::Subscribed(nk, topic.into_string()))
-            }
-            gossipsub::Event::Unsubscribed { peer_id, topic } => {
-                let nk = identity::node_key(&peer_id)?;
-                Some(Notice::Unsubscribed(nk, topic.into_string()))
-            }
-            gossipsub::Event::GossipsubNotSupported { peer_id } => {
-                debug!(%peer_id, "peer without gossipsub; closing");
-                let _ = self.swarm.disconnect_peer_id(peer_id);
-                None
-            }
-            gossipsub::Event::SlowPeer { peer_id, .. } => {
-                debug!(%peer_id, "relay too slow to take our gossip");
-                None
             }
         }
     }

@@ -226,9 +226,9 @@ impl MeshSettings {
     ) -> Result<Self, MeshError> {
         let listen = listen
             .map(|value| {
-                value.trim().parse().map_err(|source| MeshError::Setting {
+                value.trim().parse().map_err(|problem| MeshError::Setting {
                     setting: "MESH_LISTEN",
-                    source,
+                    problem,
                 })
             })
             .transpose()?;
@@ -250,11 +250,11 @@ fn parse_peers(value: &str) -> Result<Vec<HostPort>, MeshError> {
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let peer: HostPort = item
             .parse()
-            .map_err(|source| MeshError::Setting { setting, source })?;
+            .map_err(|problem| MeshError::Setting { setting, problem })?;
         if peer.port == 0 {
             return Err(MeshError::Setting {
                 setting,
-                source: HostPortError::BadPort(item.to_owned()),
+                problem: HostPortError::BadPort(item.to_owned()),
             });
         }
         if !peers.contains(&peer) {
@@ -345,6 +345,10 @@ mod tests {
             }
         ));
         assert!(err.to_string().starts_with("MESH_LISTEN: "), "{err}");
+        assert!(
+            std::error::Error::source(&err).is_none(),
+            "the problem is in the message"
+        );
         let err = MeshSettings::parse(None, Some("127.0.0.1:1, bad"), None).unwrap_err();
         assert!(err.to_string().starts_with("MESH_PEERS: "), "{err}");
         assert!(err.to_string().contains("`bad`"), "{err}");
