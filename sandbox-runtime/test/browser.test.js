@@ -187,3 +187,16 @@ test('issue 13: a page whose relay drops it (the relay still up) tries the other
   assert.deepEqual([a.peers.length, b.peers.length], [1, 1]);
   assert.ok(![...a.events, ...b.events].some((e) => e.startsWith('close')), 'nothing closed');
 });
+
+test('issue 13: pages joining on two relays at the same moment meet once', async () => {
+  const [x, y] = [await signedLine(40005), await signedLine(40006)];
+  // Joins take 30 ms to cross the federation, so each relay answers its joiner with an empty Room.
+  for (const r of [rtc.federate(x), rtc.federate(y)]) r.gossip = (f) => setTimeout(f, 30);
+  for (let round = 0; round < 5; round++) {
+    const [a, b] = await Promise.all([page('race' + round, 'alice', [x]), page('race' + round, 'bob', [y])]);
+    await until(() => open(a).length == 1 && open(b).length == 1, 5000, 'alice and bob, round ' + round);
+    assert.deepEqual([a.peers.length, b.peers.length], [1, 1]);
+    a.room.broadcast('hi ' + round);
+    await until(() => b.data.includes('hi ' + round), 5000, 'a message');
+  }
+});

@@ -35,12 +35,14 @@ export function fakeOpen(from, to, blob) {
 /**
  * A relay with tag `tag` (16 hex digits) in federation `fed` (the array of its relays, to
  * which it adds itself). Forwards nothing while `blackhole`; lists every member twice in a
- * Room while `twice`; answers GetNodes with `nodes`.
+ * Room while `twice`; answers GetNodes with `nodes`; `gossip(f)` carries what it tells the
+ * other relays (a delivery of the world unless a test slows it down).
  */
 export class FakeRelay {
   constructor(world, tag = '7a'.repeat(8), fed = []) {
     Object.assign(this, { world, tag, fed, next: 1, alive: true, sessions: new Map(), rooms: new Map(), seen: [] });
     this.nodes = [];
+    this.gossip = (f) => world.later(f);
     fed.push(this);
   }
   /** A node's link opens: returns its Welcome, our address for it in `me`. */
@@ -92,7 +94,7 @@ export class FakeRelay {
     if (members.has(addr) == joins) return;
     joins ? members.add(addr) : members.delete(addr);
     for (const m of members) if (m != addr && this.sessions.has(m)) this._to(m, (joins ? frames.joined : frames.left)(room, addr));
-    if (gossip) for (const r of this._others()) this.world.later(() => r._member(room, addr, joins, false));
+    if (gossip) for (const r of this._others()) this.gossip(() => r._member(room, addr, joins, false));
   }
   /** A relay of the federation is gone: its members leave every room. */
   _forget(tag) {
@@ -120,7 +122,9 @@ export class FakeRelay {
       const to = key(f.subarray(33, 45));
       const relay = this.fed.find((r) => r.alive && to.startsWith(r.tag));
       const blob = f.slice(45);
-      if (relay) this.world.later(() => relay._deliver(room, from, to, blob));
+      // Through the same gossip as the sender's join, so never ahead of it.
+      const deliver = () => relay._deliver(room, from, to, blob);
+      if (relay) relay == this ? this.world.later(deliver) : this.gossip(deliver);
     }
   }
 }
