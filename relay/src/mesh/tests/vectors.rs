@@ -308,14 +308,16 @@ fn the_examples_of_docs_federation_md_are_vectors_of_their_type() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/federation.md");
     let doc = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let file = VectorFile::load();
-    let mut fenced = false;
+    // Examples sit in plain fences; a fence with a language (```sh) shows something else.
+    let (mut fenced, mut example) = (false, false);
     let mut examples = 0;
     for (i, line) in doc.lines().enumerate() {
-        if line.starts_with("```") {
+        if let Some(language) = line.strip_prefix("```") {
             fenced = !fenced;
+            example = fenced && language.is_empty();
             continue;
         }
-        if !fenced {
+        if !example {
             continue;
         }
         let (shown, note) = line.split_once("  ").unwrap_or((line, ""));
