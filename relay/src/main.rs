@@ -93,7 +93,7 @@ struct Args {
         default_value_t = 1000
     )]
     max_sessions: usize,
-    /// Most members per room (2..=4087).
+    /// Most members per room, counted across the federation (2..=1362).
     #[arg(
         long,
         env = "MAX_ROOM_SIZE",
