@@ -28,6 +28,8 @@ mod federation_e2e;
 mod load_relays;
 #[path = "integration/mesh_local.rs"]
 mod mesh_local;
+#[path = "integration/mesh_rogue.rs"]
+mod mesh_rogue;
 #[path = "integration/mesh_settings.rs"]
 mod mesh_settings;
 #[path = "integration/mesh_swarm.rs"]
