@@ -3,6 +3,7 @@
 
 use std::net::Ipv4Addr;
 
+use bootstrap_codec::RelayEntry;
 use harness::browser::{Browser, LaunchOptions};
 use harness::server::ContentServer;
 use harness::InscriptionId;
@@ -20,13 +21,17 @@ pub struct Setup {
     pub url: String,
 }
 
-/// Starts the relay, the content server and Chromium; `head` is inserted at the top of the
-/// page's body, before its module script (empty for the page as it is).
-pub async fn start(head: &str) -> Setup {
-    let relay = LocalRelay::start(Ipv4Addr::LOCALHOST.into())
-        .await
-        .expect("relay");
-    let bundle = sandbox_runtime::bundle(std::slice::from_ref(relay.entry())).expect("bundle");
+/// A content server holding the e2e page and the runtime bundled for `relays` only.
+pub struct Served {
+    pub server: ContentServer,
+    /// The page's `/content/` URL.
+    pub url: String,
+}
+
+/// Serves the e2e page with the runtime bundled for `relays`; `head` is inserted at the top
+/// of the page's body, before its module script (empty for the page as it is).
+pub async fn serve(relays: &[RelayEntry], head: &str) -> Served {
+    let bundle = sandbox_runtime::bundle(relays).expect("bundle");
     let page = fixtures::read("pages/e2e.html")
         .replace("{{LIB}}", LIB)
         .replace("<body>\n", &format!("<body>\n{head}"));
@@ -39,6 +44,15 @@ pub async fn start(head: &str) -> Setup {
     .await
     .expect("server");
     let url = server.content_url(&PAGE.parse::<InscriptionId>().unwrap());
+    Served { server, url }
+}
+
+/// Starts the relay, the content server and Chromium; `head` as in [`serve`].
+pub async fn start(head: &str) -> Setup {
+    let relay = LocalRelay::start(Ipv4Addr::LOCALHOST.into())
+        .await
+        .expect("relay");
+    let Served { server, url } = serve(std::slice::from_ref(relay.entry()), head).await;
     let browser = Browser::launch(LaunchOptions::default())
         .await
         .expect("chromium");
