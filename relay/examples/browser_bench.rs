@@ -28,7 +28,11 @@ const T: Duration = Duration::from_secs(30);
 /// origin, so the page dials only the relay bundled into its runtime.
 const PIN: &str = "<script>localStorage.removeItem('lumamesh.relays');</script>\n";
 
+/// The `p`th percentile (nearest rank); NaN (JSON `null`) without samples.
 fn percentile(samples: &[f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
     let mut s = samples.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
     let rank = ((p / 100.0) * (s.len() as f64 - 1.0)).round() as usize;
