@@ -317,6 +317,7 @@ async fn bench(n: usize, rooms: usize, window: Duration) -> serde_json::Value {
         "tcp_attributed_ports": tcp.by_port.len(),
         "tcp_unattributed_bytes_received": tcp.unattributed.received,
         "refused_total": refused,
+        "refused_by_reason": after.iter().map(|r| r.node.refused).collect::<Vec<_>>(),
         "process_cpu_percent": (cpu / secs * 1000.0).round() / 10.0,
         "process_rss_mib": (rss * 10.0).round() / 10.0,
     })
