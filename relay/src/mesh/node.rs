@@ -143,6 +143,9 @@ pub struct MeshStats {
     pub signals_in: u64,
     /// Signals sent to other relays.
     pub signals_out: u64,
+    /// Membership messages dropped (without penalty) because a newer one from the same relay
+    /// for the same room had already arrived.
+    pub out_of_order: u64,
     /// Refused gossip by reason.
     pub refused: MeshRefusals,
 }

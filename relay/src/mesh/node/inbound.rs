@@ -95,10 +95,18 @@ impl Federation {
             return Err(Refusal::WrongAuthor);
         }
         let skew = self.config.max_clock_skew;
-        let last = self.heard.get(&(author, room)).copied().unwrap_or(0);
-        if !fresh(message.sent_at_ms, wall, ROOM_MESSAGE_MAX_AGE, skew) || message.sent_at_ms < last
-        {
+        if !fresh(message.sent_at_ms, wall, ROOM_MESSAGE_MAX_AGE, skew) {
             return Err(Refusal::Stale);
+        }
+        // Membership is state: an older Joined/Left/Members must not undo a newer one. But a
+        // message that overtook another (two connections between the relays, say) is no
+        // attack, so it is dropped without penalty; a signal carries no state and always
+        // goes through.
+        let membership = !matches!(message.body, RoomBody::Signal { .. });
+        let last = self.heard.get(&(author, room)).copied().unwrap_or(0);
+        if membership && message.sent_at_ms < last {
+            self.stats.out_of_order += 1;
+            return Ok(Verdict::Ignore);
         }
         let mut arrival = self.arrivals.get(&author).copied();
         if arrival.is_none() && self.arrivals.len() >= self.config.max_relays {
@@ -110,7 +118,9 @@ impl Federation {
         if let Some(arrival) = arrival {
             self.arrivals.insert(author, arrival);
         }
-        self.heard.insert((author, room), message.sent_at_ms);
+        if membership {
+            self.heard.insert((author, room), message.sent_at_ms);
+        }
         let addr = |session| PeerAddr {
             relay: tag,
             session,

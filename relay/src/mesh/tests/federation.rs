@@ -562,11 +562,6 @@ fn stale_future_replayed_and_malformed_room_messages_are_refused() {
         ("older than 30 s", joined(now_ms - 30_001), Refusal::Stale),
         ("future-dated", joined(now_ms + 30_001), Refusal::Stale),
         (
-            "older than the last one",
-            joined(now_ms - 1),
-            Refusal::Stale,
-        ),
-        (
             "another room than the topic's",
             other_room,
             Refusal::Malformed,
@@ -596,11 +591,35 @@ fn stale_future_replayed_and_malformed_room_messages_are_refused() {
         swarm.take_inbox(0).is_empty(),
         "nothing refused reaches the core"
     );
+    // Out of order: an older membership message is dropped without penalty; a signal older
+    // than the last membership message still goes through.
+    assert_eq!(
+        swarm.inject(0, &key1, &key1, &topic, &joined(now_ms - 1)),
+        Verdict::Ignore
+    );
+    assert!(swarm.take_inbox(0).is_empty(), "an older Joined is dropped");
+    let signal = room_message(
+        now_ms - 2,
+        RoomBody::Signal {
+            from: session(5),
+            to: PeerAddr {
+                relay: RelayTag::of(&swarm.nodes[0].key),
+                session: session(1),
+            },
+            blob: b"late but fine",
+        },
+    );
+    assert_eq!(
+        swarm.inject(0, &key1, &key1, &topic, &signal),
+        Verdict::Ignore
+    );
+    assert_eq!(swarm.take_inbox(0).len(), 1, "the signal is delivered");
     let stats = swarm.nodes[0].fed.stats();
-    assert_eq!(stats.refused.stale, 3);
+    assert_eq!(stats.out_of_order, 1);
+    assert_eq!(stats.refused.stale, 2);
     assert_eq!(stats.refused.malformed, 4);
     assert_eq!(stats.refused.oversized, 1);
-    assert_eq!(swarm.nodes[0].fed.penalty(&key1), 80.0);
+    assert_eq!(swarm.nodes[0].fed.penalty(&key1), 70.0);
     // Not ours at all.
     let verdict = swarm.inject(0, &key1, &key1, "lumamesh/2/other", &joined(now_ms));
     assert_eq!(verdict, Verdict::Reject(Refusal::UnknownTopic));
