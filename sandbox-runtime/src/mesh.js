@@ -9,16 +9,27 @@
 //
 // Members are known by address (relay tag + that relay's session id, as hex: proto.js).
 // Addresses change when a relay restarts or a member moves to another relay; session ids
-// (`sid`, random per connect(), carried in every sealed signal) do not. After a rejoin the
-// core probes the members it is told about ({who}), as it probes every newcomer on another
-// relay (two joins on two relays at once may each find the room empty), and each answers
-// ({ack}: 1 if it does not know us, 2 if its offer is on the way or its channel is open, 3
-// if it waits for our offer); a member it already has a connection with is re-addressed,
-// not connected to twice, and one whose connection never opened is started afresh if the
-// other side has forgotten it. A Left for a member whose direct channel is open only detaches it from the relay
-// (its channel does not need one): it is re-addressed when it is heard from again. Signals
-// for a member whose address is not yet known on the current link (an outage, or a rejoin
-// not yet answered) are held and sent once it is.
+// (`sid`, random per connect(), carried in every sealed signal) do not. A Room or Joined
+// creates nothing: the core probes the members it is told about ({who}; on another relay
+// newcomers too, as two joins on two relays at once may each find the room empty), and each
+// answers ({ack}: 1 if it does not know us, 2 if its offer is on the way or its channel is
+// open, 3 if it waits for our offer). Only a signal that decrypted under the room key and
+// answers one of ours on this link creates a peer, at most `max` (64) per room.
+//
+// Every sealed signal carries our session id `s`, a counter `n` (one per session, rising),
+// and, once known, the recipient's session id `r` and `e`, the last counter we heard from
+// it. A signal is taken only if it is newer than the last one from its address, and (a
+// probe apart) meant for our session; one that creates a peer must echo a counter of ours
+// from this link. So a signal recorded earlier replays into nothing: not into a later
+// session, not into the same one. Session ids are self-asserted, so a sealed signal never
+// moves a peer to another address: a member at a new address whose session id we already
+// have a peer for is not answered. An open peer tells its new address in band (its DTLS
+// channel is the proof); a connection that has not opened starts afresh when we rejoin,
+// and is closed on a Left. A Left for a member whose channel is open only detaches it from
+// the relay (its channel does not need one). A member whose channel has not opened is
+// probed again on the link's ping ticks: a pending offer is made again for a probe (a lost
+// one would leave both sides waiting), and a member that answers that it does not know us
+// any more is started afresh.
 
 import { Link } from './link.js';
 import { Negotiation } from './nego.js';
@@ -35,6 +46,8 @@ export class Mesh {
     this.rooms = [];
     this.out = [];
     this.closed = false;
+    // Our signal counter, and its value when the current link opened.
+    this.n = this.n0 = 0;
   }
 
   /** The next action, or undefined when there is none. */
@@ -71,12 +84,13 @@ export class Mesh {
       case 'up':
         if (this.closed) return this._do('hangup');
         L.open(now, i.welcome);
+        this.n0 = this.n;
         this._relay(getNodes());
         for (const r of this.rooms) {
-          r.probe = true;
           this._relay(join(r.id));
-          // A member that never answered has no session id to be found by again.
-          for (const p of r.peers.filter((p) => !p.sid && !p.box.open)) this._close(p);
+          // A connection that has not opened starts afresh (nothing sealed can prove that a
+          // member at a new address is the one we had); an open one tells its peer in band.
+          for (const p of [...r.peers]) p.box.open ? this._ctl(p, { a: L.me }) : this._close(p);
         }
         return this._emit(null, 'relay', i.welcome);
       case 'down':
@@ -88,7 +102,12 @@ export class Mesh {
         const due = L.tick(now);
         if (due == 'dial') this._do('dial');
         else if (due == 'dead') this._do('hangup');
-        else if (due) this._relay(ping(now >>> 0));
+        else if (due) {
+          this._relay(ping(now >>> 0));
+          // Probe again, from the second tick on, a member whose channel has not opened.
+          for (const r of this.rooms)
+            for (const p of r.peers) !p.box.open && p.ep == L.epoch && p.old++ && this._sig(r, p.id, { who: 1 }, p);
+        }
         return;
       }
       case 'frame':
@@ -97,7 +116,7 @@ export class Mesh {
       case 'sig':
         return this._incoming(i.room, i.from, i.body, i.ep);
       case 'join': {
-        const r = { id: i.id, nick: i.nick, kinds: {}, peers: [], probe: false };
+        const r = { id: i.id, nick: i.nick, kinds: {}, peers: [], max: i.max || 64 };
         this.rooms.push(r);
         this._relay(join(r.id));
         return r;
@@ -133,7 +152,7 @@ export class Mesh {
         return this._emit(p, 'open');
       case 'rx': {
         const got = p.feed(i.data);
-        if (got) got[0] == CTRL ? this._apply(p, got[1]) : this._emit(p, 'data', got[1]);
+        if (got) got[0] == CTRL ? this._apply(p, got[1], 1) : this._emit(p, 'data', got[1]);
         return;
       }
       case 'urx': {
@@ -153,7 +172,7 @@ export class Mesh {
     if (f.t == ERROR) return this._emit(null, 'error', f);
     const r = f.room && this.rooms.find((r) => equal(r.id, f.room));
     if (!r) return;
-    if (f.t == ROOM2) for (const id of f.peers) r.probe ? this._sig(r, id, { who: 1 }) : this._peer(r, id, true);
+    if (f.t == ROOM2) for (const id of f.peers) this._sig(r, id, { who: 1 });
     // Two members joining on two relays at once may each find the room empty: probe newcomers
     // on other relays (one relay orders its own joins, so its Room is complete).
     else if (f.t == JOINED2 && f.peer.slice(0, 16) != this.link.me.slice(0, 16))
@@ -172,10 +191,9 @@ export class Mesh {
   }
 
   _peer(r, id, initiator, sid) {
-    let p = this._byId(r, id);
-    if (p) return p;
+    if (r.peers.length >= r.max) return;
     // The initiator is the impolite side of perfect negotiation, for the connection's life.
-    p = { id, sid, room: r, nick: '', kinds: {}, ep: this.link.epoch, held: [] };
+    const p = { id, sid, room: r, nick: '', kinds: {}, ep: this.link.epoch, held: [], old: 0, at: this.n };
     p.neg = new Negotiation(initiator);
     p.box = new Outbox();
     p.feed = reassembler();
@@ -188,30 +206,26 @@ export class Mesh {
   _incoming(r, from, body, ep) {
     if (ep != this.link.epoch || !this.rooms.includes(r)) return;
     const msg = JSON.parse(td.decode(body));
-    // Not ours to answer: malformed, or our own signal come back.
-    if (typeof msg?.s != 'string' || msg.s == this.sid) return;
+    // Not ours to answer: malformed, our own signal come back, or meant for another session
+    // (only a probe may go before its sender knows ours).
+    const mine = msg?.r || (msg?.who && this.sid);
+    if (typeof msg?.s != 'string' || msg.s == this.sid || !(msg.n > 0) || mine != this.sid) return;
     let p = this._byId(r, from);
-    // An address speaks for one session; a session id is re-addressed only after we moved or
-    // it was detached, else a member could claim another's session id and take over its
-    // signaling.
-    if (p?.sid && p.sid != msg.s) return;
-    p ||= r.peers.find((q) => q.sid == msg.s && q.ep != ep);
-    const back = p && p.ep != ep;
-    // It forgot us (closed on a Left) before our channel opened: start afresh, as initiator.
-    if (back && msg.ack == 1 && !p.box.open) this._close(p), (p = null);
-    if (p) {
-      p.id = from;
-      p.ep = ep;
-      p.sid ||= msg.s;
-      // Our offer may have died with the old relay: make it again (a duplicate is harmless).
-      if (back && !p.box.open && p.neg.state == 'have-local-offer' && !p.held.some((o) => o.sdp))
-        p.held.unshift(this._desc(p, p.neg.offer));
-    }
+    // An address speaks for one session, a signal not newer than the last is a replay, and
+    // a session id we have a peer for elsewhere moves nothing (a peer moves in band only).
+    if (p ? p.sid != msg.s || msg.n <= p.n : r.peers.some((q) => q.sid == msg.s)) return;
+    // It forgot us, answering a probe made since this connection began: start afresh.
+    if (p && msg.ack == 1 && msg.e > p.at && !p.box.open) this._close(p), (p = null);
     // Ack 1: I do not know you; 2: my offer is on its way, or the channel is open; 3: I wait
-    // for your offer.
-    if (msg.who) this._sig(r, from, { ack: !p ? 1 : p.box.open || p.neg.initiator ? 2 : 3 });
-    else if (msg.ack != 2) p ||= this._peer(r, from, !!msg.ack, msg.s);
+    // for your offer. Anything else creates a peer only if it answers us on this link.
+    if (msg.who) this._sig(r, from, { ack: !p ? 1 : p.box.open || p.neg.initiator ? 2 : 3, r: msg.s, e: msg.n }, p);
+    else if (!p && msg.e > this.n0) p = this._peer(r, from, !!(msg.ack & 1), msg.s);
     if (!p) return;
+    p.n = msg.n;
+    // Our offer may have been lost on its way when it asks again: make it again (the other
+    // side ignores an offer it has seen).
+    if ((msg.who || msg.ack == 3) && !p.box.open && p.neg.state == 'have-local-offer' && !p.held.some((o) => o.sdp))
+      p.held.unshift(this._desc(p, p.neg.offer));
     this._flush(p);
     // Once the direct channel is open, negotiation runs in it; the relay carries none.
     if (!msg.who && !msg.ack && !p.box.open) this._apply(p, msg);
@@ -222,7 +236,9 @@ export class Mesh {
   }
 
   /** A control message from the other side, through the relay or in band. */
-  _apply(p, { sdp, kinds, nick, c }) {
+  _apply(p, { sdp, kinds, nick, c, a }, inBand) {
+    // Our open channel is the member itself: it moved to address `a`.
+    if (inBand && a) (p.id = a), (p.ep = this.link.epoch);
     if (nick != null) p.nick = String(nick);
     if (kinds && typeof kinds == 'object') for (const k in kinds) p.kinds[k] = kinds[k];
     // Both sides know both session ids by now; the smaller one is polite.
@@ -236,7 +252,7 @@ export class Mesh {
    * for member `who`, to whom it comes back as `unsent` if the link is gone by then.
    */
   _sig(r, to, obj, who) {
-    const body = te.encode(JSON.stringify({ ...obj, s: this.sid }));
+    const body = te.encode(JSON.stringify({ s: this.sid, n: ++this.n, r: who?.sid, e: who?.n, ...obj }));
     // Sealed (12-byte IV, 16-byte tag) it must fit a Signal2 frame's 16,339-byte blob.
     if (body.length > 16311) return false;
     if (this.link.up) this._do('seal', { room: r, from: this.link.me, to, body, who, obj });

@@ -39,7 +39,9 @@ export class Negotiation {
   remote(desc) {
     if (desc.type == 'offer') {
       const glare = this.making || this.state != 'stable';
-      if (glare && !this.polite) return false;
+      // An offer seen before (made again, or replayed) is not applied twice.
+      if ((glare && !this.polite) || desc.sdp == this.seen) return false;
+      this.seen = desc.sdp;
       this.state = 'have-remote-offer';
     } else if (desc.type == 'answer' && this.state == 'have-local-offer') this.state = 'stable';
     else return false;

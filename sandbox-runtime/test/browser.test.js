@@ -92,7 +92,9 @@ test('issue 12: control frames never land between the chunks of a multi-megabyte
   assert.ok(open(a)[0].pc.localDescription.sdp.length < 16 * 1024);
 });
 
-test('issue 12: an ICE candidate found while the relay is down is delivered after reconnect', async () => {
+test('issue 12: a connection still negotiating in a relay outage is negotiated afresh after it, once', async () => {
+  // Issue 14: nothing sealed proves that a member at a new address is the one we were
+  // negotiating with, so a connection that has not opened starts over after the rejoin.
   rtc.iceHold = true;
   const a = await page('outage', 'alice');
   const b = await page('outage', 'bob');
@@ -102,12 +104,14 @@ test('issue 12: an ICE candidate found while the relay is down is delivered afte
   rtc.relayDown = true;
   rtc.relay.restart();
   await until(() => a.events.includes('disconnected') && b.events.includes('disconnected'), 5000, 'outage');
+  // A candidate found in the outage goes nowhere, and breaks nothing.
   b.peers[0].pc.emitCandidate('candidate:2 1 udp 1 127.0.0.2 9 typ host');
   rtc.relayDown = false;
-  await until(() => toB.candidates.includes('candidate:2 1 udp 1 127.0.0.2 9 typ host'), 8000, 'the outage candidate');
-  assert.equal(a.peers.length, 1, 'the same connection');
+  await until(() => [a, b].every((r) => r.events.filter((e) => e == 'relay').length >= 1), 8000, 'redial');
   rtc.release();
-  await until(() => open(a).length == 1 && open(b).length == 1, 5000, 'open after the outage');
+  await until(() => open(a).length == 1 && open(b).length == 1, 8000, 'open after the outage');
+  assert.deepEqual([a.peers.length, b.peers.length, a.room.peers.length, b.room.peers.length], [2, 2, 1, 1]);
+  assert.ok(toB.closed, 'the old connection is closed');
 });
 
 test('a relay restart keeps one connection per pair, and a newcomer meets both', async () => {
@@ -199,4 +203,22 @@ test('issue 13: pages joining on two relays at the same moment meet once', async
     a.room.broadcast('hi ' + round);
     await until(() => b.data.includes('hi ' + round), 5000, 'a message');
   }
+});
+
+test('issue 14: a relay listing 1,000 made-up members in a Room makes no peer and no RTCPeerConnection', async () => {
+  const { roomKeys } = await import('../src/keys.js');
+  const { frames } = await import('./relay-fake.js');
+  const a = await page('crowd', 'alice');
+  const { id } = await roomKeys('lumamesh', 'crowd', 's');
+  const [me] = rtc.relay._members(id);
+  const fake = Array.from({ length: 1000 }, (_, i) => rtc.relay.tag + (i + 1000).toString(16).padStart(8, '0'));
+  // Peer connections carry the channels m0 and m1; a relay link's do not.
+  const peerPcs = () => [...rtc.pcs.values()].filter((pc) => pc.channels.some((c) => c.label == 'm0')).length;
+  const pcs = peerPcs();
+  rtc.relay.sessions.get(me).frame(frames.room(id, fake));
+  for (const x of fake.slice(0, 10)) rtc.relay.sessions.get(me).frame(frames.joined(id, x));
+  // The probes it sends are sealed, one per listed member; none is answered.
+  await until(() => rtc.relay.seen.filter((f) => f[0] == 7).length >= 1000, 5000, 'the probes');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual([a.peers.length, a.room.peers.length, peerPcs() - pcs], [0, 0, 0]);
 });

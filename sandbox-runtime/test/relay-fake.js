@@ -36,13 +36,15 @@ export function fakeOpen(from, to, blob) {
  * A relay with tag `tag` (16 hex digits) in federation `fed` (the array of its relays, to
  * which it adds itself). Forwards nothing while `blackhole`; lists every member twice in a
  * Room while `twice`; answers GetNodes with `nodes`; `gossip(f)` carries what it tells the
- * other relays (a delivery of the world unless a test slows it down).
+ * other relays (a delivery of the world unless a test slows it down), `forward(f)` the signals
+ * it sends them (through `gossip`, so never ahead of a join, unless a test says otherwise).
  */
 export class FakeRelay {
   constructor(world, tag = '7a'.repeat(8), fed = []) {
     Object.assign(this, { world, tag, fed, next: 1, alive: true, sessions: new Map(), rooms: new Map(), seen: [] });
     this.nodes = [];
     this.gossip = (f) => world.later(f);
+    this.forward = (f) => this.gossip(f);
     fed.push(this);
   }
   /** A node's link opens: returns its Welcome, our address for it in `me`. */
@@ -124,7 +126,7 @@ export class FakeRelay {
       const blob = f.slice(45);
       // Through the same gossip as the sender's join, so never ahead of it.
       const deliver = () => relay._deliver(room, from, to, blob);
-      if (relay) relay == this ? this.world.later(deliver) : this.gossip(deliver);
+      if (relay) relay == this ? this.world.later(deliver) : this.forward(deliver);
     }
   }
 }
