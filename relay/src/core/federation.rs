@@ -9,10 +9,13 @@
 //! What other relays say is bounded before it is kept: mesh input about a room with no
 //! local member, or naming this relay, is ignored; a room never holds more than
 //! `max_room_size` members, local and remote together; the directory keeps at most what one
-//! `Nodes` answer can carry.
+//! `Nodes` answer can carry. Other relays' members are held to this relay's forwarding
+//! limits ([`super::forward`]) like its own: a remote member's joins per room, and its
+//! signals per remote sender→local target, past their budgets are dropped and counted.
 
 use bootstrap_codec::RelayEntry;
 
+use super::forward::FORWARD_LIMITS;
 use super::room::{Added, Room};
 use super::Relay;
 use crate::protocol::{PeerAddr, PeerId, RelayMessage, RelayTag, RoomId, MAX_ENTRY_LEN, MAX_NODES};
@@ -172,6 +175,15 @@ impl Relay {
         let Some(members) = self.remote_room(room, peer.relay) else {
             return;
         };
+        // Charged at the room's clock (the last time a local member was heard): the core is
+        // not told the time of mesh input. A join past the budget is not kept, so its leave
+        // is not told either.
+        let fresh = !members.has_remote(&peer) && members.len() < max;
+        let clock = members.forward.clock().filter(|_| fresh);
+        if clock.is_some_and(|now| !members.forward.allow_join(&FORWARD_LIMITS, now, peer)) {
+            self.stats.mesh_ignored += 1;
+            return;
+        }
         match members.add_remote(peer, max) {
             Added::New => {
                 self.tell_room(room, None, &RelayMessage::Joined2 { room, peer });

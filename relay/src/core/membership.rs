@@ -8,7 +8,13 @@
 //! admit one the other then has no place for: each relay still holds at most
 //! `max_room_size` members, but their views differ until someone leaves (the refused member
 //! is counted in `remote_members_refused`, and its signals are dropped as unknown).
+//!
+//! Each member's joins are told to everyone, so they are limited per member and room
+//! ([`super::forward`]): a join past the budget is refused with `RateLimited` (from another
+//! relay: not kept, counted in `mesh_ignored`), and so is never told. Leaving is never
+//! refused; it follows a join that was told.
 
+use super::forward::FORWARD_LIMITS;
 use super::{MeshOutput, Relay};
 use crate::protocol::{
     AddrList, ErrorCode, PeerAddr, PeerId, PeerList, RelayMessage, RoomId, PROTOCOL_V1,
@@ -43,9 +49,19 @@ impl Relay {
         if session.rooms.len() >= max_rooms {
             return Err(ErrorCode::TooManyRooms);
         }
-        let (joiner, version) = (session.peer, session.version);
+        let (joiner, version, now) = (session.peer, session.version, session.last_activity);
         if self.rooms.get(&room).is_some_and(|r| r.len() >= max_size) {
             return Err(ErrorCode::RoomFull);
+        }
+        // The frame's time: the dispatcher stamps it as the session's last activity.
+        let addr = self.local_addr_of(joiner);
+        let members = self.rooms.entry(room).or_default();
+        members.forward.tick(now);
+        if !members.forward.allow_join(&FORWARD_LIMITS, now, addr) {
+            if members.local.is_empty() {
+                self.rooms.remove(&room);
+            }
+            return Err(ErrorCode::RateLimited);
         }
         if let Some(session) = self.session(key) {
             session.rooms.push(room);
@@ -80,7 +96,6 @@ impl Relay {
             self.write_scratch(key);
         }
         // Tell everyone else, then count the joiner in.
-        let addr = self.local_addr_of(joiner);
         self.tell_room(
             room,
             Some(&RelayMessage::Joined { room, peer: joiner }),

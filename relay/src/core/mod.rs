@@ -11,6 +11,7 @@
 mod config;
 mod dispatch;
 mod federation;
+mod forward;
 mod gate;
 mod lifecycle;
 mod membership;

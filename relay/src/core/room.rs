@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use super::forward::Forwarding;
 use crate::protocol::{PeerAddr, PeerId, RelayTag};
 
 /// The lowest and highest session ids, bounding one relay's range of addresses.
@@ -47,6 +48,8 @@ pub(crate) struct Room {
     pub(crate) local: Vec<usize>,
     /// Other relays' members, ordered by relay then session (so one relay's are a range).
     remote: BTreeSet<PeerAddr>,
+    /// What its members may still have forwarded (signals per pair, joins per member).
+    pub(crate) forward: Forwarding,
 }
 
 impl Room {

@@ -2,8 +2,13 @@
 //!
 //! A recipient gets a signal in its own protocol version: `Signal` (sender by id) for a
 //! version 1 session, `Signal2` (sender by address) for a version 2 session. Signals from
-//! other relays reach only version 2 sessions.
+//! other relays reach only version 2 sessions. Every signal is charged to its sender→target
+//! pair in the room ([`super::forward`]); one over the pair's budget is refused
+//! (`RateLimited`) or, from another relay, dropped and counted.
 
+use std::time::Instant;
+
+use super::forward::FORWARD_LIMITS;
 use super::{MeshOutput, Relay};
 use crate::protocol::{
     ErrorCode, PeerAddr, PeerId, RelayMessage, RoomId, MAX_BLOB2_LEN, PROTOCOL_V1, PROTOCOL_VERSION,
@@ -19,8 +24,8 @@ impl Relay {
         to: PeerId,
         blob: &[u8],
     ) -> Result<(), ErrorCode> {
-        let from = self.sender_in(key, room)?;
-        self.signal_local(room, from, to, blob)
+        let (from, now) = self.sender_in(key, room)?;
+        self.signal_local(now, room, from, to, blob)
     }
 
     /// `Signal2` (0x07, version 2 sessions only): to a session of this relay or, through the
@@ -35,13 +40,16 @@ impl Relay {
         if self.version_of(key) != Some(PROTOCOL_VERSION) {
             return Err(ErrorCode::UnknownType);
         }
-        let from = self.sender_in(key, room)?;
+        let (from, now) = self.sender_in(key, room)?;
         if to.relay == self.config.tag {
-            return self.signal_local(room, from, to.session, blob);
+            return self.signal_local(now, room, from, to.session, blob);
         }
         let known = self.rooms.get(&room).is_some_and(|r| r.has_remote(&to));
         if !known || !self.config.federated {
             return Err(ErrorCode::UnknownPeer);
+        }
+        if !self.charge(room, Some(now), self.local_addr_of(from), to, blob.len()) {
+            return Err(ErrorCode::RateLimited);
         }
         self.queue_mesh(MeshOutput::Signal {
             room,
@@ -68,8 +76,13 @@ impl Relay {
         let target = self
             .member_key(room, to)
             .filter(|&t| self.version_of(t) == Some(PROTOCOL_VERSION));
+        let fits = known && blob.len() <= MAX_BLOB2_LEN;
+        // Charged at the room's clock: the core is not told the time of mesh input.
+        let now = self.rooms.get(&room).and_then(|r| r.forward.clock());
         match target {
-            Some(target) if known && blob.len() <= MAX_BLOB2_LEN => {
+            Some(target)
+                if fits && self.charge(room, now, from, self.local_addr_of(to), blob.len()) =>
+            {
                 self.send(target, &RelayMessage::Signal2 { room, from, blob });
                 self.stats.signals_from_relays += 1;
             }
@@ -77,34 +90,65 @@ impl Relay {
         }
     }
 
-    /// The sender's id, if it is in `room`.
-    fn sender_in(&mut self, key: usize, room: RoomId) -> Result<PeerId, ErrorCode> {
+    /// The sender's id, if it is in `room`, and the time of the frame being handled (the
+    /// dispatcher stamps it as the session's last activity before handling it).
+    fn sender_in(&mut self, key: usize, room: RoomId) -> Result<(PeerId, Instant), ErrorCode> {
         let session = self.session(key).ok_or(ErrorCode::NotInRoom)?;
         if session.rooms.contains(&room) {
-            Ok(session.peer)
+            Ok((session.peer, session.last_activity))
         } else {
             Err(ErrorCode::NotInRoom)
         }
     }
 
+    /// Charges a `len`-byte signal to `from`→`to` in `room` at `now` (a local sender's frame
+    /// time, which also moves the room's clock); whether it is within the budget. Without a
+    /// time (a room no local member was heard in yet) nothing is charged.
+    fn charge(
+        &mut self,
+        room: RoomId,
+        now: Option<Instant>,
+        from: PeerAddr,
+        to: PeerAddr,
+        len: usize,
+    ) -> bool {
+        let (Some(members), Some(now)) = (self.rooms.get_mut(&room), now) else {
+            return true;
+        };
+        members.forward.tick(now);
+        members
+            .forward
+            .allow_signal(&FORWARD_LIMITS, now, from, to, len)
+    }
+
     /// Delivers a signal between two sessions of this relay.
     fn signal_local(
         &mut self,
+        now: Instant,
         room: RoomId,
         from: PeerId,
         to: PeerId,
         blob: &[u8],
     ) -> Result<(), ErrorCode> {
         let target = self.member_key(room, to).ok_or(ErrorCode::UnknownPeer)?;
-        if self.version_of(target) == Some(PROTOCOL_V1) {
+        let v1 = self.version_of(target) == Some(PROTOCOL_V1);
+        // A version 1 blob may be 8 bytes longer than a `Signal2` frame can carry.
+        if !v1 && blob.len() > MAX_BLOB2_LEN {
+            return Err(ErrorCode::TooLarge);
+        }
+        let (from_addr, to_addr) = (self.local_addr_of(from), self.local_addr_of(to));
+        if !self.charge(room, Some(now), from_addr, to_addr, blob.len()) {
+            return Err(ErrorCode::RateLimited);
+        }
+        if v1 {
             self.send(target, &RelayMessage::Signal { room, from, blob });
         } else {
-            // A version 1 blob may be 8 bytes longer than a `Signal2` frame can carry.
-            if blob.len() > MAX_BLOB2_LEN {
-                return Err(ErrorCode::TooLarge);
-            }
-            let from = self.local_addr_of(from);
-            self.send(target, &RelayMessage::Signal2 { room, from, blob });
+            let message = RelayMessage::Signal2 {
+                room,
+                from: from_addr,
+                blob,
+            };
+            self.send(target, &message);
         }
         self.stats.signals_forwarded += 1;
         Ok(())

@@ -1,6 +1,7 @@
 //! Core tests: real str0m clients against the core over an in-memory network with fake time.
 
 mod federation;
+mod forwarding;
 mod harness;
 mod limits;
 mod mesh_fuzz;

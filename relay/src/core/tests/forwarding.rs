@@ -1,0 +1,302 @@
+//! Forwarding limits (issue 14): one member flooding another, or churning through a room,
+//! is held to its budget while everyone else's traffic still passes.
+
+use std::time::Duration;
+
+use super::harness::Net;
+use super::{decode, room};
+use crate::core::{Limits, MeshInput};
+use crate::protocol::{
+    msg_type, ClientMessage, ErrorCode, PeerAddr, PeerId, RelayMessage, RelayTag, RoomId,
+    PROTOCOL_VERSION,
+};
+
+const V2: u8 = PROTOCOL_VERSION;
+
+/// Three members of `r` (the last one version 2); returns their ids, the clients' frames
+/// cleared.
+fn three_in(net: &mut Net, r: RoomId) -> [PeerId; 3] {
+    let ids = [net.add_client(), net.add_client(), net.add_client()];
+    let peers = [
+        net.hello(ids[0]),
+        net.hello(ids[1]),
+        net.hello_as(ids[2], V2),
+    ];
+    for &i in &ids {
+        net.send(i, ClientMessage::Join { room: r });
+        net.run_until("room", |n| !n.clients[i].frames.is_empty());
+    }
+    net.run_until("all told", |n| n.clients[ids[0]].frames.len() >= 3);
+    for &i in &ids {
+        net.clients[i].frames.clear();
+    }
+    peers
+}
+
+/// Sends client `i` a ping and waits for its pong: every frame it sent before is handled.
+fn sync(net: &mut Net, i: usize, nonce: u64) {
+    net.send(i, ClientMessage::Ping { nonce });
+    net.run_until("pong", |n| {
+        n.clients[i]
+            .frames
+            .back()
+            .is_some_and(|f| decode(f) == RelayMessage::Pong { nonce })
+    });
+}
+
+/// Frames client `i` holds of message type `kind`.
+fn count(net: &Net, i: usize, kind: u8) -> usize {
+    let frames = net.clients[i].frames.iter();
+    frames.filter(|f| f.first() == Some(&kind)).count()
+}
+
+/// `RateLimited` errors client `i` holds.
+fn rate_limited(net: &Net, i: usize) -> usize {
+    let frames = net.clients[i].frames.iter();
+    let limited = frames.filter(|f| {
+        matches!(
+            decode(f),
+            RelayMessage::Error {
+                code: ErrorCode::RateLimited,
+                ..
+            }
+        )
+    });
+    limited.count()
+}
+
+#[test]
+fn one_sender_flooding_one_target_is_limited_and_others_still_reach_it() {
+    let mut net = Net::new(Limits::default());
+    let r = room(1);
+    let [_, pb, _] = three_in(&mut net, r);
+    let (a, b, c) = (0, 1, 2);
+    // 36 small signals at once: 30 pass (the pair's burst), 6 are refused.
+    for n in 0..36u8 {
+        let blob = [n; 8];
+        net.send(
+            a,
+            ClientMessage::Signal {
+                room: r,
+                to: pb,
+                blob: &blob,
+            },
+        );
+    }
+    sync(&mut net, a, 1);
+    assert_eq!(
+        rate_limited(&net, a),
+        6,
+        "the flood past the pair's burst is refused"
+    );
+    // Another member's signal to the same target passes.
+    let to = PeerAddr {
+        relay: net.relay.tag(),
+        session: pb,
+    };
+    net.send(
+        c,
+        ClientMessage::Signal2 {
+            room: r,
+            to,
+            blob: b"from c",
+        },
+    );
+    net.run_until("c's signal", |n| {
+        n.clients[b]
+            .frames
+            .iter()
+            .any(|f| f.len() > 8 && f.ends_with(b"from c"))
+    });
+    assert_eq!(count(&net, b, msg_type::SIGNAL_IN), 30 + 1);
+    // The budget refills: a second later the flooder may send again.
+    net.run_for(Duration::from_secs(1));
+    net.clients[a].frames.clear();
+    net.send(
+        a,
+        ClientMessage::Signal {
+            room: r,
+            to: pb,
+            blob: b"later",
+        },
+    );
+    sync(&mut net, a, 2);
+    assert_eq!(rate_limited(&net, a), 0);
+}
+
+#[test]
+fn large_blobs_are_limited_by_bytes_per_pair() {
+    let mut net = Net::new(Limits::default());
+    let r = room(2);
+    let [pa, _, pc] = three_in(&mut net, r);
+    let (a, b, c) = (0, 1, 2);
+    let big = vec![7u8; 16_000];
+    // Twelve 16 KB blobs from c to a: 128 KiB of burst lets eight through.
+    let to = PeerAddr {
+        relay: net.relay.tag(),
+        session: pa,
+    };
+    for _ in 0..12 {
+        net.send(
+            c,
+            ClientMessage::Signal2 {
+                room: r,
+                to,
+                blob: &big,
+            },
+        );
+        while net.pump() {}
+    }
+    sync(&mut net, c, 1);
+    assert_eq!(rate_limited(&net, c), 4);
+    // b still gets a large signal through to a.
+    net.send(
+        b,
+        ClientMessage::Signal {
+            room: r,
+            to: pa,
+            blob: &big,
+        },
+    );
+    sync(&mut net, b, 2);
+    net.run_until("b's signal", |n| count(n, a, msg_type::SIGNAL_IN) == 9);
+    let from_c = net.clients[a]
+        .frames
+        .iter()
+        .filter(|f| matches!(decode(f), RelayMessage::Signal { from, .. } if from == pc));
+    assert_eq!(from_c.count(), 8);
+}
+
+#[test]
+fn a_churning_member_is_refused_and_not_told_past_its_burst() {
+    let mut net = Net::new(Limits::default());
+    let r = room(3);
+    let [_, pb, pc] = three_in(&mut net, r);
+    let (a, b, c) = (0, 1, 2);
+    net.send(c, ClientMessage::Leave { room: r });
+    // Six rounds of join and leave: three joins pass (the burst of four, less the first
+    // join), three are refused, and their leaves find c out of the room.
+    for _ in 0..6 {
+        net.send(c, ClientMessage::Join { room: r });
+        net.send(c, ClientMessage::Leave { room: r });
+    }
+    sync(&mut net, c, 1);
+    assert_eq!(rate_limited(&net, c), 3);
+    assert_eq!(count(&net, c, msg_type::ROOM2), 3);
+    // a and b heard three joins and four leaves of c (a's own signal to b, sent after,
+    // shows everything before it was delivered).
+    sync(&mut net, a, 2);
+    net.clients[a].frames.pop_back();
+    net.send(
+        a,
+        ClientMessage::Signal {
+            room: r,
+            to: pb,
+            blob: b"x",
+        },
+    );
+    net.run_until("a's signal", |n| count(n, b, msg_type::SIGNAL_IN) == 1);
+    for i in [a, b] {
+        assert_eq!(count(&net, i, msg_type::JOINED), 3);
+        assert_eq!(count(&net, i, msg_type::LEFT), 4);
+    }
+    assert!(net.clients[b].frames.iter().all(|f| match decode(f) {
+        RelayMessage::Signal { .. } => true,
+        RelayMessage::Joined { peer, .. } | RelayMessage::Left { peer, .. } => peer == pc,
+        _ => false,
+    }));
+    // Some seconds later c may join again.
+    net.run_for(Duration::from_secs(3));
+    net.clients[c].frames.clear();
+    net.send(c, ClientMessage::Join { room: r });
+    let f = net.next_frame(c);
+    assert!(matches!(decode(&f), RelayMessage::Room2 { .. }));
+}
+
+fn remote(relay: u8, n: u32) -> PeerAddr {
+    PeerAddr {
+        relay: RelayTag::from_bytes([relay; 8]),
+        session: PeerId::new(n).expect("non-zero"),
+    }
+}
+
+#[test]
+fn another_relays_member_is_limited_per_local_target_and_in_churn() {
+    let mut net = Net::with(Limits::default(), true);
+    let r = room(4);
+    let a = net.add_client();
+    let pa = net.hello_as(a, V2);
+    net.send(a, ClientMessage::Join { room: r });
+    net.run_until("room", |n| !n.clients[a].frames.is_empty());
+    let (x, y) = (remote(7, 1), remote(7, 2));
+    let now = net.now;
+    for peer in [x, y] {
+        net.relay
+            .handle_mesh(now, MeshInput::Joined { room: r, peer });
+    }
+    // x floods a: 30 pass; y still reaches a.
+    for n in 0..40u8 {
+        let blob = vec![n; 8];
+        let input = MeshInput::Signal {
+            room: r,
+            from: x,
+            to: pa,
+            blob,
+        };
+        net.relay.handle_mesh(now, input);
+    }
+    let input = MeshInput::Signal {
+        room: r,
+        from: y,
+        to: pa,
+        blob: b"from y".to_vec(),
+    };
+    net.relay.handle_mesh(now, input);
+    // The channel is ordered: once y's signal is in, so is everything before it.
+    net.run_until("y's signal", |n| {
+        n.clients[a]
+            .frames
+            .back()
+            .is_some_and(|f| f.ends_with(b"from y"))
+    });
+    let signals: Vec<PeerAddr> = net.clients[a]
+        .frames
+        .iter()
+        .filter_map(|f| match decode(f) {
+            RelayMessage::Signal2 { from, .. } => Some(from),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(signals.iter().filter(|&&f| f == x).count(), 30);
+    assert_eq!(signals.iter().filter(|&&f| f == y).count(), 1);
+    assert_eq!(net.relay.stats().mesh_signals_dropped, 10);
+    // x churns: its joins past the burst are not kept, so a hears of them no more.
+    net.clients[a].frames.clear();
+    for _ in 0..10 {
+        net.relay
+            .handle_mesh(now, MeshInput::Left { room: r, peer: x });
+        net.relay
+            .handle_mesh(now, MeshInput::Joined { room: r, peer: x });
+    }
+    let input = MeshInput::Signal {
+        room: r,
+        from: y,
+        to: pa,
+        blob: b"y again".to_vec(),
+    };
+    net.relay.handle_mesh(now, input);
+    net.run_until("y's signal", |n| {
+        n.clients[a]
+            .frames
+            .back()
+            .is_some_and(|f| f.ends_with(b"y again"))
+    });
+    // x's first join (above) and three more pass the burst of four.
+    assert_eq!(count(&net, a, msg_type::JOINED2), 3);
+    assert_eq!(count(&net, a, msg_type::LEFT2), 4);
+    assert_eq!(
+        net.relay.stats().remote_members,
+        1,
+        "y stays; x's last join was refused"
+    );
+}
