@@ -4,7 +4,8 @@
 //! and that build validates the whole crypto provider (ECDH and ECDSA self-checks, including
 //! P-384). Profiling the relay showed this at ~45% of CPU during connection bursts. The
 //! configuration is immutable and shared through an `Arc` by design, so this provider caches
-//! it per MTU and otherwise does exactly what str0m's does.
+//! it per MTU and otherwise does what str0m's does, except that a DTLS server demands a
+//! cookie (see [`CachedDtlsProvider`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -39,9 +40,12 @@ impl CachedDtlsProvider {
         if let Some((_, config)) = configs.iter().find(|(m, _)| *m == mtu) {
             return Ok(config.clone());
         }
-        // ICE checks return routability before DTLS starts, so server cookies are redundant
-        // (str0m's own provider makes the same choice).
-        let mut builder = dimpl::Config::builder().use_server_cookie(false);
+        // Server cookies on (str0m's own provider turns them off): ICE proves nothing about
+        // the return route here, because the relay is ICE-lite and its password is public,
+        // so a spoofed binding request plus a spoofed ClientHello would otherwise make the
+        // relay send its certificate flight, and retransmit it, to a victim. With the cookie
+        // the victim gets one small HelloVerifyRequest; a real client pays one round trip.
+        let mut builder = dimpl::Config::builder().use_server_cookie(true);
         if let Some(mtu) = mtu {
             builder = builder.mtu(mtu);
         }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU16;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use bootstrap_codec::{IcePwd, IceUfrag, RelayAddress, RelayEntry};
@@ -101,14 +101,89 @@ struct Args {
         default_value_t = 250
     )]
     max_room_size: u16,
+    /// Most sessions handshaking at once (ICE, DTLS, SCTP not yet done).
+    #[arg(
+        long,
+        env = "MAX_HANDSHAKING",
+        value_name = "MAX_HANDSHAKING",
+        default_value_t = Limits::default().max_handshaking
+    )]
+    max_handshaking: usize,
     /// New sessions per second allowed per source IP.
     #[arg(
         long,
         env = "NEW_SESSIONS_PER_IP",
         value_name = "NEW_SESSIONS_PER_IP",
-        default_value_t = 20.0
+        default_value_t = Limits::default().new_sessions_per_ip_per_sec
     )]
     new_sessions_per_ip: f32,
+    /// New sessions a source IP may open in a burst.
+    #[arg(
+        long,
+        env = "NEW_SESSION_BURST_PER_IP",
+        value_name = "NEW_SESSION_BURST_PER_IP",
+        default_value_t = Limits::default().new_session_burst_per_ip
+    )]
+    new_session_burst_per_ip: f32,
+    /// New sessions per second allowed per source prefix (IPv4 /24, IPv6 /64).
+    #[arg(
+        long,
+        env = "NEW_SESSIONS_PER_PREFIX",
+        value_name = "NEW_SESSIONS_PER_PREFIX",
+        default_value_t = Limits::default().new_sessions_per_prefix_per_sec
+    )]
+    new_sessions_per_prefix: f32,
+    /// New sessions a source prefix (IPv4 /24, IPv6 /64) may open in a burst.
+    #[arg(
+        long,
+        env = "NEW_SESSION_BURST_PER_PREFIX",
+        value_name = "NEW_SESSION_BURST_PER_PREFIX",
+        default_value_t = Limits::default().new_session_burst_per_prefix
+    )]
+    new_session_burst_per_prefix: f32,
+    /// Most sessions one source IP may hold (handshaking, open or closing).
+    #[arg(
+        long,
+        env = "MAX_SESSIONS_PER_IP",
+        value_name = "MAX_SESSIONS_PER_IP",
+        default_value_t = Limits::default().max_sessions_per_ip
+    )]
+    max_sessions_per_ip: usize,
+    /// Most sessions one source prefix (IPv4 /24, IPv6 /64) may hold.
+    #[arg(
+        long,
+        env = "MAX_SESSIONS_PER_PREFIX",
+        value_name = "MAX_SESSIONS_PER_PREFIX",
+        default_value_t = Limits::default().max_sessions_per_prefix
+    )]
+    max_sessions_per_prefix: usize,
+    /// Most handshakes one source IP may have running at once.
+    #[arg(
+        long,
+        env = "MAX_HANDSHAKING_PER_IP",
+        value_name = "MAX_HANDSHAKING_PER_IP",
+        default_value_t = Limits::default().max_handshaking_per_ip
+    )]
+    max_handshaking_per_ip: usize,
+    /// Most handshakes one source prefix (IPv4 /24, IPv6 /64) may have running at once.
+    #[arg(
+        long,
+        env = "MAX_HANDSHAKING_PER_PREFIX",
+        value_name = "MAX_HANDSHAKING_PER_PREFIX",
+        default_value_t = Limits::default().max_handshaking_per_prefix
+    )]
+    max_handshaking_per_prefix: usize,
+    /// Milliseconds a handshake may go without a DTLS datagram before it is dropped.
+    ///
+    /// Counted from the first STUN check, then from each DTLS datagram; 100 up to the 10 s
+    /// handshake timeout. A browser sends DTLS within a round trip or two of its first check.
+    #[arg(
+        long,
+        env = "HANDSHAKE_STALL_MS",
+        value_name = "HANDSHAKE_STALL_MS",
+        default_value_t = Limits::default().handshake_stall.as_millis() as u64
+    )]
+    handshake_stall_ms: u64,
     /// Federation: relays with the same salt form one network [default: the empty salt].
     ///
     /// The salt is turned into a libp2p pre-shared key (pnet): relays with different salts
@@ -171,8 +246,16 @@ async fn run(args: Args) -> Result<()> {
     let limits = Limits {
         max_sessions: args.max_sessions,
         max_room_size: args.max_room_size,
+        max_handshaking: args.max_handshaking,
         new_sessions_per_ip_per_sec: args.new_sessions_per_ip,
-        new_session_burst_per_ip: (args.new_sessions_per_ip * 5.0).max(1.0),
+        new_session_burst_per_ip: args.new_session_burst_per_ip,
+        new_sessions_per_prefix_per_sec: args.new_sessions_per_prefix,
+        new_session_burst_per_prefix: args.new_session_burst_per_prefix,
+        max_sessions_per_ip: args.max_sessions_per_ip,
+        max_sessions_per_prefix: args.max_sessions_per_prefix,
+        max_handshaking_per_ip: args.max_handshaking_per_ip,
+        max_handshaking_per_prefix: args.max_handshaking_per_prefix,
+        handshake_stall: Duration::from_millis(args.handshake_stall_ms),
         ..Limits::default()
     };
     limits.validate().usage("invalid limits")?;

@@ -27,20 +27,36 @@ pub struct Limits {
     pub message_burst: u16,
     /// Errors a session may accumulate before it is closed (refilled one per 10 s).
     pub error_strikes: u8,
-    /// New sessions per second per source IP.
+    /// New sessions per second per source IP (`NEW_SESSIONS_PER_IP`).
     pub new_sessions_per_ip_per_sec: f32,
-    /// New sessions a source IP may open in a burst.
+    /// New sessions a source IP may open in a burst (`NEW_SESSION_BURST_PER_IP`).
     pub new_session_burst_per_ip: f32,
-    /// Source IPs the new-session limiter tracks at once.
+    /// New sessions per second per source prefix, an IPv4 /24 or an IPv6 /64
+    /// (`NEW_SESSIONS_PER_PREFIX`).
+    pub new_sessions_per_prefix_per_sec: f32,
+    /// New sessions a source prefix may open in a burst (`NEW_SESSION_BURST_PER_PREFIX`).
+    pub new_session_burst_per_prefix: f32,
+    /// Source IPs (and, separately, prefixes) the new-session limiters track at once.
     pub ip_table_capacity: usize,
+    /// Sessions (handshaking, open or closing) one source IP may hold (`MAX_SESSIONS_PER_IP`).
+    pub max_sessions_per_ip: usize,
+    /// Sessions one source prefix may hold (`MAX_SESSIONS_PER_PREFIX`).
+    pub max_sessions_per_prefix: usize,
+    /// Handshakes one source IP may have running at once (`MAX_HANDSHAKING_PER_IP`).
+    pub max_handshaking_per_ip: usize,
+    /// Handshakes one source prefix may have running at once (`MAX_HANDSHAKING_PER_PREFIX`).
+    pub max_handshaking_per_prefix: usize,
     /// Addresses one session may be reached from (a browser checks from each host candidate).
     pub max_addrs_per_session: usize,
-    /// Sessions still handshaking at once. Relay credentials are public, so anyone (even
-    /// with spoofed source addresses) can start handshakes; this keeps them from taking
-    /// every session slot.
+    /// Sessions still handshaking at once (`MAX_HANDSHAKING`). Relay credentials are public,
+    /// so anyone can start handshakes; this keeps them from taking every session slot, and
+    /// the per-source caps keep one host from taking every handshake slot.
     pub max_handshaking: usize,
     /// Time from the first STUN check to an open DataChannel.
     pub handshake_timeout: Duration,
+    /// A handshaking session that receives no DTLS datagram for this long (from its first
+    /// STUN check, or from its last DTLS datagram) is dropped (`HANDSHAKE_STALL_MS`).
+    pub handshake_stall: Duration,
     /// Silence (no frame) after which an open session is dropped.
     pub idle_timeout: Duration,
     /// How long a closing session lingers so its `Closing` frame gets delivered.
@@ -57,12 +73,19 @@ impl Default for Limits {
             messages_per_sec: 50,
             message_burst: 200,
             error_strikes: 8,
-            new_sessions_per_ip_per_sec: 20.0,
-            new_session_burst_per_ip: 100.0,
+            new_sessions_per_ip_per_sec: 10.0,
+            new_session_burst_per_ip: 20.0,
+            new_sessions_per_prefix_per_sec: 20.0,
+            new_session_burst_per_prefix: 40.0,
             ip_table_capacity: 65_536,
+            max_sessions_per_ip: 50,
+            max_sessions_per_prefix: 100,
+            max_handshaking_per_ip: 16,
+            max_handshaking_per_prefix: 32,
             max_addrs_per_session: 4,
             max_handshaking: 256,
             handshake_timeout: Duration::from_secs(10),
+            handshake_stall: Duration::from_secs(3),
             idle_timeout: Duration::from_secs(30),
             close_linger: Duration::from_millis(500),
         }
@@ -167,8 +190,16 @@ impl Limits {
         if l.max_room_size < 2 || l.max_room_size > MAX_ROOM_SIZE_LIMIT {
             return Err(limit("MAX_ROOM_SIZE", "2..=1362", &l.max_room_size));
         }
-        if l.max_handshaking == 0 {
-            return Err(limit("max handshaking sessions", "at least 1", &0));
+        for (name, value) in [
+            ("MAX_HANDSHAKING", l.max_handshaking),
+            ("MAX_SESSIONS_PER_IP", l.max_sessions_per_ip),
+            ("MAX_SESSIONS_PER_PREFIX", l.max_sessions_per_prefix),
+            ("MAX_HANDSHAKING_PER_IP", l.max_handshaking_per_ip),
+            ("MAX_HANDSHAKING_PER_PREFIX", l.max_handshaking_per_prefix),
+        ] {
+            if value == 0 || value > 1_000_000 {
+                return Err(limit(name, "1..=1000000", &value));
+            }
         }
         if l.max_rooms_per_session == 0 {
             return Err(limit("max rooms per session", "at least 1", &0));
@@ -176,11 +207,36 @@ impl Limits {
         if l.messages_per_sec == 0 || l.message_burst == 0 {
             return Err(limit("message rate", "at least 1", &0));
         }
-        if !(l.new_sessions_per_ip_per_sec > 0.0 && l.new_session_burst_per_ip >= 1.0) {
+        for (name, value, least) in [
+            ("NEW_SESSIONS_PER_IP", l.new_sessions_per_ip_per_sec, 0.001),
+            ("NEW_SESSION_BURST_PER_IP", l.new_session_burst_per_ip, 1.0),
+            (
+                "NEW_SESSIONS_PER_PREFIX",
+                l.new_sessions_per_prefix_per_sec,
+                0.001,
+            ),
+            (
+                "NEW_SESSION_BURST_PER_PREFIX",
+                l.new_session_burst_per_prefix,
+                1.0,
+            ),
+        ] {
+            // Written so that NaN fails too.
+            if !(value >= least && value <= 1_000_000.0) {
+                let range = if least < 1.0 {
+                    "0.001..=1000000"
+                } else {
+                    "1..=1000000"
+                };
+                return Err(limit(name, range, &value));
+            }
+        }
+        if l.handshake_stall < Duration::from_millis(100) || l.handshake_stall > l.handshake_timeout
+        {
             return Err(limit(
-                "NEW_SESSIONS_PER_IP",
-                "a positive rate with a burst of at least 1",
-                &l.new_sessions_per_ip_per_sec,
+                "HANDSHAKE_STALL_MS",
+                "100 ms up to the handshake timeout (10000 ms)",
+                &l.handshake_stall.as_millis(),
             ));
         }
         if l.idle_timeout.is_zero() || l.idle_timeout.as_secs() > u64::from(u16::MAX) {

@@ -5,7 +5,7 @@ use std::time::Instant;
 use str0m::{Event, IceConnectionState};
 use tracing::debug;
 
-use super::session::Phase;
+use super::session::{Phase, Timeouts};
 use super::{Relay, Removal};
 use crate::protocol::{CloseCode, RelayMessage};
 
@@ -13,10 +13,7 @@ impl Relay {
     /// Handles a session's wake-up: the `Rtc`'s timer, then the relay's own deadlines
     /// (handshake, idle, end of closing linger).
     pub(super) fn session_timeout(&mut self, key: usize, now: Instant) {
-        let (handshake, idle) = (
-            self.config.limits.handshake_timeout,
-            self.config.limits.idle_timeout,
-        );
+        let timeouts = Timeouts::of(&self.config.limits);
         let Some(session) = self.session(key) else {
             return;
         };
@@ -28,7 +25,7 @@ impl Relay {
                 return;
             }
         }
-        if session.deadline(handshake, idle) <= now {
+        if session.deadline(timeouts) <= now {
             match session.phase {
                 Phase::Closing(_) => {
                     // Queue DTLS close_notify, flush it, then forget the session.
@@ -36,7 +33,12 @@ impl Relay {
                     self.drain(key);
                     self.remove_session(key, Removal::RelayClosed);
                 }
-                Phase::Handshaking => self.remove_session(key, Removal::TimedOut),
+                Phase::Handshaking => {
+                    if session.is_stalled(timeouts.stall, now) {
+                        self.stats.sessions_stalled += 1;
+                    }
+                    self.remove_session(key, Removal::TimedOut);
+                }
                 Phase::Open => {
                     // ICE is alive but the client went quiet: tell it, then let it go.
                     self.stats.sessions_timed_out += 1;
@@ -63,7 +65,9 @@ impl Relay {
                 session.phase = Phase::Open;
                 session.last_activity = now;
                 let over_capacity = session.over_capacity;
+                let origin = session.origin();
                 self.handshaking -= 1;
+                self.sources.handshake_done(origin);
                 self.stats.handshakes += 1;
                 self.stats.sessions_open += 1;
                 if over_capacity {
@@ -127,9 +131,11 @@ impl Relay {
         self.by_peer.remove(&session.peer);
         self.free.push(key);
         self.live -= 1;
-        if session.phase == Phase::Handshaking {
+        let handshaking = session.phase == Phase::Handshaking;
+        if handshaking {
             self.handshaking -= 1;
         }
+        self.sources.closed(session.origin(), handshaking);
         if session.phase == Phase::Open {
             self.stats.sessions_open -= 1;
         }

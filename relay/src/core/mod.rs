@@ -19,6 +19,7 @@ mod rate;
 mod room;
 mod session;
 mod signal;
+mod source;
 mod stats;
 
 use std::cmp::Reverse;
@@ -37,9 +38,9 @@ pub use federation::{MeshInput, MeshOutput};
 pub use stats::{Rejects, Stats};
 
 use crate::protocol::{CloseCode, PeerId, RoomId};
-use rate::IpLimiter;
 use room::Room;
-use session::{RtcTemplate, Session};
+use session::{Phase, RtcTemplate, Session, Timeouts};
+use source::Sources;
 
 /// Something that happened to the relay.
 #[derive(Debug, Clone, Copy)]
@@ -104,7 +105,7 @@ pub struct Relay {
     dirty: Vec<usize>,
     events: VecDeque<(usize, Event)>,
     transmits: VecDeque<Transmit>,
-    ip_limiter: IpLimiter,
+    sources: Sources,
     next_prune: Instant,
     next_peer: u32,
     live: usize,
@@ -140,12 +141,7 @@ impl Relay {
         if !matches!(probe, Ok(true)) {
             return Err(ConfigError::Certificate);
         }
-        let l = &config.limits;
-        let ip_limiter = IpLimiter::new(
-            l.new_sessions_per_ip_per_sec,
-            l.new_session_burst_per_ip,
-            l.ip_table_capacity,
-        );
+        let sources = Sources::new(&config.limits);
         Ok(Self {
             template,
             hmac: provider.sha1_hmac_provider,
@@ -161,7 +157,7 @@ impl Relay {
             dirty: Vec::new(),
             events: VecDeque::new(),
             transmits: VecDeque::new(),
-            ip_limiter,
+            sources,
             next_prune: now + rate::PRUNE_INTERVAL,
             next_peer: 0,
             live: 0,
@@ -275,6 +271,10 @@ impl Relay {
         let Ok(receive) = Receive::new(Protocol::Udp, source, destination, contents) else {
             return;
         };
+        // RFC 7983: 20..=63 is DTLS. Its arrival is the handshake's progress.
+        if contents.first().is_some_and(|b| (20..=63).contains(b)) {
+            session.saw_dtls(now);
+        }
         // A bad packet from a known address is dropped, not fatal: the source may be spoofed.
         if let Err(e) = session
             .rtc
@@ -287,7 +287,9 @@ impl Relay {
 
     /// Decides whether a packet from an unknown address may reach a session: only an
     /// authenticated binding request may, either for a known browser ufrag (a new candidate
-    /// address) or, within the limits, as a new session.
+    /// address, taken on only before the session's first DTLS datagram) or, within the
+    /// limits, as a new session. The per-source limits come before the relay-wide ones, so a
+    /// source over its share is refused without taking anyone else's slot.
     fn admit(&mut self, now: Instant, source: SocketAddr, packet: &[u8]) -> Option<usize> {
         let (ufrag, pwd) = (self.config.ufrag.as_str(), self.config.pwd.as_str());
         let Some(remote_ufrag) = gate::authenticate(packet, ufrag, pwd, self.hmac) else {
@@ -298,7 +300,15 @@ impl Relay {
         if let Some(&key) = self.by_ufrag.get(remote_ufrag) {
             let max_addrs = limits.max_addrs_per_session;
             let session = self.sessions.get_mut(key).and_then(Option::as_mut)?;
-            if session.addrs.len() >= max_addrs {
+            // A browser checks from each of its host candidates before DTLS starts on the one
+            // it nominates. Later, a binding request with the session's ufrag from elsewhere
+            // is someone else (anyone who saw the ufrag): taking it on would let its
+            // USE-CANDIDATE redirect the session.
+            if session.phase != Phase::Handshaking
+                || session.dtls_at.is_some()
+                || session.addrs.len() >= max_addrs
+            {
+                self.stats.rejects.new_address += 1;
                 return None;
             }
             session.addrs.push(source);
@@ -309,16 +319,16 @@ impl Relay {
             self.stats.rejects.shutting_down += 1;
             return None;
         }
+        if let Err(refusal) = self.sources.admit(source.ip(), now) {
+            refusal.count(&mut self.stats.rejects);
+            return None;
+        }
         if self.live >= limits.max_sessions + limits.overflow_sessions {
             self.stats.rejects.relay_full += 1;
             return None;
         }
         if self.handshaking >= limits.max_handshaking {
             self.stats.rejects.too_many_handshakes += 1;
-            return None;
-        }
-        if !self.ip_limiter.allow(source.ip(), now) {
-            self.stats.rejects.ip_rate_limited += 1;
             return None;
         }
         let rtc = match self.template.build(remote_ufrag, now) {
@@ -349,6 +359,7 @@ impl Relay {
         self.by_peer.insert(peer, key);
         self.live += 1;
         self.handshaking += 1;
+        self.sources.opened(source.ip());
         self.stats.sessions_created += 1;
         debug!(%source, %peer, "new session");
         Some(key)
@@ -378,7 +389,7 @@ impl Relay {
             self.session_timeout(key, now);
         }
         if self.next_prune <= now {
-            self.ip_limiter.prune(now);
+            self.sources.prune(now);
             self.next_prune = now + rate::PRUNE_INTERVAL;
         }
     }
@@ -409,10 +420,7 @@ impl Relay {
 
     /// Polls one session's `Rtc` until it times out, queueing its datagrams and events.
     pub(super) fn drain(&mut self, key: usize) {
-        let (handshake, idle) = (
-            self.config.limits.handshake_timeout,
-            self.config.limits.idle_timeout,
-        );
+        let timeouts = Timeouts::of(&self.config.limits);
         let Some(session) = self.sessions.get_mut(key).and_then(Option::as_mut) else {
             return;
         };
@@ -447,7 +455,7 @@ impl Relay {
                 }
             }
         }
-        let wake = session.wake(handshake, idle);
+        let wake = session.wake(timeouts);
         if session.scheduled.is_none_or(|t| wake < t) {
             session.scheduled = Some(wake);
             self.timers.push(Reverse((wake, key)));

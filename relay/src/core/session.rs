@@ -1,13 +1,14 @@
 //! One client session: its str0m `Rtc`, its addresses and its protocol state.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use str0m::channel::ChannelId;
 use str0m::config::{CryptoProvider, DtlsCert, Fingerprint};
 use str0m::{Candidate, IceCreds, Rtc, RtcConfig, RtcError};
 
+use super::config::Limits;
 use super::rate::TokenBucket;
 use crate::protocol::{PeerId, RoomId};
 
@@ -27,7 +28,11 @@ pub(crate) struct Session {
     pub(crate) rtc: Rtc,
     pub(crate) peer: PeerId,
     pub(crate) remote_ufrag: String,
+    /// The addresses it is reached from; the first created it and is what the per-source
+    /// limits count.
     pub(crate) addrs: Vec<SocketAddr>,
+    /// When its last DTLS datagram arrived (`None`: none yet).
+    pub(crate) dtls_at: Option<Instant>,
     pub(crate) channel: Option<ChannelId>,
     pub(crate) phase: Phase,
     pub(crate) hello: bool,
@@ -102,6 +107,7 @@ impl Session {
             peer,
             remote_ufrag: remote_ufrag.to_owned(),
             addrs: vec![addr],
+            dtls_at: None,
             channel: None,
             phase: Phase::Handshaking,
             hello: false,
@@ -124,29 +130,59 @@ impl Session {
         self.phase == Phase::Open
     }
 
+    /// The address the per-source limits count it under.
+    pub(crate) fn origin(&self) -> IpAddr {
+        // A session is created with one address and only ever gains more.
+        self.addrs[0].ip()
+    }
+
+    /// Notes a datagram that is not STUN: DTLS progress.
+    pub(crate) fn saw_dtls(&mut self, now: Instant) {
+        if self.phase == Phase::Handshaking {
+            self.dtls_at = Some(now);
+        }
+    }
+
+    /// Whether a handshaking session has gone `stall` without DTLS progress at `now`.
+    pub(crate) fn is_stalled(&self, stall: Duration, now: Instant) -> bool {
+        self.phase == Phase::Handshaking && self.dtls_at.unwrap_or(self.created) + stall <= now
+    }
+
     /// When the relay itself must act on this session (timeouts), ignoring the `Rtc`.
-    pub(crate) fn deadline(
-        &self,
-        handshake: std::time::Duration,
-        idle: std::time::Duration,
-    ) -> Instant {
+    pub(crate) fn deadline(&self, t: Timeouts) -> Instant {
         match self.phase {
-            Phase::Handshaking => self.created + handshake,
-            Phase::Open => self.last_activity + idle,
+            Phase::Handshaking => {
+                (self.created + t.handshake).min(self.dtls_at.unwrap_or(self.created) + t.stall)
+            }
+            Phase::Open => self.last_activity + t.idle,
             Phase::Closing(at) => at,
         }
     }
 
     /// The earliest of the relay's deadline and the `Rtc`'s timeout.
-    pub(crate) fn wake(
-        &self,
-        handshake: std::time::Duration,
-        idle: std::time::Duration,
-    ) -> Instant {
-        let deadline = self.deadline(handshake, idle);
+    pub(crate) fn wake(&self, t: Timeouts) -> Instant {
+        let deadline = self.deadline(t);
         match self.rtc_timeout {
-            Some(t) if t < deadline => t,
+            Some(at) if at < deadline => at,
             _ => deadline,
+        }
+    }
+}
+
+/// The relay's own deadlines for a session.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    handshake: Duration,
+    pub(crate) stall: Duration,
+    idle: Duration,
+}
+
+impl Timeouts {
+    pub(crate) fn of(limits: &Limits) -> Self {
+        Self {
+            handshake: limits.handshake_timeout,
+            stall: limits.handshake_stall,
+            idle: limits.idle_timeout,
         }
     }
 }

@@ -9,6 +9,20 @@ pub struct Rejects {
     pub unauthenticated: u64,
     /// New sessions refused by the per-IP rate limit.
     pub ip_rate_limited: u64,
+    /// New sessions refused by the per-prefix (/24, /64) rate limit.
+    pub prefix_rate_limited: u64,
+    /// New sessions refused because their IP holds `max_sessions_per_ip` sessions.
+    pub ip_sessions: u64,
+    /// New sessions refused because their prefix holds `max_sessions_per_prefix` sessions.
+    pub prefix_sessions: u64,
+    /// New sessions refused because their IP has `max_handshaking_per_ip` handshakes running.
+    pub ip_handshakes: u64,
+    /// New sessions refused because their prefix has `max_handshaking_per_prefix` handshakes
+    /// running.
+    pub prefix_handshakes: u64,
+    /// Binding requests naming a live session's ufrag from an address the session may not
+    /// take on (it is past its first DTLS datagram, or has `max_addrs_per_session`).
+    pub new_address: u64,
     /// New sessions refused outright because even the overflow allowance was used.
     pub relay_full: u64,
     /// New sessions accepted only to be told `Closing RelayFull`.
@@ -47,6 +61,9 @@ pub struct Stats {
     pub sessions_closed: u64,
     /// Sessions removed because of ICE consent loss, idle or handshake timeout.
     pub sessions_timed_out: u64,
+    /// Handshaking sessions dropped for no DTLS progress within `handshake_stall` (also
+    /// counted in `sessions_timed_out`).
+    pub sessions_stalled: u64,
     /// Sessions closed for too many errors.
     pub sessions_kicked: u64,
     /// Refusals by reason.

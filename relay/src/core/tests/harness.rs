@@ -32,6 +32,8 @@ pub(super) struct Net {
     pub(super) entry: RelayEntry,
     pub(super) clients: Vec<Client>,
     pub(super) now: Instant,
+    /// Datagrams the relay sent to addresses no client has (spoofed sources, victims).
+    pub(super) strays: Vec<(SocketAddr, usize)>,
     relay_timeout: Option<Instant>,
 }
 
@@ -59,6 +61,7 @@ impl Net {
             entry,
             clients: Vec::new(),
             now,
+            strays: Vec::new(),
             relay_timeout: None,
         }
     }
@@ -66,7 +69,15 @@ impl Net {
     /// Adds a client at 10.0.<ip_byte>.1:5000+n, n being its index, which it returns.
     pub(super) fn add_client_on(&mut self, ip_byte: u8) -> usize {
         let n = self.clients.len();
-        let addr = SocketAddr::from((Ipv4Addr::new(10, 0, ip_byte, 1), 5000 + n as u16));
+        self.add_client_at(SocketAddr::from((
+            Ipv4Addr::new(10, 0, ip_byte, 1),
+            5000 + n as u16,
+        )))
+    }
+
+    /// Adds a client at `addr`; returns its index.
+    pub(super) fn add_client_at(&mut self, addr: SocketAddr) -> usize {
+        let n = self.clients.len();
         let conn = Connection::new(&self.entry, addr, None, self.now).expect("client");
         self.clients.push(Client {
             conn,
@@ -92,8 +103,9 @@ impl Net {
             match self.relay.poll_output() {
                 Output::Transmit(t) => {
                     moved = true;
-                    if let Some(c) = self.clients.iter_mut().find(|c| c.addr == t.destination) {
-                        c.conn.handle_receive(self.now, RELAY_ADDR, &t.contents);
+                    match self.clients.iter_mut().find(|c| c.addr == t.destination) {
+                        Some(c) => c.conn.handle_receive(self.now, RELAY_ADDR, &t.contents),
+                        None => self.strays.push((t.destination, t.contents.len())),
                     }
                 }
                 Output::Timeout(t) => {
@@ -192,6 +204,21 @@ impl Net {
                 return;
             }
             self.step();
+        }
+    }
+
+    /// Runs for exactly `d` of simulated time: unlike [`Self::run_for`], never jumps past its
+    /// end to a later timeout (for tests that inject traffic at a steady rate).
+    pub(super) fn run_exactly(&mut self, d: Duration) {
+        let end = self.now + d;
+        for _ in 0..200_000 {
+            if self.now >= end {
+                return;
+            }
+            if !self.pump() {
+                let next = self.next_wake().min(end);
+                self.advance(next);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! Core tests: real str0m clients against the core over an in-memory network with fake time.
 
+mod admission;
 mod federation;
 mod forwarding;
 mod harness;
