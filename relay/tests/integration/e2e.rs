@@ -7,8 +7,11 @@ use bootstrap_codec::RelayEntry;
 use harness::browser::{Browser, LaunchOptions, Page};
 use harness::server::ContentServer;
 use harness::InscriptionId;
+use lumamesh_relay::client::UdpClient;
+use lumamesh_relay::protocol::{ClientMessage, RelayMessage, RoomId};
 
-use super::RelayProcess;
+use super::common_mesh::{hello2, until};
+use super::{RelayProcess, WAIT};
 
 const LIB: &str = "2222222222222222222222222222222222222222222222222222222222222222i0";
 const PAGE: &str = "3333333333333333333333333333333333333333333333333333333333333333i0";
@@ -55,6 +58,30 @@ pub(super) async fn wait_open_peers(page: &Page, n: usize) {
     page.wait_for(&format!("lm.openPeers().length === {n}"), T)
         .await
         .unwrap_or_else(|e| panic!("{n} open peers: {e}"));
+}
+
+/// `from` broadcasts `text` in the room and `to` receives it.
+pub(super) async fn says(from: &Page, to: &Page, text: &str) {
+    from.eval(&format!("lm.broadcast('{ROOM}', {{ text: '{text}' }})"))
+        .await
+        .unwrap();
+    to.wait_for(
+        &format!("Object.values(lm.peers).some((p) => p.data.some((d) => d.text === '{text}'))"),
+        T,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{text:?} did not arrive: {e}"));
+}
+
+/// Asserts `page` has had one connection all along (never closed, never doubled) and it is open.
+pub(super) async fn one_connection_throughout(page: &Page) {
+    let closes = page
+        .eval("lm.events.filter((e) => e.type === 'close').length")
+        .await
+        .unwrap();
+    assert_eq!(closes, 0, "the direct connection was closed");
+    assert_eq!(page.eval("Object.keys(lm.peers).length").await.unwrap(), 1);
+    assert_eq!(page.eval("lm.openPeers().length").await.unwrap(), 1);
 }
 
 /// Two pages, alice and bob, in the room and connected to each other.
@@ -234,6 +261,139 @@ fn peers_outlive_a_killed_relay_and_reconnect_to_its_restart() {
             wait_open_peers(page, 2).await;
         }
         assert_eq!(a.eval("Object.keys(lm.peers).length").await.unwrap(), 2);
+        browser.close().await.unwrap();
+        drop(restarted);
+    });
+}
+
+/// Issue 14: a graceful restart cuts no direct conversation. On SIGTERM the relay says `Left`
+/// for every member and closes; the pages' connection stays open, they keep talking, and
+/// after the restart they rejoin without a second connection.
+#[test]
+fn peers_outlive_a_sigterm_and_rejoin_its_restart_once() {
+    let mut relay = RelayProcess::start();
+    let port = relay.entry.port();
+    let entry = relay.entry.clone();
+    runtime().block_on(async move {
+        let server = serve(std::slice::from_ref(&entry)).await;
+        let browser = Browser::launch(LaunchOptions::default())
+            .await
+            .expect("chromium");
+        let (a, b) = alice_and_bob(&browser, &server).await;
+        says(&a, &b, "before").await;
+
+        relay.sigterm();
+        relay.wait_exit();
+        for page in [&a, &b] {
+            page.wait_for("lm.events.some((e) => e.type === 'disconnected')", T)
+                .await
+                .expect("the relay's goodbye reaches the page");
+        }
+        says(&a, &b, "after sigterm").await;
+        says(&b, &a, "after sigterm, back").await;
+
+        let (dir, tmp) = relay.sigkill();
+        let restarted = RelayProcess::start_in(&dir, port, tmp);
+        for page in [&a, &b] {
+            page.wait_for("lm.events.filter((e) => e.type === 'relay').length >= 2", T)
+                .await
+                .expect("page redials the restarted relay");
+        }
+        says(&a, &b, "after the restart").await;
+        for page in [&a, &b] {
+            one_connection_throughout(page).await;
+        }
+        let c = open(&browser, &server).await;
+        join(&c, "carol").await;
+        for page in [&a, &b, &c] {
+            wait_open_peers(page, 2).await;
+        }
+        assert_eq!(a.eval("Object.keys(lm.peers).length").await.unwrap(), 2);
+        browser.close().await.unwrap();
+        drop(restarted);
+    });
+}
+
+/// The `Signal2` frames (0x07) session `peer` gave the relay to read, from its trace log.
+fn signals_from(relay: &RelayProcess, peer: u32) -> Vec<Vec<u8>> {
+    let log = std::fs::read_to_string(&relay.stderr).unwrap_or_default();
+    let who = format!("peer={peer} ");
+    log.lines()
+        .filter(|l| l.contains("frame in") && l.contains(&who))
+        .filter_map(|l| l.split("frame=").nth(1))
+        .map(|h| hex::decode(h.split_whitespace().next().unwrap_or("")).expect("hex frame"))
+        .filter(|f| f.first() == Some(&0x07))
+        .collect()
+}
+
+/// The session id (the last 8 hex digits) of a page's peer address.
+fn session_of(address: &serde_json::Value) -> u32 {
+    let hex = address.as_str().expect("an address");
+    u32::from_str_radix(&hex[16..], 16).expect("hex session id")
+}
+
+/// Issue 14: signals recorded before a relay restart are refused by the later session that
+/// gets the same address. The relay's log gives what bob sealed for alice; after the restart
+/// a new page takes alice's address and a native client bob's, and the client plays the
+/// recorded frames to the page: they decrypt (the page answers the recorded probe), and the
+/// page makes no peer of them.
+#[test]
+fn a_replayed_signal_is_refused() {
+    let relay = RelayProcess::start();
+    let port = relay.entry.port();
+    let entry = relay.entry.clone();
+    runtime().block_on(async move {
+        let server = serve(std::slice::from_ref(&entry)).await;
+        let browser = Browser::launch(LaunchOptions::default())
+            .await
+            .expect("chromium");
+        let (a, b) = alice_and_bob(&browser, &server).await;
+        let alice = session_of(&b.eval("Object.keys(lm.peers)[0]").await.unwrap());
+        let bob = session_of(&a.eval("Object.keys(lm.peers)[0]").await.unwrap());
+        assert_eq!(
+            (alice, bob),
+            (1, 2),
+            "sessions in the order the pages connected"
+        );
+        let recorded = signals_from(&relay, bob);
+        assert!(recorded.len() >= 2, "bob sealed {} signals", recorded.len());
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+
+        let (dir, tmp) = relay.sigkill();
+        let restarted = RelayProcess::start_in(&dir, port, tmp);
+        // The new page first (session 1, alice's old address), then the client (bob's).
+        let page = open(&browser, &server).await;
+        join(&page, "alice again").await;
+        let mut client = UdpClient::connect(&entry, None, None, WAIT)
+            .await
+            .expect("native client connects");
+        let me = hello2(&mut client, &entry).await;
+        assert_eq!(me.session.get(), bob, "the client has bob's old address");
+        let room = RoomId::from_bytes(recorded[0][1..33].try_into().unwrap());
+        client
+            .send(&ClientMessage::Join { room })
+            .await
+            .expect("join");
+        // Everything bob sent alice, then its first signal (a probe) once more: the page
+        // answers each probe, and one sender's signals are opened in order, so the second
+        // answer comes after every recorded signal was dealt with.
+        for frame in recorded.iter().chain(&recorded[..1]) {
+            client.send_raw(frame).await.expect("replay");
+        }
+        for _ in 0..2 {
+            until(
+                &mut client,
+                "the page's answer to a replayed probe",
+                |m| match m {
+                    RelayMessage::Signal2 { from, .. } if from.session.get() == alice => Some(()),
+                    _ => None,
+                },
+            )
+            .await;
+        }
+        let peers = page.eval("Object.keys(lm.peers).length").await.unwrap();
+        assert_eq!(peers, 0, "the page made a peer of a replayed signal");
         browser.close().await.unwrap();
         drop(restarted);
     });
