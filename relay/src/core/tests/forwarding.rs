@@ -102,12 +102,7 @@ fn one_sender_flooding_one_target_is_limited_and_others_still_reach_it() {
             blob: b"from c",
         },
     );
-    net.run_until("c's signal", |n| {
-        n.clients[b]
-            .frames
-            .iter()
-            .any(|f| f.len() > 8 && f.ends_with(b"from c"))
-    });
+    until_last(&mut net, b, b"from c");
     assert_eq!(count(&net, b, msg_type::SIGNAL_IN), 30 + 1);
     // The budget refills: a second later the flooder may send again.
     net.run_for(Duration::from_secs(1));
@@ -220,6 +215,30 @@ fn remote(relay: u8, n: u32) -> PeerAddr {
     }
 }
 
+/// Another relay says `from` signals our `to` in `room`.
+fn mesh_signal(net: &mut Net, (room, from, to): (RoomId, PeerAddr, PeerId), blob: &[u8]) {
+    let now = net.now;
+    let blob = blob.to_vec();
+    let input = MeshInput::Signal {
+        room,
+        from,
+        to,
+        blob,
+    };
+    net.relay.handle_mesh(now, input);
+}
+
+/// Waits until client `i`'s last frame ends with `tail`. The channel is ordered: everything
+/// sent before it is in too.
+fn until_last(net: &mut Net, i: usize, tail: &[u8]) {
+    net.run_until("the last frame", |n| {
+        n.clients[i]
+            .frames
+            .back()
+            .is_some_and(|f| f.ends_with(tail))
+    });
+}
+
 #[test]
 fn another_relays_member_is_limited_per_local_target_and_in_churn() {
     let mut net = Net::with(Limits::default(), true);
@@ -236,29 +255,10 @@ fn another_relays_member_is_limited_per_local_target_and_in_churn() {
     }
     // x floods a: 30 pass; y still reaches a.
     for n in 0..40u8 {
-        let blob = vec![n; 8];
-        let input = MeshInput::Signal {
-            room: r,
-            from: x,
-            to: pa,
-            blob,
-        };
-        net.relay.handle_mesh(now, input);
+        mesh_signal(&mut net, (r, x, pa), &[n; 8]);
     }
-    let input = MeshInput::Signal {
-        room: r,
-        from: y,
-        to: pa,
-        blob: b"from y".to_vec(),
-    };
-    net.relay.handle_mesh(now, input);
-    // The channel is ordered: once y's signal is in, so is everything before it.
-    net.run_until("y's signal", |n| {
-        n.clients[a]
-            .frames
-            .back()
-            .is_some_and(|f| f.ends_with(b"from y"))
-    });
+    mesh_signal(&mut net, (r, y, pa), b"from y");
+    until_last(&mut net, a, b"from y");
     let signals: Vec<PeerAddr> = net.clients[a]
         .frames
         .iter()
@@ -278,19 +278,8 @@ fn another_relays_member_is_limited_per_local_target_and_in_churn() {
         net.relay
             .handle_mesh(now, MeshInput::Joined { room: r, peer: x });
     }
-    let input = MeshInput::Signal {
-        room: r,
-        from: y,
-        to: pa,
-        blob: b"y again".to_vec(),
-    };
-    net.relay.handle_mesh(now, input);
-    net.run_until("y's signal", |n| {
-        n.clients[a]
-            .frames
-            .back()
-            .is_some_and(|f| f.ends_with(b"y again"))
-    });
+    mesh_signal(&mut net, (r, y, pa), b"y again");
+    until_last(&mut net, a, b"y again");
     // x's first join (above) and three more pass the burst of four.
     assert_eq!(count(&net, a, msg_type::JOINED2), 3);
     assert_eq!(count(&net, a, msg_type::LEFT2), 4);
