@@ -15,7 +15,9 @@ pub const MODULES: &[(&str, &str)] = &[
     ("nego.js", include_str!("../src/nego.js")),
     ("mesh.js", include_str!("../src/mesh.js")),
     ("relay.js", include_str!("../src/relay.js")),
+    ("store.js", include_str!("../src/store.js")),
     ("peer.js", include_str!("../src/peer.js")),
+    ("verify.js", include_str!("../src/verify.js")),
     ("room.js", include_str!("../src/room.js")),
     ("index.js", include_str!("../src/index.js")),
 ];

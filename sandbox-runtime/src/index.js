@@ -5,43 +5,32 @@
 // localStorage, and carries out the actions of the core (mesh.js).
 
 import { Emitter } from './emitter.js';
-import { decodeEntry, verifyEntry } from './entry.js';
 import { dial } from './relay.js';
+import { directory } from './store.js';
 import { roomKeys, seal, open } from './keys.js';
 import { Mesh } from './mesh.js';
 import { Peer } from './peer.js';
 import { Room } from './room.js';
-import { hex, toB64u } from './bytes.js';
+import { hex } from './bytes.js';
 import { signal2 } from './proto.js';
 
 /** Relay entries embedded by `lumamesh bundle` (relay.txt lines). */
 export const RELAYS = [];
-const STORE = 'lumamesh.relays';
 // How long a lost relay waits before it is dialled again, so that the others are tried first.
 const PAUSE = 2000;
-
-/** localStorage when the page may use it; inside an opaque-origin sandbox it throws. */
-function store(value) {
-  try {
-    if (value === undefined) return JSON.parse(localStorage.getItem(STORE)) || [];
-    localStorage.setItem(STORE, JSON.stringify(value));
-  } catch {
-    return [];
-  }
-}
+const wait = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 class Net extends Emitter {
   constructor(opts, ready, failed) {
     super();
-    this._opts = opts;
-    this._known = new Map();
+    this._opts = { timeout: 8000, ...opts };
+    this._dir = directory(opts.relays || RELAYS, opts.app);
     // Core record (room or peer) → { view, act, keys, rtc } on this side.
     this._views = new Map();
     this._rx = {};
     this._tx = Promise.resolve();
     this._mesh = new Mesh(hex(crypto.getRandomValues(new Uint8Array(8))));
     this._feed = (input) => this._run(input);
-    for (const line of [...(opts.relays || RELAYS), ...store()]) this._learn(line);
     // The first dial settles connect(); later ones are the core's.
     this._dial().then(() => ready(this), failed);
   }
@@ -107,8 +96,8 @@ class Net extends Emitter {
       case 'hangup':
         return link?.close();
       case 'learn':
-        for (const e of a.entries) this._learn(e);
-        return store([...this._known.values()].map((e) => e.line).slice(0, 32));
+        for (const e of a.entries) this._dir.learn(e);
+        return this._dir.save();
       case 'peer': {
         const room = this._views.get(a.peer.room);
         new Peer(a.peer, this._feed, room.rtc, (view, act) => this._views.set(a.peer, { view, act }));
@@ -121,35 +110,35 @@ class Net extends Emitter {
     if (a.t == 'close') this._views.delete(a.peer);
   }
 
-  /** Adds a relay entry (relay.txt line or bytes) to the candidates; ignores bad ones. */
-  _learn(line) {
-    try {
-      const e = decodeEntry(line);
-      e.line = typeof line == 'string' ? line : toB64u(line);
-      const key = hex(e.body);
-      if (!this._known.has(key)) {
-        e.verified = verifyEntry(e);
-        e.verified.catch(() => this._known.delete(key));
-        this._known.set(key, e);
-      }
-    } catch (err) {
-      console.error('lumamesh: ignoring relay entry:', err.message);
-    }
-  }
-
   /**
-   * Dials every known relay at once, the one whose link was lost only after PAUSE (it may be
-   * gone); the first Welcome wins and the others are closed.
+   * Dials the page's own relays at once, the one whose link was lost only after PAUSE (it may
+   * be gone); the learned ones only if none of those answers within the timeout, or at once
+   * with `learned`. The first Welcome wins and the others are closed; a learned relay that
+   * fails is forgotten.
    */
   async _dial() {
-    const go = (e) => dial(e, e.verified, this._opts);
-    const tries = [...this._known.values()].map((e) =>
-      e == this._lost ? new Promise((ok) => setTimeout(ok, PAUSE)).then(() => go(e)) : go(e),
-    );
-    if (!tries.length) throw Error('lumamesh: no valid relay entries');
-    const link = await Promise.any(tries).catch((e) => {
-      throw Error('lumamesh: no relay reachable: ' + e.errors.map((x) => x.message).join('; '));
-    });
+    const { own, rest, drop } = this._dir;
+    const tries = [];
+    const go = (map) =>
+      map.forEach((e) =>
+        tries.push(
+          wait(e == this._lost && PAUSE)
+            .then(() => dial(e, e.verified, this._opts))
+            .catch((err) => {
+              throw (map == rest && drop(e), err);
+            }),
+        ),
+      );
+    const any = () => Promise.any(tries);
+    go(own);
+    let link = !this._opts.learned && (await Promise.race([any().catch(() => 0), wait(this._opts.timeout)]));
+    if (!link) {
+      go(rest);
+      if (!tries.length) throw Error('lumamesh: no valid relay entries');
+      link = await any().catch((e) => {
+        throw Error('lumamesh: no relay reachable: ' + e.errors.map((x) => x.message).join('; '));
+      });
+    }
     for (const t of tries) t.then((l) => l != link && l.close(), () => {});
     this._link = link;
     link.onframe = (f) => this._run({ t: 'frame', f });
@@ -175,7 +164,8 @@ class Net extends Emitter {
 /**
  * Connects to the first reachable relay. Options: `relays` (relay.txt lines instead of the
  * embedded ones), `lite` (announce a=ice-lite, default false: Chromium nominates sooner
- * without it), `timeout` (ms per relay).
+ * without it), `timeout` (ms per relay), `app` (whose learned relays to keep and use),
+ * `learned` (dial learned relays at once, not only when none of the page's own answers).
  */
 export const connect = (opts = {}) =>
   new Promise((ready, failed) => new Net(opts, ready, failed)).then((net) => {

@@ -7,9 +7,9 @@ import { hello, decode, address, WELCOME, CLOSING } from './proto.js';
  * Dials a relay. Resolves to a link once the relay's Welcome arrives:
  * `{ entry, welcome, send(frame), close(), onframe, onclose }`, with our own address on the
  * relay in `welcome.me`. `verified` is the promise of the entry's signature check; the link
- * is abandoned if it rejects.
+ * is abandoned if it rejects, or if no Welcome comes within `timeout` ms.
  */
-export async function dial(entry, verified, { lite = false, timeout = 8000 } = {}) {
+export async function dial(entry, verified, { lite, timeout }) {
   const pc = new RTCPeerConnection();
   const dc = pc.createDataChannel('lumamesh');
   dc.binaryType = 'arraybuffer';

@@ -1,0 +1,67 @@
+// The relay directory (docs/security.md, "Relay directory"): the page's own relays, and at
+// most LEARNED others learned from relays' Nodes answers, kept per app in localStorage as
+// `[[line, last seen ms], …]`, checked, aged out after a week and dropped when they fail.
+
+import { decodeEntry, verifyEntry } from './entry.js';
+import { toB64u } from './bytes.js';
+
+const LEARNED = 16;
+const WEEK = 6048e5;
+
+/**
+ * The range of an entry's address that a learned entry may use only if one of the page's own
+ * entries does: its host name (a lookup would tell the name's owner who dialled), or the
+ * start of a loopback, private, link-local, CGNAT or 0.0.0.0/8 address (127., 10., 192.168.,
+ * 172.16. to 172.31., 169.254., 100.64. to 100.127., 0., ::1, fc00::/7, fe80::/10 and the
+ * rest of fe00::/8); '' for any other address.
+ */
+export const range = ({ ip, host }) =>
+  host || /^(::1$|f[c-e][\da-f]{2}:|(0|10|127|169\.254|192\.168|172\.(1[6-9]|2\d|3[01])|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7]))\.)/.exec(ip)?.[0] || '';
+
+/**
+ * The directory for `app`: the page's own relays (`own`, from `lines`) and the learned ones
+ * (`rest`, read from localStorage where the page may use it), maps of entries by relay.txt token;
+ * `learn(line)` adds one, `drop(e)` forgets a learned one, `save()` writes the learned ones,
+ * then the page's own.
+ */
+export function directory(lines, app) {
+  const key = 'lumamesh.relays' + (app ? '.' + app : '');
+  const own = new Map();
+  const rest = new Map();
+  const ranges = new Set();
+  const save = () => {
+    try {
+      localStorage.setItem(key, JSON.stringify([...rest.values(), ...own.values()].map((e) => [e.line, e.seen])));
+    } catch {}
+  };
+  // Adds a relay entry (relay.txt token or bytes) to `map`, or refreshes its last-seen time;
+  // ignores a bad (logged), refused or surplus one, and forgets one whose signature fails.
+  const learn = (line, map = rest, seen = Date.now()) => {
+    try {
+      const e = decodeEntry(line);
+      const k = (e.line = typeof line == 'string' ? line : toB64u(line));
+      const r = range(e);
+      const old = own.get(k) || rest.get(k);
+      if (old || !(Math.abs(Date.now() - seen) < WEEK)) return old && (old.seen = seen);
+      if (map == own) ranges.add(r);
+      else if (map.size >= LEARNED || (r && !ranges.has(r))) return;
+      e.seen = seen;
+      e.verified = verifyEntry(e);
+      e.verified.catch(() => map.delete(k));
+      map.set(k, e);
+    } catch (err) {
+      console.error('lumamesh: ignoring relay entry:', err.message);
+    }
+  };
+  for (const line of lines) learn(line, own);
+  let v;
+  try {
+    v = localStorage.getItem(key);
+    // Bounded in bytes before it is parsed; anything but an array is dropped, and an item
+    // without a time is too old.
+    v = v.length < 3e4 && JSON.parse(v);
+  } catch {}
+  for (const x of Array.isArray(v) ? v.slice(0, LEARNED) : []) learn(x?.[0], rest, +x?.[1]);
+  save();
+  return { own, rest, learn, save, drop: (e) => rest.delete(e.line) && save() };
+}
