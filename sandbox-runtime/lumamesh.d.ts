@@ -33,7 +33,11 @@ export interface Welcome {
 export interface JoinOptions {
   /** Shown to other peers as `peer.nick`. */
   nick?: string;
-  /** Makes the room private: without it, anyone who guesses the name can join. */
+  /**
+   * Makes the room private to those who know it (give it 128 random bits, e.g. in the URL
+   * fragment). Without it anyone who knows the name, relay operators included, can read the
+   * room's signals and sit in the middle of its connections; `joinRoom` warns once per page.
+   */
   secret?: string;
   /** Separates applications that use the same room names (default "lumamesh"). */
   app?: string;
@@ -78,6 +82,13 @@ export interface Room {
   off(type: string, fn: (...args: any[]) => void): this;
   broadcast(msg: Message, opts?: SendOptions): void;
   publish(stream: MediaStream, opts?: { kind?: string }): void;
+  /**
+   * Six digits that `peer`'s screen shows too, unless someone sits in the middle of the
+   * connection (then they differ, but for a one-in-a-million chance). Resolves once both sides
+   * have exchanged their nonces over the connection; rejects if the other side's nonce is not
+   * the one it committed to. See docs/security.md.
+   */
+  code(peer: Peer): Promise<string>;
   leave(): void;
 }
 

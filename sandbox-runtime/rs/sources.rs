@@ -17,6 +17,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("relay.js", include_str!("../src/relay.js")),
     ("store.js", include_str!("../src/store.js")),
     ("peer.js", include_str!("../src/peer.js")),
+    ("verify.js", include_str!("../src/verify.js")),
     ("room.js", include_str!("../src/room.js")),
     ("index.js", include_str!("../src/index.js")),
 ];

@@ -18,6 +18,8 @@ import { signal2 } from './proto.js';
 export const RELAYS = [];
 // How long a lost relay waits before it is dialled again, so that the others are tried first.
 const PAUSE = 2000;
+// Whether joinRoom has warned of a room without a secret (once per page).
+let warned;
 const wait = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 class Net extends Emitter {
@@ -148,9 +150,14 @@ class Net extends Emitter {
 
   /** Joins a room by name. Only a key-derived id reaches the relay, never the name. */
   async joinRoom(name, { nick = '', secret = '', app = 'lumamesh', rtc } = {}) {
+    // Without a secret the key derives from what anyone can know (docs/security.md).
+    if (!secret && !warned) {
+      warned = 1;
+      console.warn(`lumamesh: room "${name}" has no secret: anyone who knows its name (relay operators too) can read and intercept it`);
+    }
     const keys = await roomKeys(app, name, secret);
     const rec = this._run({ t: 'join', id: keys.id, nick });
-    const view = new Room(rec, this._feed, (p) => this._views.get(p)?.view);
+    const view = new Room(rec, this._feed, (p) => this._views.get(p)?.view, keys.id);
     this._views.set(rec, { view, keys, rtc });
     return view;
   }
