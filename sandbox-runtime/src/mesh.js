@@ -237,8 +237,9 @@ export class Mesh {
 
   /** A control message from the other side, through the relay or in band. */
   _apply(p, { sdp, kinds, nick, c, a }, inBand) {
-    // Our open channel is the member itself: it moved to address `a`.
-    if (inBand && a) (p.id = a), (p.ep = this.link.epoch);
+    // Our open channel is the member itself: it moved to address `a`. Detached, so that no
+    // signal from that address is taken for it (it could name another member's).
+    if (inBand && a) (p.id = a), (p.ep = 0);
     if (nick != null) p.nick = String(nick);
     if (kinds && typeof kinds == 'object') for (const k in kinds) p.kinds[k] = kinds[k];
     // Both sides know both session ids by now; the smaller one is polite.

@@ -103,6 +103,35 @@ pub(super) fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio")
 }
 
+/// The content server for the relay of `entry`, a browser, and alice and bob connected.
+async fn pair_on(entry: &RelayEntry) -> (ContentServer, Browser, Page, Page) {
+    let server = serve(std::slice::from_ref(entry)).await;
+    let browser = Browser::launch(LaunchOptions::default())
+        .await
+        .expect("chromium");
+    let (a, b) = alice_and_bob(&browser, &server).await;
+    (server, browser, a, b)
+}
+
+/// Waits until each page has redialled (a second `relay` event).
+async fn redialled(pages: &[&Page]) {
+    for page in pages {
+        page.wait_for("lm.events.filter((e) => e.type === 'relay').length >= 2", T)
+            .await
+            .expect("page redials the restarted relay");
+    }
+}
+
+/// A newcomer, carol, meets alice and bob, and alice has no second connection to bob.
+async fn carol_meets_both(browser: &Browser, server: &ContentServer, a: &Page, b: &Page) {
+    let c = open(browser, server).await;
+    join(&c, "carol").await;
+    for page in [a, b, &c] {
+        wait_open_peers(page, 2).await;
+    }
+    assert_eq!(a.eval("Object.keys(lm.peers).length").await.unwrap(), 2);
+}
+
 /// No frame the relay read may carry the room name, a nickname or SDP in the clear.
 pub(super) fn assert_relay_saw_no_plaintext(relay: &RelayProcess, nicks: &[&str]) {
     let frames = relay.frames_read();
@@ -228,11 +257,7 @@ fn peers_outlive_a_killed_relay_and_reconnect_to_its_restart() {
     let port = relay.entry.port();
     let entry = relay.entry.clone();
     runtime().block_on(async move {
-        let server = serve(std::slice::from_ref(&entry)).await;
-        let browser = Browser::launch(LaunchOptions::default())
-            .await
-            .expect("chromium");
-        let (a, b) = alice_and_bob(&browser, &server).await;
+        let (server, browser, a, b) = pair_on(&entry).await;
 
         let (dir, tmp) = relay.sigkill();
         a.eval(&format!(
@@ -249,18 +274,9 @@ fn peers_outlive_a_killed_relay_and_reconnect_to_its_restart() {
 
         // Same identity and port: the entry embedded in the pages is still right.
         let restarted = RelayProcess::start_in(&dir, port, tmp);
-        for page in [&a, &b] {
-            page.wait_for("lm.events.filter((e) => e.type === 'relay').length >= 2", T)
-                .await
-                .expect("page redials the restarted relay");
-        }
+        redialled(&[&a, &b]).await;
         // Still exactly one connection between them, and a newcomer meets both.
-        let c = open(&browser, &server).await;
-        join(&c, "carol").await;
-        for page in [&a, &b, &c] {
-            wait_open_peers(page, 2).await;
-        }
-        assert_eq!(a.eval("Object.keys(lm.peers).length").await.unwrap(), 2);
+        carol_meets_both(&browser, &server, &a, &b).await;
         browser.close().await.unwrap();
         drop(restarted);
     });
@@ -275,11 +291,7 @@ fn peers_outlive_a_sigterm_and_rejoin_its_restart_once() {
     let port = relay.entry.port();
     let entry = relay.entry.clone();
     runtime().block_on(async move {
-        let server = serve(std::slice::from_ref(&entry)).await;
-        let browser = Browser::launch(LaunchOptions::default())
-            .await
-            .expect("chromium");
-        let (a, b) = alice_and_bob(&browser, &server).await;
+        let (server, browser, a, b) = pair_on(&entry).await;
         says(&a, &b, "before").await;
 
         relay.sigterm();
@@ -294,21 +306,12 @@ fn peers_outlive_a_sigterm_and_rejoin_its_restart_once() {
 
         let (dir, tmp) = relay.sigkill();
         let restarted = RelayProcess::start_in(&dir, port, tmp);
-        for page in [&a, &b] {
-            page.wait_for("lm.events.filter((e) => e.type === 'relay').length >= 2", T)
-                .await
-                .expect("page redials the restarted relay");
-        }
+        redialled(&[&a, &b]).await;
         says(&a, &b, "after the restart").await;
         for page in [&a, &b] {
             one_connection_throughout(page).await;
         }
-        let c = open(&browser, &server).await;
-        join(&c, "carol").await;
-        for page in [&a, &b, &c] {
-            wait_open_peers(page, 2).await;
-        }
-        assert_eq!(a.eval("Object.keys(lm.peers).length").await.unwrap(), 2);
+        carol_meets_both(&browser, &server, &a, &b).await;
         browser.close().await.unwrap();
         drop(restarted);
     });
@@ -343,11 +346,7 @@ fn a_replayed_signal_is_refused() {
     let port = relay.entry.port();
     let entry = relay.entry.clone();
     runtime().block_on(async move {
-        let server = serve(std::slice::from_ref(&entry)).await;
-        let browser = Browser::launch(LaunchOptions::default())
-            .await
-            .expect("chromium");
-        let (a, b) = alice_and_bob(&browser, &server).await;
+        let (server, browser, a, b) = pair_on(&entry).await;
         let alice = session_of(&b.eval("Object.keys(lm.peers)[0]").await.unwrap());
         let bob = session_of(&a.eval("Object.keys(lm.peers)[0]").await.unwrap());
         assert_eq!(
