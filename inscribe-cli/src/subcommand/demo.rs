@@ -199,7 +199,14 @@ impl Demo {
             .await
             .context("browser A did not reach a relay")?;
         wait_sessions(&relay_a, &relay_b, 1).await?;
-        let b = browser_b.open(&url).await?;
+        // A made up the room's secret (the page had no fragment); B opens A's share link.
+        let link = a
+            .eval("document.getElementById('share').href")
+            .await?
+            .as_str()
+            .context("browser A shows no share link")?
+            .to_owned();
+        let b = browser_b.open(&link).await?;
         b.wait_for("document.body.dataset.relay === 'open'", WAIT)
             .await
             .context("browser B did not reach a relay")?;
@@ -228,7 +235,7 @@ impl Demo {
                 .await
                 .with_context(|| format!("browser {name} did not connect to its peer"))?;
         }
-        steps.done("A and B are connected to each other directly");
+        steps.done("A and B are connected to each other directly (A made up the room's secret; B opened A's link)");
 
         steps.begin("exchanging messages browser to browser");
         let before = [relay_a.stats(), relay_b.stats()];

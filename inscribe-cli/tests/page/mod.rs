@@ -1,6 +1,7 @@
 //! The starter page in real Chromium, chatting through a throwaway relay on 127.0.0.1: one
-//! copy at `/content/<id>`, the other inside an explorer page's `<iframe sandbox=allow-scripts>`
-//! (no `allow-forms`, so a form's submission would be blocked there).
+//! copy inside an explorer page's `<iframe sandbox=allow-scripts>` (no `allow-forms`, so a
+//! form's submission would be blocked there), opened without a secret, which it makes up;
+//! the other at `/content/<id>`, opened with the share link the first one shows.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -84,13 +85,59 @@ fn starter_page_chats_from_inside_a_sandboxed_explorer_iframe() {
                     .await
                     .unwrap();
             let browser = Browser::launch(LaunchOptions::default()).await.unwrap();
-            let top = browser.open(&server.content_url(&page)).await.unwrap();
             let framed = browser.open(&server.explorer_url(&page)).await.unwrap();
+            framed
+                .wait_for("document.getElementById('share')?.href", WAIT)
+                .await
+                .expect("the share link");
+            let (made, _) = in_page(
+                &framed,
+                "({ hash: location.hash, link: document.getElementById('share').href })",
+            )
+            .await;
+            // Issue 14: no fragment, so the page made a secret of 128 random bits (22 base64url
+            // characters), put it in its own address and in the link it shows.
+            let hash = made["hash"].as_str().unwrap();
+            let secret = hash.strip_prefix('#').expect("a fragment");
+            assert_eq!(secret.len(), 22, "{made}");
+            assert!(
+                secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{made}"
+            );
+            let link = made["link"].as_str().unwrap();
+            assert!(link.ends_with(hash), "{made}");
+            let top = browser
+                .open(&format!("{}{hash}", server.content_url(&page)))
+                .await
+                .unwrap();
             for p in [&top, &framed] {
                 p.wait_for("document.body.dataset.peers === '1'", WAIT)
                     .await
                     .expect("the two pages meet");
             }
+            assert_eq!(
+                in_page(&top, "location.hash").await.0,
+                hash,
+                "a page opened with a secret keeps it"
+            );
+            // Both screens show the same verification code (issue 14).
+            let mut codes = Vec::new();
+            for p in [&top, &framed] {
+                p.wait_for(
+                    "/code \\d{6}/.test(document.querySelector('#log .code')?.textContent)",
+                    WAIT,
+                )
+                .await
+                .expect("a verification code");
+                codes.push(
+                    in_page(p, "document.querySelector('#log .code').textContent")
+                        .await
+                        .0,
+                );
+            }
+            assert_eq!(codes[0], codes[1]);
             assert!(in_page(&top, "true").await.1, "top-level at /content/");
             assert!(
                 !in_page(&framed, "true").await.1,
