@@ -1,4 +1,5 @@
-//! Token buckets: per-session message limits, error strikes and per-IP new-session limits.
+//! Token buckets: per-session message limits, error strikes and new-session limits per
+//! source address or prefix.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -44,8 +45,9 @@ impl TokenBucket {
     }
 }
 
-/// Rate limits new sessions per source IP. Its table is bounded: full buckets are forgotten
-/// on [`Self::prune`], and when the table is at capacity unknown IPs are refused until then.
+/// Rate limits new sessions per key: a source IP, or a prefix written as its first address
+/// (see `source::prefix`). Its table is bounded: full buckets are forgotten on
+/// [`Self::prune`], and when the table is at capacity unknown keys are refused until then.
 #[derive(Debug)]
 pub(crate) struct IpLimiter {
     buckets: HashMap<IpAddr, TokenBucket>,
@@ -54,7 +56,7 @@ pub(crate) struct IpLimiter {
     capacity: usize,
 }
 
-/// How often the driver should let the limiter forget idle IPs.
+/// How often the relay lets the limiters forget idle sources.
 pub(crate) const PRUNE_INTERVAL: Duration = Duration::from_secs(10);
 
 impl IpLimiter {

@@ -5,26 +5,15 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use str0m::ice::{StunMessage, TransId};
-
 use super::harness::{Net, RELAY_ADDR};
-use super::{decode, stun_request};
+use super::{binding_request, decode, stun_request};
 use crate::client::{ClientOutput, Connection};
 use crate::core::{Input, Limits, Output};
 use crate::protocol::{ClientMessage, RelayMessage};
 
-/// An authenticated binding request as a controlling browser sends it, nominating the pair.
+/// An authenticated binding request nominating its pair, as a browser's last check.
 fn nominating_request(username: &str, pwd: &str) -> Vec<u8> {
-    let provider = str0m::crypto::from_feature_flags();
-    let hmac = provider.sha1_hmac_provider;
-    let message =
-        StunMessage::binding_request(username, TransId::new(), true, 7, u32::MAX >> 1, true);
-    let mut buf = vec![0; 1500];
-    let len = message
-        .to_bytes(Some(pwd.as_bytes()), &mut buf, |k, p| hmac.sha1_hmac(k, p))
-        .expect("stun encodes");
-    buf.truncate(len);
-    buf
+    binding_request(username, pwd, true)
 }
 
 /// Feeds one datagram from `source` and drops whatever the relay answers (the harness has no

@@ -186,9 +186,16 @@ fn requests_before_hello_and_bad_versions() {
 }
 
 fn stun_request(username: &str, pwd: &str) -> Vec<u8> {
+    binding_request(username, pwd, false)
+}
+
+/// An authenticated binding request from a controlling agent; `nominate` adds USE-CANDIDATE
+/// (with a high priority, as a browser's nomination of its best pair).
+fn binding_request(username: &str, pwd: &str, nominate: bool) -> Vec<u8> {
     let provider = str0m::crypto::from_feature_flags();
     let hmac = provider.sha1_hmac_provider;
-    let message = StunMessage::binding_request(username, TransId::new(), true, 1, 1, false);
+    let prio = if nominate { u32::MAX >> 1 } else { 1 };
+    let message = StunMessage::binding_request(username, TransId::new(), true, 1, prio, nominate);
     let mut buf = vec![0; 1500];
     let len = message
         .to_bytes(Some(pwd.as_bytes()), &mut buf, |k, p| hmac.sha1_hmac(k, p))
