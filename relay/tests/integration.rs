@@ -20,6 +20,8 @@ const WAIT: Duration = Duration::from_secs(60);
 
 #[path = "integration/e2e.rs"]
 mod e2e;
+#[path = "integration/e2e_store.rs"]
+mod e2e_store;
 #[path = "integration/federation.rs"]
 mod federation;
 #[path = "integration/federation_e2e.rs"]
