@@ -1,6 +1,7 @@
 //! The tokio driver: one UDP socket, one task, one `select!` over receive, the core's timer,
 //! the federation (if any) and the shutdown signal. All relay logic lives in
-//! [`crate::core`]; all federation logic in [`crate::mesh`].
+//! [`crate::core`]; all federation logic in [`crate::mesh`], whose engine runs on a task of
+//! its own ([`MeshTask`]) so that a busy federation never holds up the UDP path.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use tracing::{debug, info};
 
 use crate::core::{Input, Output, Relay};
 use crate::health::Snapshot;
-use crate::mesh::swarm::{Mesh, MeshEvent};
+use crate::mesh::swarm::{Mesh, MeshTask};
 
 /// Largest datagram read; longer ones are truncated by the kernel and then fail to parse.
 const RECV_BUF: usize = 2048;
@@ -22,6 +23,10 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// How often stats are published to the health server.
 const STATS_INTERVAL: Duration = Duration::from_millis(250);
 
+/// Most federation inputs applied in one turn of the loop before the socket is looked at
+/// again.
+const MESH_BATCH: usize = 64;
+
 /// Runs the relay on `socket` (and its federation `mesh`, if any) until `shutdown` resolves
 /// and the graceful shutdown is over. Stats are published on `stats` every
 /// [`STATS_INTERVAL`].
@@ -31,20 +36,21 @@ const STATS_INTERVAL: Duration = Duration::from_millis(250);
 pub async fn run(
     mut relay: Relay,
     socket: UdpSocket,
-    mut mesh: Option<Mesh>,
+    mesh: Option<Mesh>,
     shutdown: impl Future<Output = ()>,
     stats: watch::Sender<Snapshot>,
 ) -> std::io::Result<()> {
+    let mut mesh = mesh.map(MeshTask::spawn);
     let mut buf = vec![0u8; RECV_BUF];
     let mut shutdown = std::pin::pin!(shutdown);
     let mut closing_until: Option<Instant> = None;
     let mut next_stats = Instant::now();
     loop {
         let wake = loop {
-            exchange(&mut relay, mesh.as_mut());
+            to_mesh(&mut relay, mesh.as_ref()).await;
             let wake = flush(&mut relay, &socket).await;
             // Sending may have made the core queue more for the federation.
-            if !exchange(&mut relay, mesh.as_mut()) {
+            if !to_mesh(&mut relay, mesh.as_ref()).await {
                 break wake;
             }
         };
@@ -55,7 +61,7 @@ pub async fn run(
         }
         if let Some(until) = closing_until {
             if relay.is_empty() || now >= until {
-                exchange(&mut relay, mesh.as_mut());
+                to_mesh(&mut relay, mesh.as_ref()).await;
                 flush(&mut relay, &socket).await;
                 stats.send_replace(snapshot(&relay, mesh.as_ref()));
                 if let Some(mesh) = mesh.take() {
@@ -80,9 +86,13 @@ pub async fn run(
                 Err(e) => debug!(error = %e, "recv_from failed"),
             },
             () = sleep => relay.handle_input(Instant::now(), Input::Timeout),
-            event = next_mesh_event(mesh.as_mut()) => {
+            input = next_mesh_input(mesh.as_mut()) => {
+                relay.handle_mesh(Instant::now(), input);
                 if let Some(mesh) = mesh.as_mut() {
-                    mesh.handle(event);
+                    for _ in 1..MESH_BATCH {
+                        let Some(input) = mesh.try_recv() else { break };
+                        relay.handle_mesh(Instant::now(), input);
+                    }
                 }
             }
             () = &mut shutdown, if closing_until.is_none() => {
@@ -95,43 +105,31 @@ pub async fn run(
     }
 }
 
-/// The next federation event; never resolves without a federation.
-async fn next_mesh_event(mesh: Option<&mut Mesh>) -> MeshEvent {
+/// The next thing the federation tells the core; never resolves without a federation.
+async fn next_mesh_input(mesh: Option<&mut MeshTask>) -> crate::core::MeshInput {
     match mesh {
-        Some(mesh) => mesh.next_event().await,
+        Some(mesh) => mesh.recv().await,
         None => std::future::pending().await,
     }
 }
 
-/// Moves what the core's sessions did to the federation and what the federation said to
-/// the core, until neither has anything left (each may answer the other). Returns whether
-/// anything moved.
-fn exchange(relay: &mut Relay, mesh: Option<&mut Mesh>) -> bool {
-    let Some(mesh) = mesh else {
-        return false;
-    };
-    let mut any = false;
-    loop {
-        let mut moved = false;
-        while let Some(output) = relay.poll_mesh() {
-            mesh.from_relay(output);
-            moved = true;
+/// Hands what the core's sessions did to the federation (a relay that is not federated
+/// queues nothing). Returns whether anything moved.
+async fn to_mesh(relay: &mut Relay, mesh: Option<&MeshTask>) -> bool {
+    let mut moved = false;
+    while let Some(output) = relay.poll_mesh() {
+        if let Some(mesh) = mesh {
+            mesh.send(output).await;
         }
-        while let Some(input) = mesh.poll_input() {
-            relay.handle_mesh(Instant::now(), input);
-            moved = true;
-        }
-        if !moved {
-            return any;
-        }
-        any = true;
+        moved = true;
     }
+    moved
 }
 
-fn snapshot(relay: &Relay, mesh: Option<&Mesh>) -> Snapshot {
+fn snapshot(relay: &Relay, mesh: Option<&MeshTask>) -> Snapshot {
     Snapshot {
         relay: relay.stats(),
-        mesh: mesh.map(Mesh::report),
+        mesh: mesh.map(MeshTask::report),
     }
 }
 

@@ -19,6 +19,9 @@ mod events;
 mod federated;
 pub mod identity;
 mod settings;
+mod single;
+mod task;
+mod throttle;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -36,6 +39,8 @@ use tracing::{debug, warn};
 
 pub use federated::{Mesh, MeshEvent, MeshReport};
 pub use settings::{HostPort, HostPortError, MeshSalt, MeshSettings, TestSettings};
+pub use task::MeshTask;
+pub use throttle::InboundLimit;
 
 use self::behaviour::{Behaviour, BehaviourEvent};
 use self::dialer::Dialer;
@@ -126,6 +131,9 @@ pub struct SwarmStats {
     pub dial_failures: u64,
     /// Connections closed because ping went unanswered.
     pub ping_timeouts: u64,
+    /// Connections refused because the two relays were connected already (one connection
+    /// per pair of relays; only the relay with the smaller PeerId refuses).
+    pub duplicate_connections: u64,
 }
 
 /// What [`MeshSwarm::next_event`] waited for; hand it to [`MeshSwarm::handle`].
@@ -189,6 +197,11 @@ impl MeshSwarm {
     /// The engine's own counters.
     pub fn stats(&self) -> SwarmStats {
         self.stats
+    }
+
+    /// Connections to relays open now.
+    pub fn connections(&self) -> usize {
+        self.connections.len()
     }
 
     /// Waits for the next thing to handle (a swarm event, a resolved name, a redial that is

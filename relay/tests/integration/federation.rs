@@ -5,14 +5,12 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bootstrap_codec::RelayEntry;
 use lumamesh_relay::client::UdpClient;
-use lumamesh_relay::protocol::{
-    ClientMessage, PeerAddr, RelayMessage, RelayTag, RoomId, PROTOCOL_VERSION,
-};
+use lumamesh_relay::protocol::{ClientMessage, PeerAddr, RelayMessage, RoomId};
 use serde_json::Value;
 
-use super::{recv, RelayProcess, WAIT};
+use super::common_mesh::{hello2, until};
+use super::{RelayProcess, WAIT};
 
 const SALT: &str = "federation-test-salt";
 
@@ -71,49 +69,6 @@ pub(super) fn three_relays() -> [RelayProcess; 3] {
         });
     }
     [a, b, c]
-}
-
-/// A version 2 session: its address.
-async fn hello2(client: &mut UdpClient, entry: &RelayEntry) -> PeerAddr {
-    client
-        .send(&ClientMessage::Hello {
-            version: PROTOCOL_VERSION,
-        })
-        .await
-        .expect("hello");
-    let frame = recv(client).await;
-    match RelayMessage::decode(&frame).expect("decodes") {
-        RelayMessage::Welcome(w) => {
-            assert_eq!(w.version, PROTOCOL_VERSION);
-            PeerAddr {
-                relay: RelayTag::of(entry.node_key()),
-                session: w.peer,
-            }
-        }
-        other => panic!("expected welcome, got {other:?}"),
-    }
-}
-
-/// Reads frames until one matches `want` (other room traffic may come first).
-async fn until<T>(
-    client: &mut UdpClient,
-    what: &str,
-    mut want: impl FnMut(RelayMessage<'_>) -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        assert!(Instant::now() < deadline, "never got {what}");
-        let frame = recv(client).await;
-        let message = RelayMessage::decode(&frame).expect("decodes");
-        let shown = format!("{message:?}");
-        match want(message) {
-            Some(found) => return found,
-            None => eprintln!(
-                "while waiting for {what}: {}",
-                &shown[..shown.len().min(160)]
-            ),
-        }
-    }
 }
 
 /// Joins and waits (Room2, then Joined2s) until the session sees exactly `others`.

@@ -4,19 +4,21 @@
 
 use std::time::Duration;
 
-use bootstrap_codec::RelayEntry;
 use lumamesh_relay::client::UdpClient;
 use lumamesh_relay::health::Snapshot;
 use lumamesh_relay::local::{LocalOptions, LocalRelay};
 use lumamesh_relay::mesh::swarm::{identity, MeshSettings, TestSettings};
-use lumamesh_relay::protocol::{
-    ClientMessage, PeerAddr, RelayMessage, RelayTag, RoomId, PROTOCOL_VERSION,
-};
+use lumamesh_relay::protocol::{ClientMessage, PeerAddr, RelayMessage, RoomId};
 
+use super::common_mesh::hello2;
 use super::WAIT;
 
 fn options(salt: &str, peers: &[std::net::SocketAddr]) -> LocalOptions {
-    let mut mesh = MeshSettings::parse(Some("127.0.0.1:0"), None, Some(salt)).expect("settings");
+    options_on("127.0.0.1:0", salt, peers)
+}
+
+fn options_on(listen: &str, salt: &str, peers: &[std::net::SocketAddr]) -> LocalOptions {
+    let mut mesh = MeshSettings::parse(Some(listen), None, Some(salt)).expect("settings");
     mesh.peers = peers.iter().map(|&p| p.into()).collect();
     mesh.tests = TestSettings::loopback();
     LocalOptions {
@@ -43,20 +45,6 @@ async fn wait_for(relay: &LocalRelay, what: &str, check: impl Fn(&Snapshot) -> b
 fn peers_and_relays(s: &Snapshot, peers: u64, relays: u64) -> bool {
     s.mesh
         .is_some_and(|m| m.node.mesh_peers == peers && m.node.known_relays == relays)
-}
-
-async fn hello2(client: &mut UdpClient, entry: &RelayEntry) -> PeerAddr {
-    let hello = ClientMessage::Hello {
-        version: PROTOCOL_VERSION,
-    };
-    client.send(&hello).await.expect("hello");
-    match decode(&client.recv(WAIT).await.expect("welcome")) {
-        Owned::Welcome(peer) => PeerAddr {
-            relay: RelayTag::of(entry.node_key()),
-            session: peer,
-        },
-        other => panic!("expected welcome, got {other:?}"),
-    }
 }
 
 /// The frames these tests look at, owned.
@@ -170,6 +158,71 @@ async fn two_local_relays_federate_and_clients_meet_across_them() {
         s.mesh.is_some_and(|m| m.node.mesh_peers == 0)
     })
     .await;
+}
+
+/// Issue 13: two relays with each other in `MESH_PEERS` used to keep two connections (one
+/// each way), over which gossip overtook itself (`out_of_order`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relays_dialling_each_other_keep_one_connection() {
+    // B's mesh port, chosen before B runs: A dials it (and keeps failing) until B is up.
+    let b_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let salt = "each other";
+    let start_with = |options| async {
+        LocalRelay::start_with("127.0.0.1".parse().unwrap(), options)
+            .await
+            .expect("federated local relay starts")
+    };
+    let a = start_with(options(salt, &[b_addr])).await;
+    let a_addr = a.mesh_addr().expect("listening");
+    let b = start_with(options_on(&b_addr.to_string(), salt, &[a_addr])).await;
+    // Each dials the other: the relay with the smaller PeerId refuses the second connection
+    // (whichever came second), and neither redials while the one left is up.
+    for relay in [&a, &b] {
+        wait_for(relay, "the other relay", |s| peers_and_relays(s, 1, 1)).await;
+    }
+    let refused = |r: &LocalRelay| r.mesh_report().map_or(0, |m| m.swarm.duplicate_connections);
+    for relay in [&a, &b] {
+        wait_for(relay, "the second connection refused", |_| {
+            refused(&a) + refused(&b) >= 1
+        })
+        .await;
+    }
+
+    // A short exchange: members on both relays join, signal both ways, one leaves.
+    let room = RoomId::from_bytes([0x34; 32]);
+    let mut ca = UdpClient::connect(a.entry(), None, None, WAIT)
+        .await
+        .expect("connects to a");
+    let mut cb = UdpClient::connect(b.entry(), None, None, WAIT)
+        .await
+        .expect("connects to b");
+    let pa = hello2(&mut ca, a.entry()).await;
+    let pb = hello2(&mut cb, b.entry()).await;
+    ca.send(&ClientMessage::Join { room }).await.expect("join");
+    expect(&mut ca, Owned::Room(vec![])).await;
+    cb.send(&ClientMessage::Join { room }).await.expect("join");
+    expect(&mut cb, Owned::Joined(pa)).await;
+    expect(&mut ca, Owned::Joined(pb)).await;
+    for round in 0..20u8 {
+        signal(&mut ca, room, pb, &[b'a', round]).await;
+        signal(&mut cb, room, pa, &[b'b', round]).await;
+    }
+    for round in 0..20u8 {
+        expect(&mut cb, Owned::Signal(pa, vec![b'a', round])).await;
+        expect(&mut ca, Owned::Signal(pb, vec![b'b', round])).await;
+    }
+    cb.send(&ClientMessage::Leave { room })
+        .await
+        .expect("leave");
+    expect(&mut ca, Owned::Left(pb)).await;
+    for relay in [&a, &b] {
+        let report = relay.mesh_report().expect("federated");
+        assert_eq!(report.connections, 1, "one connection each: {report:?}");
+        assert_eq!(report.node.out_of_order, 0, "{report:?}");
+        assert_eq!(report.node.mesh_peers, 1, "{report:?}");
+    }
 }
 
 #[tokio::test]

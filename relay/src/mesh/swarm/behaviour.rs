@@ -1,5 +1,6 @@
 //! What a relay's libp2p node is made of: the transport (TCP → pnet → Noise → Yamux) and
-//! the behaviours (gossipsub with strict signatures, validation and scoring; identify; ping).
+//! the behaviours (one connection per relay; gossipsub with strict signatures, validation and
+//! scoring; identify; ping).
 
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ use libp2p::swarm::NetworkBehaviour;
 use libp2p::{identify, noise, ping, tcp, yamux, PeerId};
 
 use super::settings::{MeshSettings, TestSettings};
+use super::single::OneConnection;
+use super::throttle::Throttled;
 use super::MeshError;
 use crate::mesh::node::Topic;
 use crate::protocol::MAX_FRAME_LEN;
@@ -58,23 +61,28 @@ const PUBLISH_THRESHOLD: f64 = -50.0;
 /// … and everything it sends is dropped (graylisted).
 const GRAYLIST_THRESHOLD: f64 = -80.0;
 
-/// A relay's libp2p behaviours.
+/// A relay's libp2p behaviours. `single` comes first: it refuses a second connection to a
+/// relay before the others see it.
 #[derive(NetworkBehaviour)]
 pub(super) struct Behaviour {
+    pub(super) single: OneConnection,
     pub(super) gossipsub: gossipsub::Behaviour<IdentityTransform, TopicFilter>,
     pub(super) identify: identify::Behaviour,
     pub(super) ping: ping::Behaviour,
 }
 
-/// TCP with Nagle off (signals are small and latency matters), then the salt's pnet, then
-/// Noise (authenticates the PeerId = node key), then Yamux.
+/// TCP with Nagle off (signals are small and latency matters), each connection's reads held
+/// to the inbound limit ([`Throttled`]), then the salt's pnet, then Noise (authenticates the
+/// PeerId = node key), then Yamux.
 pub(super) fn transport(
     keypair: &Keypair,
     settings: &MeshSettings,
 ) -> Result<Boxed<(PeerId, StreamMuxerBox)>, MeshError> {
     let psk = settings.salt.pre_shared_key();
+    let inbound = settings.tests.inbound;
     let noise = noise::Config::new(keypair).map_err(|e| MeshError::Engine(e.to_string()))?;
     Ok(tcp::tokio::Transport::new(tcp::Config::new().nodelay(true))
+        .map(move |socket, _| Throttled::new(socket, inbound))
         .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
         .upgrade(Version::V1)
         .authenticate(noise)
@@ -115,6 +123,7 @@ pub(super) fn behaviour(keypair: &Keypair, tests: &TestSettings) -> Result<Behav
             .with_timeout(PING_TIMEOUT),
     );
     Ok(Behaviour {
+        single: OneConnection::new(keypair.public().to_peer_id()),
         gossipsub,
         identify,
         ping,

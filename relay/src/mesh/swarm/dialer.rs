@@ -1,10 +1,13 @@
 //! Keeps the `MESH_PEERS` connected: each is dialled at start and redialled after a failure
 //! or a close, waiting 1 s, then twice as long after each failure, at most 60 s; a success
-//! resets the wait. Sans-IO: the engine reports what the swarm did and asks what is due.
+//! resets the wait. A peer reached over another connection (it dialled us; one connection
+//! per pair of relays) is not redialled until that connection closes too. Sans-IO: the
+//! engine reports what the swarm did and asks what is due.
 
 use std::time::{Duration, Instant};
 
 use libp2p::swarm::ConnectionId;
+use libp2p::PeerId;
 
 use super::settings::HostPort;
 
@@ -37,6 +40,8 @@ enum State {
     Dialing(ConnectionId),
     /// Connected over this connection.
     Connected(ConnectionId),
+    /// Connected to this relay over a connection that is not ours (it dialled us).
+    Covered(PeerId),
 }
 
 impl Dialer {
@@ -93,13 +98,34 @@ impl Dialer {
     }
 
     /// A dial failed or a connection closed; if it was one of ours, a new attempt is
-    /// scheduled.
-    pub(super) fn ended(&mut self, connection: ConnectionId, now: Instant) {
+    /// scheduled, unless the relay is still connected over another connection (`covered`):
+    /// then it is redialled once that one closes too ([`Self::disconnected`]).
+    pub(super) fn ended(
+        &mut self,
+        connection: ConnectionId,
+        now: Instant,
+        covered: Option<PeerId>,
+    ) {
         let target = self.targets.iter_mut().find(
             |t| matches!(t.state, State::Dialing(c) | State::Connected(c) if c == connection),
         );
         if let Some(target) = target {
-            target.retry(now);
+            match covered {
+                Some(peer) => {
+                    target.state = State::Covered(peer);
+                    target.backoff = FIRST_BACKOFF;
+                }
+                None => target.retry(now),
+            }
+        }
+    }
+
+    /// The last connection to `peer` closed: peers it covered are redialled after the wait.
+    pub(super) fn disconnected(&mut self, peer: PeerId, now: Instant) {
+        for target in &mut self.targets {
+            if target.state == State::Covered(peer) {
+                target.retry(now);
+            }
         }
     }
 
@@ -131,6 +157,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use libp2p::swarm::ConnectionId;
+    use libp2p::PeerId;
 
     use super::{Dialer, FIRST_BACKOFF, MAX_BACKOFF};
 
@@ -167,7 +194,7 @@ mod tests {
             for (index, _) in d.due(now) {
                 let c = ConnectionId::new_unchecked(100 * n + index);
                 d.dialing(index, c);
-                d.ended(c, now);
+                d.ended(c, now, None);
             }
             let at = d.next_timeout().unwrap();
             waits.push(at - now);
@@ -186,7 +213,7 @@ mod tests {
             !d.established(ConnectionId::new_unchecked(5001)),
             "not ours"
         );
-        d.ended(c, now);
+        d.ended(c, now, None);
         let first = d.due(now + FIRST_BACKOFF);
         assert_eq!(first.len(), 1, "only the closed one is due after 1 s");
         assert_eq!(first[0].0, due[0].0);
@@ -199,7 +226,34 @@ mod tests {
     fn unknown_connections_are_ignored() {
         let now = Instant::now();
         let mut d = dialer(now);
-        d.ended(ConnectionId::new_unchecked(77), now);
+        d.ended(ConnectionId::new_unchecked(77), now, None);
         assert_eq!(d.due(now).len(), 2);
+    }
+
+    #[test]
+    fn a_peer_reached_over_its_own_dial_is_redialled_only_once_it_is_gone() {
+        let now = Instant::now();
+        let mut d = dialer(now);
+        let peer = PeerId::random();
+        let due = d.due(now);
+        let c = ConnectionId::new_unchecked(1);
+        d.dialing(due[0].0, c);
+        d.not_dialled(due[1].0, now);
+        // Refused: the peer dialled us first, and that connection stays.
+        d.ended(c, now, Some(peer));
+        let later = now + MAX_BACKOFF * 10;
+        assert_eq!(
+            d.due(later).len(),
+            1,
+            "only the other peer, never the covered one"
+        );
+        d.disconnected(PeerId::random(), later);
+        assert_eq!(
+            d.next_timeout(),
+            None,
+            "another relay's disconnection changes nothing"
+        );
+        d.disconnected(peer, later);
+        assert_eq!(d.next_timeout(), Some(later + FIRST_BACKOFF));
     }
 }

@@ -4,12 +4,12 @@
 use std::time::Instant;
 
 use libp2p::gossipsub::{self, MessageAcceptance};
-use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::{ListenError, SwarmEvent};
 use libp2p::{identify, ping};
 use tracing::{debug, info, warn};
 
 use super::behaviour::{BehaviourEvent, IDENTIFY_PROTOCOL};
-use super::{identity, MeshSwarm, Notice, Received};
+use super::{identity, single, MeshSwarm, Notice, Received};
 
 impl MeshSwarm {
     pub(super) fn on_swarm_event(
@@ -41,12 +41,18 @@ impl MeshSwarm {
                 Some(Notice::Connected(nk))
             }
             SwarmEvent::ConnectionClosed {
+                peer_id,
                 connection_id,
                 num_established,
                 cause,
                 ..
             } => {
-                self.dialer.ended(connection_id, now);
+                // Another connection to the same relay stays: no redial while it is up.
+                let covered = (num_established > 0).then_some(peer_id);
+                self.dialer.ended(connection_id, now, covered);
+                if num_established == 0 {
+                    self.dialer.disconnected(peer_id, now);
+                }
                 let nk = self.connections.remove(&connection_id)?;
                 debug!(relay = %nk, cause = ?cause, "mesh connection closed");
                 (num_established == 0).then(|| {
@@ -55,13 +61,32 @@ impl MeshSwarm {
                 })
             }
             SwarmEvent::OutgoingConnectionError {
+                peer_id,
                 connection_id,
                 error,
-                ..
             } => {
-                self.dialer.ended(connection_id, now);
+                if single::already_connected(&error) {
+                    self.stats.duplicate_connections += 1;
+                    debug!(?peer_id, "already connected to the relay dialled; refused");
+                    let covered = peer_id.filter(|p| self.swarm.is_connected(p));
+                    self.dialer.ended(connection_id, now, covered);
+                    return None;
+                }
+                self.dialer.ended(connection_id, now, None);
                 self.stats.dial_failures += 1;
                 debug!(error = %error, "mesh dial failed");
+                None
+            }
+            SwarmEvent::IncomingConnectionError {
+                error: ListenError::Denied { cause },
+                peer_id,
+                ..
+            } if cause.downcast_ref::<single::AlreadyConnected>().is_some() => {
+                self.stats.duplicate_connections += 1;
+                debug!(
+                    ?peer_id,
+                    "already connected to the relay that dialled us; refused"
+                );
                 None
             }
             SwarmEvent::IncomingConnectionError {

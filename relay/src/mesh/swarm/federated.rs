@@ -30,6 +30,8 @@ pub struct MeshReport {
     pub node: MeshStats,
     /// The engine's own counters.
     pub swarm: SwarmStats,
+    /// Connections to other relays open now (one per relay, once both sides settled).
+    pub connections: u64,
 }
 
 /// What [`Mesh::next_event`] waited for; hand it to [`Mesh::handle`].
@@ -60,6 +62,10 @@ impl Mesh {
         if let Some(every) = settings.tests.announce_every {
             config.announce_every = every;
         }
+        if let Some((per_sec, burst)) = settings.tests.room_rate {
+            config.room_messages_per_sec = per_sec;
+            config.room_message_burst = burst;
+        }
         let federation = Federation::new(config, Instant::now(), SystemTime::now());
         Ok(Self { swarm, federation })
     }
@@ -79,6 +85,7 @@ impl Mesh {
         MeshReport {
             node: self.federation.stats(),
             swarm: self.swarm.stats(),
+            connections: self.swarm.connections() as u64,
         }
     }
 

@@ -8,10 +8,18 @@ use std::time::Duration;
 use libp2p::pnet::PreSharedKey;
 use sha2::{Digest, Sha256};
 
+use super::throttle::InboundLimit;
 use super::MeshError;
 
 /// Domain separation of the salt → pre-shared key derivation (docs/federation.md).
 const SALT_DOMAIN: &[u8] = b"lumamesh/mesh-salt/v1\0";
+
+/// What one mesh connection may read in production: 1 MiB/s after a first 1 MiB
+/// (docs/federation.md "Flood limits" says why).
+const INBOUND_LIMIT: InboundLimit = InboundLimit {
+    bytes_per_sec: 1 << 20,
+    burst: 1 << 20,
+};
 
 /// A `host:port` pair as operators write it: `10.0.0.2:4001`, `[2001:db8::1]:4001` or
 /// `relay-b.example:4001`. Host names are resolved when dialled, so a peer whose name does
@@ -179,6 +187,11 @@ pub struct TestSettings {
     pub announce_every: Option<Duration>,
     /// Most topics one relay may be subscribed to (the directory and 10,000 rooms).
     pub max_topics_per_relay: usize,
+    /// Room messages per second one relay may send us, and in a burst, if not the
+    /// production values ([`FederationConfig`](crate::mesh::node::FederationConfig)).
+    pub room_rate: Option<(f32, f32)>,
+    /// What each mesh connection may read, before any decryption or signature check.
+    pub inbound: InboundLimit,
 }
 
 impl Default for TestSettings {
@@ -188,6 +201,8 @@ impl Default for TestSettings {
             heartbeat: Duration::from_secs(1),
             announce_every: None,
             max_topics_per_relay: super::behaviour::MAX_TOPICS_PER_RELAY,
+            room_rate: None,
+            inbound: INBOUND_LIMIT,
         }
     }
 }
