@@ -24,6 +24,8 @@ mod common_mesh;
 mod e2e;
 #[path = "integration/e2e_store.rs"]
 mod e2e_store;
+#[path = "integration/e2e_verify.rs"]
+mod e2e_verify;
 #[path = "integration/federation.rs"]
 mod federation;
 #[path = "integration/federation_e2e.rs"]
