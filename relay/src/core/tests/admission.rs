@@ -210,3 +210,51 @@ fn a_handshake_without_dtls_is_dropped_early() {
     assert_eq!(net.relay.stats().sessions, 0);
     assert_eq!(net.relay.stats().sessions_stalled, 1);
 }
+
+#[test]
+fn bad_admission_limits_name_their_setting() {
+    let cases: [(&str, Limits); 5] = [
+        (
+            "MAX_SESSIONS_PER_IP",
+            Limits {
+                max_sessions_per_ip: 0,
+                ..Limits::default()
+            },
+        ),
+        (
+            "MAX_HANDSHAKING_PER_PREFIX",
+            Limits {
+                max_handshaking_per_prefix: 0,
+                ..Limits::default()
+            },
+        ),
+        (
+            "NEW_SESSIONS_PER_PREFIX",
+            Limits {
+                new_sessions_per_prefix_per_sec: f32::NAN,
+                ..Limits::default()
+            },
+        ),
+        (
+            "NEW_SESSION_BURST_PER_IP",
+            Limits {
+                new_session_burst_per_ip: 0.5,
+                ..Limits::default()
+            },
+        ),
+        (
+            "HANDSHAKE_STALL_MS",
+            Limits {
+                handshake_stall: Duration::from_secs(11),
+                ..Limits::default()
+            },
+        ),
+    ];
+    for (name, limits) in cases {
+        let err = limits.validate().expect_err(name).to_string();
+        assert!(err.starts_with(name), "{err}");
+    }
+    Limits::default()
+        .validate()
+        .expect("the defaults are valid");
+}
