@@ -17,10 +17,10 @@
 // answers one of ours on this link creates a peer, at most `max` (64) per room.
 //
 // Every sealed signal carries our session id `s`, a counter `n` (one per session, rising),
-// and, once known, the recipient's session id `r` and `e`, the last counter we heard from
-// it. A signal is taken only if it is newer than the last one from its address, and (a
-// probe apart) meant for our session; one that creates a peer must echo a counter of ours
-// from this link. So a signal recorded earlier replays into nothing: not into a later
+// and, once known, the recipient's session id `r` and `e`, the highest counter we heard from
+// it. A signal is taken only if its counter is new from its address (not seen, not older
+// than the one that made the peer), and (a probe apart) meant for our session; one that
+// creates a peer must echo a counter of ours from this link. So a signal recorded earlier replays into nothing: not into a later
 // session, not into the same one. Session ids are self-asserted, so a sealed signal never
 // moves a peer to another address: a member at a new address whose session id we already
 // have a peer for is not answered. An open peer tells its new address in band (its DTLS
@@ -193,7 +193,7 @@ export class Mesh {
   _peer(r, id, initiator, sid) {
     if (r.peers.length >= r.max) return;
     // The initiator is the impolite side of perfect negotiation, for the connection's life.
-    const p = { id, sid, room: r, nick: '', kinds: {}, ep: this.link.epoch, held: [], old: 0, at: this.n };
+    const p = { id, sid, room: r, nick: '', kinds: {}, ep: this.link.epoch, held: [], old: 0, at: this.n, got: new Set() };
     p.neg = new Negotiation(initiator);
     p.box = new Outbox();
     p.feed = reassembler();
@@ -211,9 +211,10 @@ export class Mesh {
     const mine = msg?.r || (msg?.who && this.sid);
     if (typeof msg?.s != 'string' || msg.s == this.sid || !(msg.n > 0) || mine != this.sid) return;
     let p = this._byId(r, from);
-    // An address speaks for one session, a signal not newer than the last is a replay, and
+    // An address speaks for one session; a counter seen before, or older than the signal
+    // that made the peer, is a replay (relays may reorder signals, so newer is not required);
     // a session id we have a peer for elsewhere moves nothing (a peer moves in band only).
-    if (p ? p.sid != msg.s || msg.n <= p.n : r.peers.some((q) => q.sid == msg.s)) return;
+    if (p ? p.sid != msg.s || msg.n < p.f || p.got.has(msg.n) : r.peers.some((q) => q.sid == msg.s)) return;
     // It forgot us, answering a probe made since this connection began: start afresh.
     if (p && msg.ack == 1 && msg.e > p.at && !p.box.open) this._close(p), (p = null);
     // Ack 1: I do not know you; 2: my offer is on its way, or the channel is open; 3: I wait
@@ -221,7 +222,9 @@ export class Mesh {
     if (msg.who) this._sig(r, from, { ack: !p ? 1 : p.box.open || p.neg.initiator ? 2 : 3, r: msg.s, e: msg.n }, p);
     else if (!p && msg.e > this.n0) p = this._peer(r, from, !!(msg.ack & 1), msg.s);
     if (!p) return;
-    p.n = msg.n;
+    p.f ??= msg.n;
+    p.got.add(msg.n);
+    p.n = Math.max(p.n | 0, msg.n);
     // Our offer may have been lost on its way when it asks again: make it again (the other
     // side ignores an offer it has seen).
     if ((msg.who || msg.ack == 3) && !p.box.open && p.neg.state == 'have-local-offer' && !p.held.some((o) => o.sdp))
@@ -246,6 +249,8 @@ export class Mesh {
     if (p.sid) p.neg.polite = this.sid < p.sid;
     if (c) this._do('cand', { peer: p, c });
     else if (sdp && p.neg.remote(sdp)) this._do('remote', { peer: p, desc: sdp });
+    // The offer we answered, made again: our answer was lost.
+    else if (sdp?.sdp == p.neg.seen && p.neg.answer) this._ctl(p, this._desc(p, p.neg.answer));
   }
 
   /**

@@ -31,7 +31,7 @@ export class Negotiation {
       if (this.state == 'have-remote-offer') return false;
       this.state = 'have-local-offer';
       this.offer = desc;
-    } else this.state = 'stable';
+    } else (this.state = 'stable'), (this.answer = desc);
     return true;
   }
 

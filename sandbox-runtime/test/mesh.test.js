@@ -665,3 +665,39 @@ test('issue 14: a member cannot re-point another member\'s detached peer to itse
   assert.equal(pb.id, b.addr);
   assert.equal(closes(a), 0);
 });
+
+test('issue 13: signals that overtake one another between relays are all taken, a replay of either is not', () => {
+  const world = new World(2);
+  world.noIce = true;
+  const [a, b] = room(world, ['a', 'b'], [0, 1]);
+  const pb = peerOf(b, 'a');
+  const held = [];
+  world.relays[1].forward = (f) => held.push(f);
+  b.input({ t: 'ice', peer: pb, c: { candidate: 'first' } });
+  b.input({ t: 'ice', peer: pb, c: { candidate: 'second' } });
+  world.settle();
+  assert.equal(held.length, 2);
+  held.reverse().forEach((f) => world.later(f));
+  world.settle();
+  assert.deepEqual(a.pcTo('b').candidates.slice(-2), [{ candidate: 'second' }, { candidate: 'first' }]);
+  const [first] = bodies(world.relays[1]).filter((m) => m.c?.candidate == 'first');
+  a.frame(sealed(b.addr, a.addr, first));
+  world.settle();
+  assert.equal(a.pcTo('b').candidates.length, 2, 'the replay is refused');
+});
+
+test('issue 13: a lost answer is given again when the offer is made again', () => {
+  const world = new World();
+  world.relay.pongs = true;
+  let lost = 0;
+  const recv = world.relay.recv.bind(world.relay);
+  world.relay.recv = (node, f) => {
+    if (f[0] == 7 && /"answer"/.test(new TextDecoder().decode(f)) && !lost++) return world.relay.seen.push(f);
+    recv(node, f);
+  };
+  const { a, b } = pair(world);
+  assert.equal(lost, 1);
+  assert.equal(peerOf(b, 'a').neg.state, 'have-local-offer');
+  world.advance(20000);
+  assert.deepEqual([opens(a), opens(b), made(a), made(b), closes(a), closes(b)], [1, 1, 1, 1, 0, 0]);
+});
