@@ -13,16 +13,12 @@ const fail = (field, why) => {
 
 function v6text(b) {
   const g = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i] << 8) | b[i + 1]);
-  // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on a tie.
-  let best = -1, len = 0;
-  for (let i = 0; i < 8; i++) {
-    let j = i;
-    while (j < 8 && !g[j]) j++;
-    if (j - i > len && j - i > 1) (best = i), (len = j - i);
-  }
-  const h = g.map((x) => x.toString(16));
-  return best < 0 ? h.join(':') : h.slice(0, best).join(':') + '::' + h.slice(best + len).join(':');
+  for (let i = 0; i < 16; i += 2) g.push(((b[i] << 8) | b[i + 1]).toString(16));
+  const t = g.join(':');
+  // RFC 5952: the longest run (>= 2) of zero groups becomes `::`, the first one on a tie.
+  const zeros = (r) => r.split(0).length;
+  const run = (t.match(/(^|:)0(:0)+(:|$)/g) || []).reduce((a, r) => (zeros(r) > zeros(a) ? r : a), '');
+  return run ? t.replace(run, '::') : t;
 }
 
 /**

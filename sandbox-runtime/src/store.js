@@ -13,10 +13,11 @@ const WEEK = 6048e5;
  * entries does: its host name (a lookup would tell the name's owner who dialled), or the
  * start of a loopback, private, link-local, CGNAT or 0.0.0.0/8 address (127., 10., 192.168.,
  * 172.16. to 172.31., 169.254., 100.64. to 100.127., 0., ::1, fc00::/7, fe80::/10 and the
- * rest of fe00::/8); '' for any other address.
+ * rest of fe00::/8, and 0fc0::/16 to 0fef::/16, reserved); '' for any other address. (An
+ * IPv4 address's text has no `:`, an IPv6 one's no `.`.)
  */
 export const range = ({ ip, host }) =>
-  host || /^(::1$|f[c-e][\da-f]{2}:|(0|10|127|169\.254|192\.168|172\.(1[6-9]|2\d|3[01])|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7]))\.)/.exec(ip)?.[0] || '';
+  host || /^(::1$|f[c-e]..:|(0|10|127|169\.254|192\.168|172\.(1[6-9]|2.|3[01])|100\.(6[4-9]|[7-9].|1[01].|12[0-7]))\.)/.exec(ip)?.[0] || '';
 
 /**
  * The directory for `app`: the page's own relays (`own`, from `lines`) and the learned ones
@@ -42,7 +43,7 @@ export function directory(lines, app) {
       const k = (e.line = typeof line == 'string' ? line : toB64u(line));
       const r = range(e);
       const old = own.get(k) || rest.get(k);
-      if (old || !(Math.abs(Date.now() - seen) < WEEK)) return old && (old.seen = seen);
+      if (old || !(Date.now() - seen < WEEK && seen <= Date.now())) return old && (old.seen = seen);
       if (map == own) ranges.add(r);
       else if (map.size >= LEARNED || (r && !ranges.has(r))) return;
       e.seen = seen;
