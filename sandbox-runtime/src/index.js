@@ -153,7 +153,7 @@ class Net extends Emitter {
     // Without a secret the key derives from what anyone can know (docs/security.md).
     if (!secret && !warned) {
       warned = 1;
-      console.warn(`lumamesh: room "${name}" has no secret: anyone who knows its name (relay operators too) can read and intercept it`);
+      console.warn(`lumamesh: room "${name}" has no secret: anyone who knows its name, relays included, can read and intercept it`);
     }
     const keys = await roomKeys(app, name, secret);
     const rec = this._run({ t: 'join', id: keys.id, nick });

@@ -10,7 +10,7 @@ import { te, concat, equal } from './bytes.js';
 
 const sha = async (b) => new Uint8Array(await crypto.subtle.digest('SHA-256', b));
 // The `a=fingerprint` of a description: "sha-256 AB:CD:…".
-const fp = (d) => /a=fingerprint:(\S+ \S+)/.exec(d?.sdp)?.[1];
+const fp = (d) => /a=fingerprint:(\S+ \S+)/.exec(d.sdp)?.[1];
 
 /** The code of room id `id` for both fingerprints and both nonces, each pair in any order. */
 export const code = async (id, fps, a, b) =>
@@ -35,7 +35,7 @@ export function verify(pc, id) {
       theirs ? ok(m) : ((theirs = m), tx(n));
     };
   }).then(async (m) => {
-    if (!equal(await sha(m), theirs)) throw Error('lumamesh: bad verification nonce');
+    if (!equal(await sha(m), theirs)) throw Error('lumamesh: bad nonce');
     return code(id, [pc.localDescription, pc.remoteDescription].map(fp), n, m);
   });
 }
