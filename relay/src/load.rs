@@ -15,6 +15,7 @@
 //! has already left, so an `Error` frame in the report is a real refusal, never an artefact
 //! of the run ending.
 
+pub mod attack;
 mod members;
 mod report;
 
@@ -194,32 +195,23 @@ fn age(epoch: Instant, blob: &[u8]) -> Option<Duration> {
     Some(epoch.elapsed().saturating_sub(sent_at))
 }
 
-async fn one_client(
-    i: usize,
-    plan: &LoadPlan,
+/// Connects one client to `target` from `local_ip` (the route's choice if `None`), says
+/// `Hello` in [`PROTOCOL_VERSION`] and waits for `Welcome`, each step within `timeout`;
+/// gives the client and its peer address.
+async fn open(
+    target: &LoadTarget,
+    local_ip: Option<IpAddr>,
     cert: Option<DtlsCert>,
-    epoch: Instant,
-    stop: Instant,
-    shared: &Mutex<Shared>,
-) -> Result<(), ClientFailure> {
-    let begun = Instant::now();
-    let (relay, room_index) = placement(i, plan.relays.len(), plan.rooms);
-    let target = &plan.relays[relay];
-    let local_ip = (!plan.local_ips.is_empty()).then(|| plan.local_ips[i % plan.local_ips.len()]);
-    let mut client = UdpClient::connect_from(
-        local_ip,
-        &target.entry,
-        target.addr,
-        cert,
-        plan.connect_timeout,
-    )
-    .await?;
+    timeout: Duration,
+) -> Result<(UdpClient, PeerAddr), ClientFailure> {
+    let mut client =
+        UdpClient::connect_from(local_ip, &target.entry, target.addr, cert, timeout).await?;
     client
         .send(&ClientMessage::Hello {
             version: PROTOCOL_VERSION,
         })
         .await?;
-    let frame = client.recv(plan.connect_timeout).await?;
+    let frame = client.recv(timeout).await?;
     let welcome = match RelayMessage::decode(&frame) {
         Ok(RelayMessage::Welcome(welcome)) => welcome,
         _ => {
@@ -236,6 +228,22 @@ async fn one_client(
         relay: target.tag(),
         session: welcome.peer,
     };
+    Ok((client, me))
+}
+
+async fn one_client(
+    i: usize,
+    plan: &LoadPlan,
+    cert: Option<DtlsCert>,
+    epoch: Instant,
+    stop: Instant,
+    shared: &Mutex<Shared>,
+) -> Result<(), ClientFailure> {
+    let begun = Instant::now();
+    let (relay, room_index) = placement(i, plan.relays.len(), plan.rooms);
+    let target = &plan.relays[relay];
+    let local_ip = (!plan.local_ips.is_empty()).then(|| plan.local_ips[i % plan.local_ips.len()]);
+    let (mut client, me) = open(target, local_ip, cert, plan.connect_timeout).await?;
     {
         let mut s = Shared::lock(shared);
         s.connect.push(begun.elapsed());

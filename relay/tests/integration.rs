@@ -18,6 +18,8 @@ use lumamesh_relay::protocol::{
 /// Generous bound for anything to happen (machines are slow and shared).
 const WAIT: Duration = Duration::from_secs(60);
 
+#[path = "integration/attack.rs"]
+mod attack;
 #[path = "integration/common_mesh.rs"]
 mod common_mesh;
 #[path = "integration/e2e.rs"]

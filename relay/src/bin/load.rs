@@ -4,8 +4,12 @@
 //! or with `--json` the full report (connect times, one-way signal latency for signals within
 //! one relay and across relays, clients per relay, error frames by code, failures).
 //!
-//! The relay limits new sessions per source IP (`NEW_SESSIONS_PER_IP`, default 20/s); raise it
-//! on the relay under test, or spread clients over several addresses.
+//! `lumamesh-load attack` floods one relay instead (issue 14; `lumamesh-load attack --help`).
+//!
+//! The relay limits new sessions and the sessions held per source address and per /24 (IPv4)
+//! or /64 (IPv6) prefix (`NEW_SESSIONS_PER_IP`, `MAX_SESSIONS_PER_PREFIX` and the others in
+//! `lumamesh-relay --help`); raise them on the relay under test, or spread clients over
+//! addresses in several prefixes (127.0.0.2 and 127.0.0.3 share one /24; 127.0.1.2 does not).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,10 +23,15 @@ use lumamesh_relay::load::{self, LoadPlan, LoadTarget};
 use lumamesh_relay::protocol::MAX_BLOB2_LEN;
 use report::{usage, UsageContext};
 
+#[path = "load/attack.rs"]
+mod attack;
+
 /// Load generator for lumamesh-relay.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Mode>,
     /// A relay's relay.txt line (as printed by lumamesh-relay at start); repeat the flag or
     /// separate lines with commas for several relays.
     #[arg(
@@ -61,8 +70,9 @@ struct Args {
     /// Seconds allowed for each connect.
     #[arg(long, default_value_t = 30.0)]
     connect_timeout_secs: f64,
-    /// Source IPs to spread clients over, comma separated (e.g. 127.0.0.2,127.0.0.3); more
-    /// addresses give more ports and stay under the relay's per-IP new-session limit.
+    /// Source IPs to spread clients over, comma separated (e.g. 127.0.0.2,127.0.1.2); more
+    /// addresses give more ports, and addresses in more /24s stay under the relay's
+    /// per-address and per-prefix limits.
     #[arg(long, value_delimiter = ',', value_name = "IPS")]
     local_ips: Vec<std::net::IpAddr>,
     /// Print the full report as JSON instead of a summary.
@@ -72,6 +82,14 @@ struct Args {
     /// memory (/proc/PID/status) is sampled during the run and reported per session.
     #[arg(long, value_name = "PID")]
     relay_pid: Option<u32>,
+}
+
+/// Another mode than the load run.
+#[derive(clap::Subcommand, Debug)]
+enum Mode {
+    /// Flood one relay from a few source addresses (issue 14) and measure ordinary clients
+    /// connecting under the flood.
+    Attack(attack::Args),
 }
 
 /// Resident set size of `pid` in KiB, from /proc.
@@ -139,6 +157,9 @@ fn entries(args: &Args) -> Result<Vec<RelayEntry>> {
 }
 
 async fn run(args: Args) -> Result<()> {
+    if let Some(Mode::Attack(attack)) = args.command {
+        return attack::run(attack).await;
+    }
     let entries = entries(&args)?;
     if args.relay_addr.is_some() && entries.len() > 1 {
         return Err(usage(format!(
