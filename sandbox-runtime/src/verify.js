@@ -13,8 +13,11 @@ const sha = async (b) => new Uint8Array(await crypto.subtle.digest('SHA-256', b)
 const fp = (d) => /a=fingerprint:(\S+ \S+)/.exec(d.sdp)?.[1];
 
 /** The code of room id `id` for both fingerprints and both nonces, each pair in any order. */
-export const code = async (id, fps, a, b) =>
-  String(new DataView((await sha(concat(id, a.map((x, i) => x ^ b[i]), te.encode(fps.sort())))).buffer).getUint32(0) % 1e6).padStart(6, 0);
+export async function code(id, fps, a, b) {
+  // The fingerprints as text: in string order, joined by ",".
+  const h = await sha(concat(id, a.map((x, i) => x ^ b[i]), te.encode(fps.sort())));
+  return String(new DataView(h.buffer).getUint32(0) % 1e6).padStart(6, 0);
+}
 
 /**
  * Runs the exchange on peer connection `pc` of the room with id `id`; resolves to the code
