@@ -48,21 +48,19 @@ export function directory(lines, app) {
       else if (map.size >= LEARNED || (r && !ranges.has(r))) return;
       e.seen = seen;
       e.verified = verifyEntry(e);
-      e.verified.catch(() => map.delete(k));
+      e.verified.catch(() => map.delete(k) && save());
       map.set(k, e);
     } catch (err) {
       console.error('lumamesh: ignoring relay entry:', err.message);
     }
   };
   for (const line of lines) learn(line, own);
-  let v;
   try {
-    v = localStorage.getItem(key);
-    // Bounded in bytes before it is parsed; anything but an array is dropped, and an item
-    // without a time is too old.
-    v = v.length < 3e4 && JSON.parse(v);
+    // Bounded in bytes before it is parsed. Anything but an array of [line, time] throws
+    // (what came before it is kept); an item without a time is too old.
+    const v = localStorage.getItem(key);
+    if (v.length < 3e4) for (const [line, seen] of JSON.parse(v).slice(0, LEARNED)) learn(line, rest, +seen);
   } catch {}
-  for (const x of Array.isArray(v) ? v.slice(0, LEARNED) : []) learn(x?.[0], rest, +x?.[1]);
   save();
   return { own, rest, learn, save, drop: (e) => rest.delete(e.line) && save() };
 }
