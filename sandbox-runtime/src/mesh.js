@@ -87,6 +87,7 @@ export class Mesh {
         this.n0 = this.n;
         this._relay(getNodes());
         for (const r of this.rooms) {
+          r.soon = {};
           this._relay(join(r.id));
           // A connection that has not opened starts afresh (nothing sealed can prove that a
           // member at a new address is the one we had); an open one tells its peer in band.
@@ -104,9 +105,14 @@ export class Mesh {
         else if (due == 'dead') this._do('hangup');
         else if (due) {
           this._relay(ping(now >>> 0));
-          // Probe again, from the second tick on, a member whose channel has not opened.
-          for (const r of this.rooms)
+          for (const r of this.rooms) {
+            // Probe again, from the second tick on, a member whose channel has not opened.
             for (const p of r.peers) !p.box.open && p.ep == L.epoch && p.old++ && this._sig(r, p.id, { who: 1 }, p);
+            // Probe, from the second tick on, a newcomer on another relay we have not met.
+            for (const id in r.soon)
+              if (this._byId(r, id)) delete r.soon[id];
+              else if (r.soon[id]++) delete r.soon[id], this._sig(r, id, { who: 1 });
+          }
         }
         return;
       }
@@ -116,7 +122,7 @@ export class Mesh {
       case 'sig':
         return this._incoming(i.room, i.from, i.body, i.ep);
       case 'join': {
-        const r = { id: i.id, nick: i.nick, kinds: {}, peers: [], max: i.max || 64 };
+        const r = { id: i.id, nick: i.nick, kinds: {}, peers: [], max: i.max || 64, soon: {} };
         this.rooms.push(r);
         this._relay(join(r.id));
         return r;
@@ -173,11 +179,15 @@ export class Mesh {
     const r = f.room && this.rooms.find((r) => equal(r.id, f.room));
     if (!r) return;
     if (f.t == ROOM2) for (const id of f.peers) this._sig(r, id, { who: 1 });
-    // Two members joining on two relays at once may each find the room empty: probe newcomers
-    // on other relays (one relay orders its own joins, so its Room is complete).
+    // Two members joining on two relays at once may each find the room empty, and a probe
+    // may cross the federation ahead of its sender's join: probe a newcomer on another relay
+    // (one relay orders its own joins, so its Room is complete) if it has not probed us by
+    // the second tick. At once, both would probe, both offer, and the first offer of one
+    // would be rolled back.
     else if (f.t == JOINED2 && f.peer.slice(0, 16) != this.link.me.slice(0, 16))
-      this._byId(r, f.peer) || this._sig(r, f.peer, { who: 1 });
+      this._byId(r, f.peer) || (r.soon[f.peer] = 0);
     else if (f.t == LEFT2) {
+      delete r.soon[f.peer];
       const p = this._byId(r, f.peer);
       // Epochs start at 1: a detached member is found again by its session id only.
       if (p) p.box.open ? (p.ep = 0) : this._close(p);

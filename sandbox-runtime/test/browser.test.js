@@ -194,8 +194,9 @@ test('issue 13: a page whose relay drops it (the relay still up) tries the other
 
 test('issue 13: pages joining on two relays at the same moment meet once', async () => {
   const [x, y] = [await signedLine(40005), await signedLine(40006)];
-  // Joins take 30 ms to cross the federation, so each relay answers its joiner with an empty Room.
-  for (const r of [rtc.federate(x), rtc.federate(y)]) r.gossip = (f) => setTimeout(f, 30);
+  // Joins take 30 ms to cross the federation, so each relay answers its joiner with an empty
+  // Room; each page probes the other on its link's second ping tick (idle 1 s: every 333 ms).
+  for (const r of [rtc.federate(x), rtc.federate(y)]) Object.assign(r, { idle: 1, pongs: true, gossip: (f) => setTimeout(f, 30) });
   for (let round = 0; round < 5; round++) {
     const [a, b] = await Promise.all([page('race' + round, 'alice', [x]), page('race' + round, 'bob', [y])]);
     await until(() => open(a).length == 1 && open(b).length == 1, 5000, 'alice and bob, round ' + round);

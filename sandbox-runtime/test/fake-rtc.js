@@ -5,8 +5,8 @@
 // WIRE bytes per turn, firing bufferedamountlow as a browser does; each added track makes
 // the description `rtc.pad` bytes (20 KiB) longer, so renegotiating media means a control message over 16 KiB.
 // Relays form one fake federation (relay-fake.js); a static answer reaches the relay whose
-// entry has the answer's port, which welcomes with its entry and answers GetNodes with
-// every entry of the federation.
+// entry has the answer's port, which welcomes with its entry (and its `idle` timeout, 30 s
+// unless a test sets one) and answers GetNodes with every entry of the federation.
 
 import { readFileSync } from 'node:fs';
 
@@ -196,7 +196,7 @@ export class RTCPeerConnection {
     const end = new RelayEnd(dc);
     dc.deliver = (buf) => {
       const b = new Uint8Array(buf);
-      if (b[0] == 1) return end.frame(frames.welcome(relay.connect(end).peer, 30, relay.entry));
+      if (b[0] == 1) return end.frame(frames.welcome(relay.connect(end).peer, relay.idle || 30, relay.entry));
       relay.recv(end, b);
     };
     const close = dc.close.bind(dc);

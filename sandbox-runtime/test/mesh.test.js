@@ -504,14 +504,16 @@ test('issue 13: when every other relay is gone the lost one is dialled again', (
 
 test('issue 13: two members joining on two relays at once, each finding the room empty, still meet once', () => {
   const world = new World(2);
+  for (const r of world.relays) r.pongs = true;
   const a = world.node('a', { relay: world.relays[0] });
   const b = world.node('b', { relay: world.relays[1] });
   a.dial();
   b.dial();
-  // Neither join has crossed the federation when the other relay answers with its Room.
+  // Neither join has crossed the federation when the other relay answers with its Room: each
+  // probes the other on its second ping tick.
   a.join(ROOM);
   b.join(ROOM);
-  world.settle();
+  world.advance(20000);
   assert.deepEqual([peersOf(a).length, peersOf(b).length, opens(a), opens(b)], [1, 1, 1, 1]);
   assert.equal(a.actions.filter((x) => x.t == 'peer').length + b.actions.filter((x) => x.t == 'peer').length, 2);
   b.input({ t: 'send', peer: peerOf(b, 'a'), msg: 'raced' });
@@ -700,4 +702,14 @@ test('issue 13: a lost answer is given again when the offer is made again', () =
   assert.equal(peerOf(b, 'a').neg.state, 'have-local-offer');
   world.advance(20000);
   assert.deepEqual([opens(a), opens(b), made(a), made(b), closes(a), closes(b)], [1, 1, 1, 1, 0, 0]);
+});
+
+test('issue 13: a newcomer on another relay that probes us is not probed back, so neither offer is rolled back', () => {
+  const world = new World(2);
+  for (const r of world.relays) r.pongs = true;
+  const [a, b] = room(world, ['a', 'b'], [0, 1]);
+  world.advance(20000);
+  const probes = (n) => n.actions.filter((x) => x.t == 'seal' && x.obj.who).length;
+  assert.deepEqual([probes(a), probes(b), opens(a), opens(b)], [0, 1, 1, 1]);
+  assert.ok(peerOf(b, 'a').neg.initiator && !peerOf(a, 'b').neg.initiator);
 });
