@@ -1,0 +1,15 @@
+//! Layer-1 client frames (`ClientMessage::decode`): decoding never panics, and a frame that
+//! decodes re-encodes to the same bytes.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use lumamesh_relay::protocol::ClientMessage;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(message) = ClientMessage::decode(data) {
+        let mut out = Vec::new();
+        message.encode(&mut out);
+        assert_eq!(out, data, "accepted frame must re-encode byte-equal");
+    }
+});
