@@ -173,10 +173,10 @@ struct Args {
         default_value_t = Limits::default().max_handshaking_per_prefix
     )]
     max_handshaking_per_prefix: usize,
-    /// Milliseconds a handshake may go without a DTLS datagram before it is dropped.
+    /// Milliseconds after its first STUN check by which a session must have sent DTLS.
     ///
-    /// Counted from the first STUN check, then from each DTLS datagram; 100 up to the 10 s
-    /// handshake timeout. A browser sends DTLS within a round trip or two of its first check.
+    /// A session without a DTLS datagram by then is dropped; 100 up to the 10 s handshake
+    /// timeout. A browser sends DTLS within a round trip or two of its first check.
     #[arg(
         long,
         env = "HANDSHAKE_STALL_MS",

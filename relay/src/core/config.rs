@@ -54,8 +54,8 @@ pub struct Limits {
     pub max_handshaking: usize,
     /// Time from the first STUN check to an open DataChannel.
     pub handshake_timeout: Duration,
-    /// A handshaking session that receives no DTLS datagram for this long (from its first
-    /// STUN check, or from its last DTLS datagram) is dropped (`HANDSHAKE_STALL_MS`).
+    /// A handshaking session that has received no DTLS datagram this long after its first
+    /// STUN check is dropped (`HANDSHAKE_STALL_MS`).
     pub handshake_stall: Duration,
     /// Silence (no frame) after which an open session is dropped.
     pub idle_timeout: Duration,

@@ -31,7 +31,7 @@ pub(crate) struct Session {
     /// The addresses it is reached from; the first created it and is what the per-source
     /// limits count.
     pub(crate) addrs: Vec<SocketAddr>,
-    /// When its last DTLS datagram arrived (`None`: none yet).
+    /// When its first DTLS datagram arrived (`None`: none yet).
     pub(crate) dtls_at: Option<Instant>,
     pub(crate) channel: Option<ChannelId>,
     pub(crate) phase: Phase,
@@ -136,24 +136,24 @@ impl Session {
         self.addrs[0].ip()
     }
 
-    /// Notes a datagram that is not STUN: DTLS progress.
+    /// Notes a DTLS datagram: the handshake has started.
     pub(crate) fn saw_dtls(&mut self, now: Instant) {
-        if self.phase == Phase::Handshaking {
-            self.dtls_at = Some(now);
-        }
+        self.dtls_at.get_or_insert(now);
     }
 
-    /// Whether a handshaking session has gone `stall` without DTLS progress at `now`.
+    /// Whether a handshaking session has gone `stall` since its first check without a DTLS
+    /// datagram. Dropping it then costs a browser nothing (its next check and ClientHello
+    /// start over); once DTLS has begun, only the handshake timeout applies, since a session
+    /// lost mid-handshake cannot be resumed.
     pub(crate) fn is_stalled(&self, stall: Duration, now: Instant) -> bool {
-        self.phase == Phase::Handshaking && self.dtls_at.unwrap_or(self.created) + stall <= now
+        self.phase == Phase::Handshaking && self.dtls_at.is_none() && self.created + stall <= now
     }
 
     /// When the relay itself must act on this session (timeouts), ignoring the `Rtc`.
     pub(crate) fn deadline(&self, t: Timeouts) -> Instant {
         match self.phase {
-            Phase::Handshaking => {
-                (self.created + t.handshake).min(self.dtls_at.unwrap_or(self.created) + t.stall)
-            }
+            Phase::Handshaking if self.dtls_at.is_none() => self.created + t.handshake.min(t.stall),
+            Phase::Handshaking => self.created + t.handshake,
             Phase::Open => self.last_activity + t.idle,
             Phase::Closing(at) => at,
         }
