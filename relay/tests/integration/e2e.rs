@@ -55,9 +55,28 @@ pub(super) async fn join(page: &Page, nick: &str) {
 }
 
 pub(super) async fn wait_open_peers(page: &Page, n: usize) {
-    page.wait_for(&format!("lm.openPeers().length === {n}"), T)
+    if let Err(e) = page
+        .wait_for(&format!("lm.openPeers().length === {n}"), T)
         .await
-        .unwrap_or_else(|e| panic!("{n} open peers: {e}"));
+    {
+        panic!("{n} open peers: {e}; core: {}", core_state(page).await);
+    }
+}
+
+/// What the core and the connection hold for each member of a page's rooms, to tell a
+/// stall from a slow machine.
+pub(super) async fn core_state(page: &Page) -> String {
+    let state = page
+        .eval(
+            "JSON.stringify(lm.net._mesh.rooms.flatMap((r) => r.peers.map((p) => { \
+             const pc = lm.net._views.get(p)?.view.pc; return { id: p.id, sid: p.sid, \
+             open: p.box.open, neg: p.neg.state, init: p.neg.initiator, polite: p.neg.polite, \
+             got: [...p.got], held: p.held.length, pc: pc && [pc.signalingState, \
+             pc.iceConnectionState, pc.connectionState, pc.localDescription?.type, \
+             pc.remoteDescription?.type] }; })))",
+        )
+        .await;
+    format!("{state:?}")
 }
 
 /// `from` broadcasts `text` in the room and `to` receives it.

@@ -5,7 +5,9 @@
 
 use harness::browser::{Browser, LaunchOptions};
 
-use super::e2e::{join, one_connection_throughout, open, runtime, says, serve, wait_open_peers, T};
+use super::e2e::{
+    core_state, join, one_connection_throughout, open, runtime, says, serve, wait_open_peers, T,
+};
 use super::federation::{federated, statsz, wait_mesh};
 
 /// Waits until the relay holds `n` open sessions.
@@ -43,8 +45,16 @@ fn pages_on_two_federated_relays_meet_and_move_when_one_dies() {
         let bob = open(&browser, &on_b).await;
         join(&alice, "alice").await;
         join(&bob, "bob").await;
-        wait_open_peers(&alice, 1).await;
-        wait_open_peers(&bob, 1).await;
+        for page in [&alice, &bob] {
+            if page
+                .wait_for("lm.openPeers().length === 1", T)
+                .await
+                .is_err()
+            {
+                let states = (core_state(&alice).await, core_state(&bob).await);
+                panic!("alice and bob never connected: {states:?}");
+            }
+        }
         wait_sessions(&a, 1);
         wait_sessions(&b, 1);
         says(&alice, &bob, "hello across relays").await;
