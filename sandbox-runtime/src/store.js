@@ -38,12 +38,14 @@ export function directory(lines, app) {
   // Adds a relay entry (relay.txt token or bytes) to `map`, or refreshes its last-seen time;
   // ignores a bad (logged), refused or surplus one, and forgets one whose signature fails.
   const learn = (line, map = rest, seen = Date.now()) => {
+    // Too old or in the future, as every item a runtime before issue 14 stored (bare lines).
+    if (!(Date.now() - seen < WEEK && seen <= Date.now())) return;
     try {
       const e = decodeEntry(line);
       const k = (e.line = typeof line == 'string' ? line : toB64u(line));
       const r = range(e);
       const old = own.get(k) || rest.get(k);
-      if (old || !(Date.now() - seen < WEEK && seen <= Date.now())) return old && (old.seen = seen);
+      if (old) return void (old.seen = seen);
       if (map == own) ranges.add(r);
       else if (map.size >= LEARNED || (r && !ranges.has(r))) return;
       e.seen = seen;

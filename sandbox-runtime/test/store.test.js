@@ -98,6 +98,8 @@ test('issue 14: garbage in storage never breaks connect() and is replaced by a c
     JSON.stringify('x'.repeat(100000)),
     JSON.stringify(Array.from({ length: 10000 }, (_, i) => 'AQ' + i)),
     JSON.stringify(Array(10000).fill(fixtureRelays[0])),
+    // As runtimes before issue 14 stored them: bare lines.
+    JSON.stringify(fixtureRelays),
     JSON.stringify(['A'.repeat(500000)]),
     JSON.stringify([5, null, {}, [], [[]], ['AQB'], [fixtureRelays[0], 'soon'], [fixtureRelays[0], 1e300]]),
     JSON.stringify({ length: 3, 0: fixtureRelays[0] }),
