@@ -26,6 +26,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Every client comes from 127.0.0.1 (one address, one /24): lift the per-source admission
+# limits that protect a public relay from one host (issue 14).
+LIFT_SOURCE_LIMITS="NEW_SESSIONS_PER_IP=1000 NEW_SESSION_BURST_PER_IP=1000 \
+  NEW_SESSIONS_PER_PREFIX=1000 NEW_SESSION_BURST_PER_PREFIX=1000 MAX_SESSIONS_PER_IP=2000 \
+  MAX_SESSIONS_PER_PREFIX=2000 MAX_HANDSHAKING_PER_IP=256 MAX_HANDSHAKING_PER_PREFIX=256"
+
 # start_relay NAME [PEERS]: prints nothing; leaves $WORK/NAME/out with the start banner.
 start_relay() {
   local dir=$WORK/$1
@@ -33,8 +39,8 @@ start_relay() {
   (
     cd "$dir"
     MESH_LISTEN=127.0.0.1:0 MESH_PEERS=${2:-} MESH_SALT=bench-federation \
-      HEALTH_LISTEN=127.0.0.1:0 UDP_PORT=0 MAX_SESSIONS=2000 NEW_SESSIONS_PER_IP=1000 \
-      RUST_LOG=warn exec "$BIN/lumamesh-relay" >out 2>err
+      HEALTH_LISTEN=127.0.0.1:0 UDP_PORT=0 MAX_SESSIONS=2000 \
+      RUST_LOG=warn exec env $LIFT_SOURCE_LIMITS "$BIN/lumamesh-relay" >out 2>err
   ) &
   PIDS+=($!)
   for _ in $(seq 100); do
