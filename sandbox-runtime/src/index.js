@@ -11,7 +11,7 @@ import { roomKeys, seal, open } from './keys.js';
 import { Mesh } from './mesh.js';
 import { Peer } from './peer.js';
 import { Room } from './room.js';
-import { hex } from './bytes.js';
+import { hex, toB64u } from './bytes.js';
 import { signal2 } from './proto.js';
 
 /** Relay entries embedded by `lumamesh bundle` (relay.txt lines). */
@@ -98,7 +98,7 @@ class Net extends Emitter {
       case 'hangup':
         return link?.close();
       case 'learn':
-        for (const e of a.entries) this._dir.learn(e);
+        for (const e of a.entries) this._dir.learn(toB64u(e));
         return this._dir.save();
       case 'peer': {
         const room = this._views.get(a.peer.room);

@@ -3,7 +3,6 @@
 // `[[line, last seen ms], …]`, checked, aged out after a week and dropped when they fail.
 
 import { decodeEntry, verifyEntry } from './entry.js';
-import { toB64u } from './bytes.js';
 
 const LEARNED = 16;
 const WEEK = 6048e5;
@@ -26,7 +25,8 @@ export const range = ({ ip, host }) =>
  * then the page's own.
  */
 export function directory(lines, app) {
-  const key = 'lumamesh.relays' + (app ? '.' + app : '');
+  // `lumamesh.relays.<app>`, or `lumamesh.relays` without an app ([undefined] joins as '').
+  const key = 'lumamesh.relays' + [app && '.' + app];
   const own = new Map();
   const rest = new Map();
   const ranges = new Set();
@@ -35,14 +35,14 @@ export function directory(lines, app) {
       localStorage.setItem(key, JSON.stringify([...rest.values(), ...own.values()].map((e) => [e.line, e.seen])));
     } catch {}
   };
-  // Adds a relay entry (relay.txt token or bytes) to `map`, or refreshes its last-seen time;
+  // Adds a relay entry (relay.txt token) to `map`, or refreshes its last-seen time;
   // ignores a bad (logged), refused or surplus one, and forgets one whose signature fails.
   const learn = (line, map = rest, seen = Date.now()) => {
     // Too old or in the future, as every item a runtime before issue 14 stored (bare lines).
     if (!(Date.now() - seen < WEEK && seen <= Date.now())) return;
     try {
       const e = decodeEntry(line);
-      const k = (e.line = typeof line == 'string' ? line : toB64u(line));
+      const k = (e.line = line);
       const r = range(e);
       const old = own.get(k) || rest.get(k);
       if (old) return void (old.seen = seen);
