@@ -34,14 +34,6 @@ fn relay_addr(relay: &RelayProcess) -> SocketAddr {
     SocketAddr::new([127, 0, 0, 1].into(), relay.entry.port())
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
 #[test]
 fn r14_a_flood_from_two_addresses_keeps_no_client_out() {
     let relay = quiet_relay();
@@ -199,7 +191,12 @@ fn r14_a_binding_request_from_a_new_address_does_not_take_a_session_over() {
     let relay = quiet_relay();
     let entry = relay.entry.clone();
     let relay_at = relay_addr(&relay);
-    runtime().block_on(async {
+    // One thread is enough: the forwarder and the hijacker run while the client awaits.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
         let forwarder = Forwarder::start(relay_at, entry.ufrag().as_str().to_owned()).await;
         let mut client = UdpClient::connect(&entry, Some(forwarder.addr), None, WAIT)
             .await
