@@ -272,8 +272,11 @@ impl FederationConfig {
             announce_every: Duration::from_secs(30),
             entry_ttl: Duration::from_secs(120),
             max_clock_skew: Duration::from_secs(30),
-            room_messages_per_sec: 5_000.0,
-            room_message_burst: 10_000.0,
+            // Five times the busiest honest relay measured (BENCHMARKS.md: 382 room messages/s
+            // at 3 relays × 1,000 rooms), and below what one flooding connection gets through
+            // the inbound cap (docs/federation.md "Flood limits").
+            room_messages_per_sec: 2_000.0,
+            room_message_burst: 4_000.0,
             max_relays: 1_024,
             dial_directory: true,
         }

@@ -101,6 +101,29 @@ async fn expect_while_driving(client: &mut UdpClient, want: Owned, sender: &mut 
     }
 }
 
+/// A version 2 client on each relay joins `room` (A's first) and sees the other.
+async fn meet(
+    a: &LocalRelay,
+    b: &LocalRelay,
+    room: RoomId,
+) -> ((UdpClient, PeerAddr), (UdpClient, PeerAddr)) {
+    let mut ca = UdpClient::connect(a.entry(), None, None, WAIT)
+        .await
+        .expect("connects to a");
+    let mut cb = UdpClient::connect(b.entry(), None, None, WAIT)
+        .await
+        .expect("connects to b");
+    let pa = hello2(&mut ca, a.entry()).await;
+    let pb = hello2(&mut cb, b.entry()).await;
+    ca.send(&ClientMessage::Join { room }).await.expect("join");
+    expect(&mut ca, Owned::Room(vec![])).await;
+    cb.send(&ClientMessage::Join { room }).await.expect("join");
+    // b's client learns a's member from a's snapshot; a's client hears b's join.
+    expect(&mut cb, Owned::Joined(pa)).await;
+    expect(&mut ca, Owned::Joined(pb)).await;
+    ((ca, pa), (cb, pb))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_local_relays_federate_and_clients_meet_across_them() {
     let a = start("local salt", &[]).await;
@@ -116,20 +139,7 @@ async fn two_local_relays_federate_and_clients_meet_across_them() {
     }
 
     let room = RoomId::from_bytes([0x33; 32]);
-    let mut ca = UdpClient::connect(a.entry(), None, None, WAIT)
-        .await
-        .expect("connects to a");
-    let mut cb = UdpClient::connect(b.entry(), None, None, WAIT)
-        .await
-        .expect("connects to b");
-    let pa = hello2(&mut ca, a.entry()).await;
-    let pb = hello2(&mut cb, b.entry()).await;
-    ca.send(&ClientMessage::Join { room }).await.expect("join");
-    expect(&mut ca, Owned::Room(vec![])).await;
-    cb.send(&ClientMessage::Join { room }).await.expect("join");
-    // b's client learns a's member from a's snapshot; a's client hears b's join.
-    expect(&mut cb, Owned::Joined(pa)).await;
-    expect(&mut ca, Owned::Joined(pb)).await;
+    let ((mut ca, pa), (mut cb, pb)) = meet(&a, &b, room).await;
 
     // The largest blob a v2 client may send crosses in one gossip message.
     let blob = vec![0x5e; lumamesh_relay::protocol::MAX_BLOB2_LEN];
@@ -192,19 +202,7 @@ async fn relays_dialling_each_other_keep_one_connection() {
 
     // A short exchange: members on both relays join, signal both ways, one leaves.
     let room = RoomId::from_bytes([0x34; 32]);
-    let mut ca = UdpClient::connect(a.entry(), None, None, WAIT)
-        .await
-        .expect("connects to a");
-    let mut cb = UdpClient::connect(b.entry(), None, None, WAIT)
-        .await
-        .expect("connects to b");
-    let pa = hello2(&mut ca, a.entry()).await;
-    let pb = hello2(&mut cb, b.entry()).await;
-    ca.send(&ClientMessage::Join { room }).await.expect("join");
-    expect(&mut ca, Owned::Room(vec![])).await;
-    cb.send(&ClientMessage::Join { room }).await.expect("join");
-    expect(&mut cb, Owned::Joined(pa)).await;
-    expect(&mut ca, Owned::Joined(pb)).await;
+    let ((mut ca, pa), (mut cb, pb)) = meet(&a, &b, room).await;
     for round in 0..20u8 {
         signal(&mut ca, room, pb, &[b'a', round]).await;
         signal(&mut cb, room, pa, &[b'b', round]).await;

@@ -811,3 +811,62 @@ async fn a_replayed_join_never_brings_back_a_member_that_left() {
     want.sort_unstable_by_key(|p| (*p.relay.as_bytes(), p.session));
     assert_eq!(shown, want);
 }
+
+/// The figures in docs/federation.md "Flood limits": how fast an honest relay reads a flood of
+/// valid room messages from two rogues at once, uncapped and at the production inbound cap
+/// (the rate gate opened wide, so that only reading limits it), and how long an honest
+/// signal's round trip across the federation takes meanwhile. Run in release:
+/// `cargo test --release -p lumamesh-relay --test integration -- --ignored flood_figures
+/// --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a test: run in release with --nocapture"]
+async fn flood_figures() {
+    let uncapped = InboundLimit {
+        bytes_per_sec: u32::MAX,
+        burst: u32::MAX,
+    };
+    for (name, inbound) in [
+        ("uncapped", uncapped),
+        ("production cap", TestSettings::default().inbound),
+    ] {
+        let tests = TestSettings {
+            room_rate: Some((1e9, 1e9)),
+            inbound,
+            ..TestSettings::loopback()
+        };
+        let (a, b) = honest_pair_with(tests).await;
+        let room = RoomId::from_bytes([0x75; 32]);
+        let (mut ma, mut mb) = members(&a, &b, room).await;
+        let mut rogues = Vec::new();
+        for _ in 0..2 {
+            rogues.push(Rogue::start(&[&a, &b]).await);
+        }
+        let before = stats(&a).gossip_messages_in;
+        let t0 = std::time::Instant::now();
+        let _floods: Vec<_> = rogues
+            .iter()
+            .map(|r| {
+                r.flood(Topic::Room(room), 10_000_000, move |_| {
+                    signal_to_nowhere(room, now_ms())
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let mut trips = Vec::new();
+        for round in 0..100 {
+            let t = std::time::Instant::now();
+            still_talking(&mut ma, &mut mb, room, round).await;
+            trips.push(t.elapsed());
+        }
+        let read = stats(&a).gossip_messages_in - before;
+        let secs = t0.elapsed().as_secs_f64();
+        trips.sort_unstable();
+        println!(
+            "{name}: A read {read} messages in {secs:.1} s = {:.0}/s; honest round trip \
+             (two signals) median {:?}, max {:?}",
+            read as f64 / secs,
+            trips[trips.len() / 2],
+            trips[trips.len() - 1]
+        );
+    }
+}
