@@ -50,6 +50,14 @@ fn count(net: &Net, i: usize, kind: u8) -> usize {
     frames.filter(|f| f.first() == Some(&kind)).count()
 }
 
+/// This relay's address for its session `peer`.
+fn local(net: &Net, peer: PeerId) -> PeerAddr {
+    PeerAddr {
+        relay: net.relay.tag(),
+        session: peer,
+    }
+}
+
 /// `RateLimited` errors client `i` holds.
 fn rate_limited(net: &Net, i: usize) -> usize {
     let frames = net.clients[i].frames.iter();
@@ -90,10 +98,7 @@ fn one_sender_flooding_one_target_is_limited_and_others_still_reach_it() {
         "the flood past the pair's burst is refused"
     );
     // Another member's signal to the same target passes.
-    let to = PeerAddr {
-        relay: net.relay.tag(),
-        session: pb,
-    };
+    let to = local(&net, pb);
     net.send(
         c,
         ClientMessage::Signal2 {
@@ -127,10 +132,7 @@ fn large_blobs_are_limited_by_bytes_per_pair() {
     let (a, b, c) = (0, 1, 2);
     let big = vec![7u8; 16_000];
     // Twelve 16 KB blobs from c to a: 128 KiB of burst lets eight through.
-    let to = PeerAddr {
-        relay: net.relay.tag(),
-        session: pa,
-    };
+    let to = local(&net, pa);
     for _ in 0..12 {
         net.send(
             c,
