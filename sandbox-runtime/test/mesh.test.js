@@ -502,13 +502,19 @@ test('issue 13: when every other relay is gone the lost one is dialled again', (
   assert.deepEqual([peersOf(a).length, peersOf(b).length, closes(a) + closes(b)], [1, 1, 0]);
 });
 
-test('issue 13: two members joining on two relays at once, each finding the room empty, still meet once', () => {
+/** Two federated relays answering pings, and a on the first, b on the second, dialled. */
+function twoRelays() {
   const world = new World(2);
   for (const r of world.relays) r.pongs = true;
   const a = world.node('a', { relay: world.relays[0] });
   const b = world.node('b', { relay: world.relays[1] });
   a.dial();
   b.dial();
+  return { world, a, b };
+}
+
+test('issue 13: two members joining on two relays at once, each finding the room empty, still meet once', () => {
+  const { world, a, b } = twoRelays();
   // Neither join has crossed the federation when the other relay answers with its Room: each
   // probes the other on its second ping tick.
   a.join(ROOM);
@@ -538,17 +544,23 @@ test('issue 13: a relay announcing us to ourselves, or a newcomer over and over,
 
 const sealed = (from, to, obj) => frames.signal(ROOM, from, fakeSeal(from, to, te.encode(JSON.stringify(obj))));
 const made = (n) => n.actions.filter((x) => x.t == 'peer').length;
+/** Makes the relay of `world` (answering pings) drop the first signal whose body matches `re`. */
+function loseFirst(world, re) {
+  const lost = { n: 0 };
+  world.relay.pongs = true;
+  const recv = world.relay.recv.bind(world.relay);
+  world.relay.recv = (node, f) => {
+    if (f[0] == 7 && re.test(new TextDecoder().decode(f)) && !lost.n++) return world.relay.seen.push(f);
+    recv(node, f);
+  };
+  return lost;
+}
 /** Signal bodies `n` sent through `relay`, decoded. */
 const bodies = (relay) =>
   relay.seen.filter((f) => f[0] == 7).map((f) => JSON.parse(new TextDecoder().decode(f.subarray(45 + 24))));
 
 test('issue 13: a join that reaches the other relay after its member\'s first signals still ends in one connection', () => {
-  const world = new World(2);
-  for (const r of world.relays) r.pongs = true;
-  const a = world.node('a', { relay: world.relays[0] });
-  const b = world.node('b', { relay: world.relays[1] });
-  a.dial();
-  b.dial();
+  const { world, a, b } = twoRelays();
   a.join(ROOM);
   world.settle();
   // b's join crosses the federation late: what b signals first is dropped by a's relay,
@@ -567,15 +579,9 @@ test('issue 13: a join that reaches the other relay after its member\'s first si
 
 test('issue 13: a lost first offer does not leave both sides waiting', () => {
   const world = new World();
-  world.relay.pongs = true;
-  let lost = 0;
-  const recv = world.relay.recv.bind(world.relay);
-  world.relay.recv = (node, f) => {
-    if (f[0] == 7 && /"sdp"/.test(new TextDecoder().decode(f)) && !lost++) return world.relay.seen.push(f);
-    recv(node, f);
-  };
+  const lost = loseFirst(world, /"sdp"/);
   const { a, b } = pair(world);
-  assert.equal(lost, 1);
+  assert.equal(lost.n, 1);
   world.advance(20000);
   // b probes again; a, which never heard the offer, does not know b, so b starts afresh.
   assert.deepEqual([opens(a), opens(b), made(a), made(b)], [1, 1, 1, 2]);
@@ -690,15 +696,9 @@ test('issue 13: signals that overtake one another between relays are all taken, 
 
 test('issue 13: a lost answer is given again when the offer is made again', () => {
   const world = new World();
-  world.relay.pongs = true;
-  let lost = 0;
-  const recv = world.relay.recv.bind(world.relay);
-  world.relay.recv = (node, f) => {
-    if (f[0] == 7 && /"answer"/.test(new TextDecoder().decode(f)) && !lost++) return world.relay.seen.push(f);
-    recv(node, f);
-  };
+  const lost = loseFirst(world, /"answer"/);
   const { a, b } = pair(world);
-  assert.equal(lost, 1);
+  assert.equal(lost.n, 1);
   assert.equal(peerOf(b, 'a').neg.state, 'have-local-offer');
   world.advance(20000);
   assert.deepEqual([opens(a), opens(b), made(a), made(b), closes(a), closes(b)], [1, 1, 1, 1, 0, 0]);
