@@ -10,26 +10,28 @@
 // Members are known by address (relay tag + that relay's session id, as hex: proto.js).
 // Addresses change when a relay restarts or a member moves to another relay; session ids
 // (`sid`, random per connect(), carried in every sealed signal) do not. A Room or Joined
-// creates nothing: the core probes the members it is told about ({who}; on another relay
-// newcomers too, as two joins on two relays at once may each find the room empty), and each
-// answers ({ack}: 1 if it does not know us, 2 if its offer is on the way or its channel is
-// open, 3 if it waits for our offer). Only a signal that decrypted under the room key and
-// answers one of ours on this link creates a peer, at most `max` (64) per room.
+// creates nothing: a newcomer probes the members its Room lists ({who}), and a member probes
+// a newcomer on another relay that has not probed it by its link's second ping tick (two
+// joins on two relays at once may each find the room empty, and a probe may cross the
+// federation ahead of its sender's join). Each answers ({ack}: 1 if it does not know us, 2
+// if its offer is on the way or its channel is open, 3 if it waits for our offer). Only a
+// signal that decrypted under the room key and answers one of ours on this link creates a
+// peer, at most `max` (64) per room.
 //
 // Every sealed signal carries our session id `s`, a counter `n` (one per session, rising),
 // and, once known, the recipient's session id `r` and `e`, the highest counter we heard from
 // it. A signal is taken only if its counter is new from its address (not seen, not older
-// than the one that made the peer), and (a probe apart) meant for our session; one that
-// creates a peer must echo a counter of ours from this link. So a signal recorded earlier replays into nothing: not into a later
-// session, not into the same one. Session ids are self-asserted, so a sealed signal never
-// moves a peer to another address: a member at a new address whose session id we already
-// have a peer for is not answered. An open peer tells its new address in band (its DTLS
-// channel is the proof); a connection that has not opened starts afresh when we rejoin,
-// and is closed on a Left. A Left for a member whose channel is open only detaches it from
-// the relay (its channel does not need one). A member whose channel has not opened is
-// probed again on the link's ping ticks: a pending offer is made again for a probe (a lost
-// one would leave both sides waiting), and a member that answers that it does not know us
-// any more is started afresh.
+// than the one that made the peer: relays may reorder), and (a probe apart) meant for our
+// session; one that creates a peer must echo a counter of ours from this link. So a signal
+// recorded earlier replays into nothing, in a later session or the same one. Session ids
+// are self-asserted, so no sealed signal moves a peer to another address: a member at a new
+// address whose session id we already have a peer for is not answered. An open peer tells
+// its new address in band (its DTLS channel is the proof); a connection that has not opened
+// starts afresh when we rejoin, and is closed on a Left. A Left for a member whose channel
+// is open only detaches it from the relay (its channel does not need one). A member whose
+// channel has not opened is probed again on every ping tick from the second on: a pending
+// offer is made again, a lost answer given again, and a member that no longer knows us is
+// started afresh (anything lost would leave both sides waiting).
 
 import { Link } from './link.js';
 import { Negotiation } from './nego.js';
