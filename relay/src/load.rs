@@ -14,6 +14,9 @@
 //! started, then all stop at once and close after [`DRAIN`]: nobody signals a member that
 //! has already left, so an `Error` frame in the report is a real refusal, never an artefact
 //! of the run ending.
+//!
+//! [`attack`] floods one relay instead, as issue 14's adversary does, and measures ordinary
+//! clients connecting under the flood.
 
 pub mod attack;
 mod members;
