@@ -13,6 +13,8 @@
 //! limits ([`super::forward`]) like its own: a remote member's joins per room, and its
 //! signals per remote sender→local target, past their budgets are dropped and counted.
 
+use std::time::Instant;
+
 use bootstrap_codec::RelayEntry;
 
 use super::forward::FORWARD_LIMITS;
@@ -107,7 +109,7 @@ pub enum MeshOutput {
 
 impl Relay {
     /// Applies one [`MeshInput`] (see [`Relay::handle_mesh`]).
-    pub(super) fn on_mesh(&mut self, input: MeshInput) {
+    pub(super) fn on_mesh(&mut self, now: Instant, input: MeshInput) {
         if !self.config.federated {
             self.stats.mesh_ignored += 1;
             return;
@@ -118,7 +120,7 @@ impl Relay {
                 relay,
                 sessions,
             } => self.on_remote_members(room, relay, &sessions),
-            MeshInput::Joined { room, peer } => self.on_remote_joined(room, peer),
+            MeshInput::Joined { room, peer } => self.on_remote_joined(now, room, peer),
             MeshInput::Left { room, peer } => {
                 if let Some(members) = self.remote_room(room, peer.relay) {
                     if members.remove_remote(&peer) {
@@ -131,7 +133,7 @@ impl Relay {
                 from,
                 to,
                 blob,
-            } => self.signal_from_mesh(room, from, to, &blob),
+            } => self.signal_from_mesh(now, room, from, to, &blob),
             MeshInput::RoomGone { room, relay } => {
                 if let Some(members) = self.remote_room(room, relay) {
                     let gone = members.remove_relay(relay);
@@ -170,18 +172,16 @@ impl Relay {
         }
     }
 
-    fn on_remote_joined(&mut self, room: RoomId, peer: PeerAddr) {
+    fn on_remote_joined(&mut self, now: Instant, room: RoomId, peer: PeerAddr) {
         let max = usize::from(self.config.limits.max_room_size);
         let Some(members) = self.remote_room(room, peer.relay) else {
             return;
         };
-        // Charged at the room's clock (the last time a local member was heard): the core is
-        // not told the time of mesh input. A join past the budget is not kept, so its leave
-        // is not told either.
+        // A join past the budget is not kept, so its leave is not told either.
         let fresh = !members.has_remote(&peer) && members.len() < max;
-        let clock = members.forward.clock().filter(|_| fresh);
-        if clock.is_some_and(|now| !members.forward.allow_join(&FORWARD_LIMITS, now, peer)) {
+        if fresh && !members.forward.allow_join(&FORWARD_LIMITS, now, peer) {
             self.stats.mesh_ignored += 1;
+            self.stats.joins_limited += 1;
             return;
         }
         match members.add_remote(peer, max) {

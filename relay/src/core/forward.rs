@@ -84,27 +84,14 @@ struct Joiner {
     last: Instant,
 }
 
-/// A room's forwarding state: budgets per pair and per joiner, and the room's clock (the
-/// latest time one of its local members was heard, which is when input from other relays
-/// is charged).
+/// A room's forwarding state: budgets per pair and per joiner.
 #[derive(Debug, Default)]
 pub(crate) struct Forwarding {
-    clock: Option<Instant>,
     pairs: HashMap<(PeerAddr, PeerAddr), Pair>,
     joiners: HashMap<PeerAddr, Joiner>,
 }
 
 impl Forwarding {
-    /// Moves the room's clock to `now` (never back).
-    pub(crate) fn tick(&mut self, now: Instant) {
-        self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
-    }
-
-    /// The room's clock, if a local member was ever heard.
-    pub(crate) fn clock(&self) -> Option<Instant> {
-        self.clock
-    }
-
     /// Whether `from` may have a `len`-byte blob delivered to `to` now (charged if so).
     pub(crate) fn allow_signal(
         &mut self,

@@ -56,11 +56,11 @@ impl Relay {
         // The frame's time: the dispatcher stamps it as the session's last activity.
         let addr = self.local_addr_of(joiner);
         let members = self.rooms.entry(room).or_default();
-        members.forward.tick(now);
         if !members.forward.allow_join(&FORWARD_LIMITS, now, addr) {
             if members.local.is_empty() {
                 self.rooms.remove(&room);
             }
+            self.stats.joins_limited += 1;
             return Err(ErrorCode::RateLimited);
         }
         if let Some(session) = self.session(key) {

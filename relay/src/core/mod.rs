@@ -227,7 +227,7 @@ impl Relay {
     /// everything when the relay is not federated. Nothing here panics or grows without
     /// bound: rooms stay within `max_room_size` members in all.
     pub fn handle_mesh(&mut self, now: Instant, input: MeshInput) {
-        self.on_mesh(input);
+        self.on_mesh(now, input);
         self.process(now);
     }
 

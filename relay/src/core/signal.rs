@@ -48,7 +48,7 @@ impl Relay {
         if !known || !self.config.federated {
             return Err(ErrorCode::UnknownPeer);
         }
-        if !self.charge(room, Some(now), self.local_addr_of(from), to, blob.len()) {
+        if !self.charge(room, now, self.local_addr_of(from), to, blob.len()) {
             return Err(ErrorCode::RateLimited);
         }
         self.queue_mesh(MeshOutput::Signal {
@@ -66,6 +66,7 @@ impl Relay {
     /// session in `room`; anything else is dropped and counted.
     pub(super) fn signal_from_mesh(
         &mut self,
+        now: Instant,
         room: RoomId,
         from: PeerAddr,
         to: PeerId,
@@ -77,8 +78,6 @@ impl Relay {
             .member_key(room, to)
             .filter(|&t| self.version_of(t) == Some(PROTOCOL_VERSION));
         let fits = known && blob.len() <= MAX_BLOB2_LEN;
-        // Charged at the room's clock: the core is not told the time of mesh input.
-        let now = self.rooms.get(&room).and_then(|r| r.forward.clock());
         match target {
             Some(target)
                 if fits && self.charge(room, now, from, self.local_addr_of(to), blob.len()) =>
@@ -101,24 +100,24 @@ impl Relay {
         }
     }
 
-    /// Charges a `len`-byte signal to `from`→`to` in `room` at `now` (a local sender's frame
-    /// time, which also moves the room's clock); whether it is within the budget. Without a
-    /// time (a room no local member was heard in yet) nothing is charged.
+    /// Charges a `len`-byte signal to `from`→`to` in `room` at `now`; whether it is within
+    /// the budget (a room with no local member charges nothing: nothing is delivered).
     fn charge(
         &mut self,
         room: RoomId,
-        now: Option<Instant>,
+        now: Instant,
         from: PeerAddr,
         to: PeerAddr,
         len: usize,
     ) -> bool {
-        let (Some(members), Some(now)) = (self.rooms.get_mut(&room), now) else {
+        let Some(members) = self.rooms.get_mut(&room) else {
             return true;
         };
-        members.forward.tick(now);
-        members
+        let allowed = members
             .forward
-            .allow_signal(&FORWARD_LIMITS, now, from, to, len)
+            .allow_signal(&FORWARD_LIMITS, now, from, to, len);
+        self.stats.signals_limited += u64::from(!allowed);
+        allowed
     }
 
     /// Delivers a signal between two sessions of this relay.
@@ -137,7 +136,7 @@ impl Relay {
             return Err(ErrorCode::TooLarge);
         }
         let (from_addr, to_addr) = (self.local_addr_of(from), self.local_addr_of(to));
-        if !self.charge(room, Some(now), from_addr, to_addr, blob.len()) {
+        if !self.charge(room, now, from_addr, to_addr, blob.len()) {
             return Err(ErrorCode::RateLimited);
         }
         if v1 {

@@ -97,4 +97,10 @@ pub struct Stats {
     /// Federation input ignored: about a room with no local member, naming this relay, or
     /// received while not federated.
     pub mesh_ignored: u64,
+    /// Signals over their sender→target pair's budget (refused `RateLimited` to a local
+    /// sender; from another relay, dropped and also counted in `mesh_signals_dropped`).
+    pub signals_limited: u64,
+    /// Joins over the member's budget in the room (refused `RateLimited` to a local member;
+    /// from another relay, not kept and also counted in `mesh_ignored`).
+    pub joins_limited: u64,
 }

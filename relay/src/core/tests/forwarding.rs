@@ -97,6 +97,7 @@ fn one_sender_flooding_one_target_is_limited_and_others_still_reach_it() {
         6,
         "the flood past the pair's burst is refused"
     );
+    assert_eq!(net.relay.stats().signals_limited, 6);
     // Another member's signal to the same target passes.
     let to = local(&net, pb);
     net.send(
@@ -179,6 +180,7 @@ fn a_churning_member_is_refused_and_not_told_past_its_burst() {
     }
     sync(&mut net, c, 1);
     assert_eq!(rate_limited(&net, c), 3);
+    assert_eq!(net.relay.stats().joins_limited, 3);
     assert_eq!(count(&net, c, msg_type::ROOM2), 3);
     // a and b heard three joins and four leaves of c (a's own signal to b, sent after,
     // shows everything before it was delivered).
@@ -272,6 +274,7 @@ fn another_relays_member_is_limited_per_local_target_and_in_churn() {
     assert_eq!(signals.iter().filter(|&&f| f == x).count(), 30);
     assert_eq!(signals.iter().filter(|&&f| f == y).count(), 1);
     assert_eq!(net.relay.stats().mesh_signals_dropped, 10);
+    assert_eq!(net.relay.stats().signals_limited, 10);
     // x churns: its joins past the burst are not kept, so a hears of them no more.
     net.clients[a].frames.clear();
     for _ in 0..10 {
@@ -285,6 +288,7 @@ fn another_relays_member_is_limited_per_local_target_and_in_churn() {
     // x's first join (above) and three more pass the burst of four.
     assert_eq!(count(&net, a, msg_type::JOINED2), 3);
     assert_eq!(count(&net, a, msg_type::LEFT2), 4);
+    assert_eq!(net.relay.stats().joins_limited, 7);
     assert_eq!(
         net.relay.stats().remote_members,
         1,
