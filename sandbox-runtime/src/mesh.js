@@ -180,14 +180,16 @@ export class Mesh {
     if (f.t == ERROR) return this._emit(null, 'error', f);
     const r = f.room && this.rooms.find((r) => equal(r.id, f.room));
     if (!r) return;
-    if (f.t == ROOM2) for (const id of f.peers) this._sig(r, id, { who: 1 });
-    // Two members joining on two relays at once may each find the room empty, and a probe
-    // may cross the federation ahead of its sender's join: probe a newcomer on another relay
-    // (one relay orders its own joins, so its Room is complete) if it has not probed us by
-    // the second tick. At once, both would probe, both offer, and the first offer of one
-    // would be rolled back.
-    else if (f.t == JOINED2 && f.peer.slice(0, 16) != this.link.me.slice(0, 16))
-      this._byId(r, f.peer) || (r.soon[f.peer] = 0);
+    // A newcomer probes the members its Room lists. Across relays, each of two members may
+    // learn of the other from its Room or from a Joined, in either order, or both (two joins
+    // at once may each find the room empty): there the larger address probes at once and the
+    // other only if not probed by its second tick (if both probed, both would offer and one
+    // first offer would be rolled back). One relay orders its own joins, so its Room is
+    // complete and its Joined needs no probe.
+    const far = (id) => id.slice(0, 16) != this.link.me.slice(0, 16);
+    const probe = (id) => (far(id) && id > this.link.me ? (r.soon[id] = 0) : this._sig(r, id, { who: 1 }));
+    if (f.t == ROOM2) f.peers.forEach(probe);
+    else if (f.t == JOINED2 && far(f.peer)) this._byId(r, f.peer) || probe(f.peer);
     else if (f.t == LEFT2) {
       delete r.soon[f.peer];
       const p = this._byId(r, f.peer);
