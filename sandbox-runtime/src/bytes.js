@@ -1,4 +1,5 @@
-// Byte helpers shared by the runtime: base64url, UTF-8, hex both ways, concatenation.
+// Byte helpers shared by the runtime: base64url, UTF-8, hex both ways, concatenation, and
+// WebCrypto's SHA-256.
 
 export const te = new TextEncoder();
 export const td = new TextDecoder();
@@ -30,5 +31,11 @@ export function concat(...parts) {
   for (const p of parts) out.set(p, o), (o += p.length);
   return out;
 }
+
+/** WebCrypto (read when used: node tests install it late). */
+export const subtle = () => crypto.subtle;
+
+/** SHA-256 of bytes. */
+export const sha256 = async (b) => new Uint8Array(await subtle().digest('SHA-256', b));
 
 export const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);

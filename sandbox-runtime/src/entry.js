@@ -1,11 +1,10 @@
 // Relay entry v1 (docs/relay-txt.md): decode the binary form and verify its signature.
 
-import { fromB64u, toB64, concat, te, hex } from './bytes.js';
+import { fromB64u, toB64, concat, te, hex, subtle, sha256 } from './bytes.js';
 
 const DOMAIN = te.encode('lumamesh/relay-entry/v1\0');
 const PWD_DOMAIN = te.encode('lumamesh/ice-pwd/v1\0');
 const ICE = /^[A-Za-z0-9+/]+$/;
-const subtle = () => crypto.subtle;
 
 const fail = (field, why) => {
   throw Error(`field \`${field}\`: ${why}`);
@@ -70,8 +69,7 @@ export function decodeEntry(input) {
 
 /** The derived ICE password: base64 of the first 18 bytes of SHA-256(domain, nk, fp). */
 export async function derivedPwd(nk, fp) {
-  const d = new Uint8Array(await subtle().digest('SHA-256', concat(PWD_DOMAIN, nk, fp)));
-  return toB64(d.subarray(0, 18));
+  return toB64((await sha256(concat(PWD_DOMAIN, nk, fp))).subarray(0, 18));
 }
 
 /**

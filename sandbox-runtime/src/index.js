@@ -90,7 +90,7 @@ class Net extends Emitter {
           .then(() => open(v.keys, a.from, a.to, a.blob))
           .then(
             (body) => this._run({ t: 'sig', room: a.room, from: a.from, body, ep: a.ep }),
-            () => console.error('lumamesh: dropped a signal that did not decrypt'),
+            () => console.error('lumamesh: a signal did not decrypt'),
           );
         return;
       case 'dial':
@@ -136,7 +136,6 @@ class Net extends Emitter {
     let link = !this._opts.learned && (await Promise.race([any().catch(() => 0), wait(this._opts.timeout)]));
     if (!link) {
       go(rest);
-      if (!tries.length) throw Error('lumamesh: no valid relay entries');
       link = await any().catch((e) => {
         throw Error('lumamesh: no relay reachable: ' + e.errors.map((x) => x.message).join('; '));
       });
@@ -153,7 +152,7 @@ class Net extends Emitter {
     // Without a secret the key derives from what anyone can know (docs/security.md).
     if (!secret && !warned) {
       warned = 1;
-      console.warn(`lumamesh: room "${name}" has no secret: anyone who knows its name, relays included, can read and intercept it`);
+      console.warn(`lumamesh: room "${name}" has no secret: anyone knowing its name (relays too) can read and intercept it`);
     }
     const keys = await roomKeys(app, name, secret);
     const rec = this._run({ t: 'join', id: keys.id, nick });

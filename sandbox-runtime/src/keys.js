@@ -6,11 +6,10 @@
 // the room id and the sender's and recipient's peer addresses (relay tag + session id), so
 // no relay can read it or redirect it to another session, relay or room.
 
-import { te, concat, unhex } from './bytes.js';
+import { te, concat, unhex, subtle as s } from './bytes.js';
 
 export const ITERATIONS = 60000;
 const SALT = te.encode('lumamesh/room/v1');
-const s = () => crypto.subtle;
 
 /** Derives `{ id, key }` for a room. */
 export async function roomKeys(app, name, secret = '') {

@@ -6,9 +6,8 @@
 // certificates, so the two screens show codes that differ, except by a one-in-a-million chance
 // it cannot improve by trying certificates.
 
-import { te, concat, equal } from './bytes.js';
+import { te, concat, equal, sha256 as sha } from './bytes.js';
 
-const sha = async (b) => new Uint8Array(await crypto.subtle.digest('SHA-256', b));
 // The `a=fingerprint` of a description: "sha-256 AB:CD:…".
 const fp = (d) => /a=fingerprint:(\S+ \S+)/.exec(d.sdp)?.[1];
 

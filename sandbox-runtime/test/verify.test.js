@@ -164,6 +164,6 @@ test('joinRoom without a secret warns once per page that the room is readable an
   }
   assert.equal(warned.length, 1, warned.join('\n'));
   assert.match(warned[0], /"open-1" has no secret/);
-  assert.match(warned[0], /relays included/);
+  assert.match(warned[0], /relays too/);
   assert.match(warned[0], /intercept/);
 });
