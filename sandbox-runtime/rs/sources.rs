@@ -91,6 +91,11 @@ mod tests {
                     "{name} imports {dep}, which is not listed before it"
                 );
                 assert!(line.ends_with("';"), "{name}: imports must fit on one line");
+                // Concatenation drops imports, so `a as b` would leave `b` undefined.
+                assert!(
+                    !line.contains(" as "),
+                    "{name}: no renaming imports (the bundle has one scope): {line}"
+                );
             }
         }
         assert!(MODULES.last().unwrap().1.contains(RELAYS_PLACEHOLDER));

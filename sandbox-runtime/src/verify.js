@@ -6,7 +6,7 @@
 // certificates, so the two screens show codes that differ, except by a one-in-a-million chance
 // it cannot improve by trying certificates.
 
-import { te, concat, equal, sha256 as sha } from './bytes.js';
+import { te, concat, equal, sha256 } from './bytes.js';
 
 // The `a=fingerprint` of a description: "sha-256 AB:CD:…".
 const fp = (d) => /a=fingerprint:(\S+ \S+)/.exec(d.sdp)?.[1];
@@ -14,7 +14,7 @@ const fp = (d) => /a=fingerprint:(\S+ \S+)/.exec(d.sdp)?.[1];
 /** The code of room id `id` for both fingerprints and both nonces, each pair in any order. */
 export async function code(id, fps, a, b) {
   // The fingerprints as text: in string order, joined by ",".
-  const h = await sha(concat(id, a.map((x, i) => x ^ b[i]), te.encode(fps.sort())));
+  const h = await sha256(concat(id, a.map((x, i) => x ^ b[i]), te.encode(fps.sort())));
   return String(new DataView(h.buffer).getUint32(0) % 1e6).padStart(6, 0);
 }
 
@@ -25,7 +25,7 @@ export async function code(id, fps, a, b) {
 export function verify(pc, id) {
   const c = pc.createDataChannel('v', { negotiated: true, id: 2 });
   const n = crypto.getRandomValues(new Uint8Array(16));
-  const h = sha(n);
+  const h = sha256(n);
   // Both sends wait for the hash, so the nonce never goes before it.
   const tx = (b) => h.then((x) => c.readyState == 'open' && c.send(b || x));
   let theirs;
@@ -37,7 +37,7 @@ export function verify(pc, id) {
       theirs ? ok(m) : ((theirs = m), tx(n));
     };
   }).then(async (m) => {
-    if (!equal(await sha(m), theirs)) throw Error('lumamesh: bad nonce');
+    if (!equal(await sha256(m), theirs)) throw Error('lumamesh: bad nonce');
     return code(id, [pc.localDescription, pc.remoteDescription].map(fp), n, m);
   });
 }
