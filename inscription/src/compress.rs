@@ -1,8 +1,9 @@
 //! Brotli as ord applies it: quality 11, window 24, block 24, the encoder mode ord picks for
 //! the content type, finished in one go (no intermediate flush), and kept only when it makes
-//! the body smaller.
+//! the body smaller. Decoding is bounded: [`decompress_brotli`] stops at
+//! [`MAX_DECOMPRESSED`] bytes, [`decompress_brotli_limited`] at a limit of the caller's.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 
 use brotli::enc::backward_references::BrotliEncoderMode;
 
@@ -26,7 +27,22 @@ pub enum CompressError {
     /// Decompressing the result did not give back the input.
     #[error("brotli round trip did not reproduce the body")]
     RoundTrip,
+    /// The body decodes to more than the limit (a brotli bomb, or content larger than
+    /// anything the caller will hold); decoding stopped there.
+    #[error("brotli body decodes to more than {limit} bytes, the limit; decoding stopped there")]
+    TooLarge {
+        /// The most bytes the caller accepts.
+        limit: usize,
+    },
 }
+
+/// The most bytes [`decompress_brotli`] decodes: 16 MiB.
+///
+/// No inscription comes near it: a standard transaction weighs at most 400,000 WU, so its
+/// body is under 400 kB, and even a whole block (4 MB) of text brotli-compressed several
+/// times over stays below it. A bomb, a few kilobytes decoding to gigabytes, does not.
+/// ord's own `--decompress` has no limit.
+pub const MAX_DECOMPRESSED: usize = 16 << 20;
 
 /// The brotli crate's encoder mode for one of ord's modes.
 fn encoder_mode(mode: BrotliMode) -> BrotliEncoderMode {
@@ -97,7 +113,8 @@ pub(crate) fn encode(mode: BrotliMode, body: &[u8]) -> Vec<u8> {
 
 fn compress(mode: BrotliMode, body: &[u8]) -> Result<Compressed, CompressError> {
     let compressed = encode(mode, body);
-    if decompress_brotli(&compressed)? != body {
+    // The round trip may give back exactly the body, and nothing more.
+    if decompress_brotli_limited(&compressed, body.len())? != body {
         return Err(CompressError::RoundTrip);
     }
     Ok(if compressed.len() < body.len() {
@@ -113,11 +130,52 @@ fn compress(mode: BrotliMode, body: &[u8]) -> Result<Compressed, CompressError> 
     })
 }
 
-/// Undoes [`compress_brotli`] and [`compress_brotli_for`].
+/// Undoes [`compress_brotli`] and [`compress_brotli_for`], for bodies that decode to at
+/// most [`MAX_DECOMPRESSED`] bytes ([`CompressError::TooLarge`] past that).
+///
+/// ```
+/// let c = inscription::compress_brotli(&[b'a'; 1000]).unwrap();
+/// assert_eq!(inscription::decompress_brotli(&c.body).unwrap(), [b'a'; 1000]);
+/// ```
 pub fn decompress_brotli(body: &[u8]) -> Result<Vec<u8>, CompressError> {
-    let mut out = Vec::new();
-    brotli::Decompressor::new(body, 4096).read_to_end(&mut out)?;
-    Ok(out)
+    decompress_brotli_limited(body, MAX_DECOMPRESSED)
+}
+
+/// Decodes a brotli `body` of untrusted origin to at most `limit` bytes: reading stops as
+/// soon as the output would pass `limit` ([`CompressError::TooLarge`]), and the output
+/// buffer never holds more than `limit` bytes. The decoder's own window adds at most
+/// 16 MiB (brotli's largest standard window; large-window streams are refused).
+///
+/// ```
+/// use inscription::{compress_brotli, decompress_brotli_limited, CompressError};
+/// let c = compress_brotli(&[0; 10_000]).unwrap();
+/// assert_eq!(decompress_brotli_limited(&c.body, 10_000).unwrap().len(), 10_000);
+/// assert!(matches!(
+///     decompress_brotli_limited(&c.body, 9_999),
+///     Err(CompressError::TooLarge { limit: 9_999 })
+/// ));
+/// ```
+pub fn decompress_brotli_limited(body: &[u8], limit: usize) -> Result<Vec<u8>, CompressError> {
+    let mut decoder = brotli::Decompressor::new(body, 4096);
+    let mut out: Vec<u8> = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = match decoder.read(&mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if n > limit - out.len() {
+            return Err(CompressError::TooLarge { limit });
+        }
+        if out.capacity() - out.len() < n {
+            // Doubling as a Vec would, but never past the limit.
+            let want = (out.capacity() * 2).max(out.len() + n).min(limit);
+            out.reserve_exact(want - out.len());
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
 }
 
 #[cfg(test)]

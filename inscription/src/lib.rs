@@ -37,7 +37,8 @@ mod reveal;
 mod tag;
 
 pub use compress::{
-    compress_brotli, compress_brotli_for, decompress_brotli, CompressError, Compressed,
+    compress_brotli, compress_brotli_for, decompress_brotli, decompress_brotli_limited,
+    CompressError, Compressed, MAX_DECOMPRESSED,
 };
 pub use curse::{jubilee_height, Curse};
 pub use envelope::{Envelope, ScriptError};

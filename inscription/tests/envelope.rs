@@ -4,6 +4,7 @@
 //! independent JavaScript implementation.
 
 mod envelope {
+    pub mod decompress;
     pub mod micro_ordinals;
     pub mod ord_sourced;
     pub mod parse;
