@@ -1,6 +1,8 @@
 //! What an inscription will cost before it is built: the reveal transaction's virtual size
 //! and fee, for one envelope in a reveal with one input and one P2TR output (ord's layout).
 
+use crate::reveal::FeeRate;
+
 /// Largest data push in a tapscript (MAX_SCRIPT_ELEMENT_SIZE).
 const MAX_PUSH: usize = 520;
 
@@ -62,9 +64,10 @@ fn push_len_witness(n: usize) -> usize {
     varint_len(n) + n
 }
 
-/// The reveal fee at `sat_per_vb`, rounded as ord does.
+/// The reveal fee at `sat_per_vb`, rounded as ord does ([`FeeRate::fee`]): 0 for a rate
+/// that is no positive number, `u64::MAX` for one past every sum of sats.
 pub fn reveal_fee(vsize: u64, sat_per_vb: f64) -> u64 {
-    (vsize as f64 * sat_per_vb).round() as u64
+    FeeRate::from_sat_per_vb(sat_per_vb).map_or(0, |rate| rate.fee(vsize).to_sat())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use inscription::InscriptionId;
 
 use crate::content::{Content, ContentError, ContentSummary};
 use crate::error::Error;
-use crate::reveal::{Coin, CommitTx, ParentInput, Prepared, RevealTx};
+use crate::reveal::{add, Coin, CommitTx, ParentInput, Prepared, RevealTx};
 use crate::session::{Event, Session};
 use crate::summary::Stage;
 use crate::wallet::Chain;
@@ -64,8 +64,11 @@ pub fn plan_publish(
         page_key,
         fee_rate,
     )?;
-    let page_funding = CommitTx::cost_from_one_coin(&[estimate.commit_output], fee_rate)
-        + fee_rate.fee(PAGE_SLACK_VB);
+    let page_funding = add(
+        "page funding",
+        CommitTx::cost_from_one_coin(&[estimate.commit_output], fee_rate)?,
+        fee_rate.checked_fee(PAGE_SLACK_VB)?,
+    )?;
 
     session.event(Event::BuildingLibrary);
     let mut first = session.plan(

@@ -136,8 +136,14 @@ impl Summary {
                 });
             }
         }
-        let fees: u64 = stages.iter().map(|s| s.prepared.fees().to_sat()).sum();
-        let postage: u64 = inscriptions.iter().map(|i| i.postage).sum();
+        // Each pair's amounts were checked against 21,000,000 BTC when it was built, so a
+        // run's few pairs sum far below u64::MAX; saturating keeps a report from panicking.
+        let fees = stages.iter().fold(0u64, |sum, s| {
+            sum.saturating_add(s.prepared.fees().to_sat())
+        });
+        let postage = inscriptions
+            .iter()
+            .fold(0u64, |sum, i| sum.saturating_add(i.postage));
         Summary {
             network: network_name(session.network()),
             dry_run,
@@ -146,7 +152,7 @@ impl Summary {
             inscriptions,
             fees,
             postage,
-            total_cost: fees + postage,
+            total_cost: fees.saturating_add(postage),
             files: None,
         }
     }

@@ -5,6 +5,7 @@ use bitcoin::absolute::LockTime;
 use bitcoin::transaction::Version;
 use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Witness};
 
+use super::amount::{add, subtract, sum};
 use super::fee::{dust_limit, FeeRate};
 use super::BuildError;
 
@@ -51,12 +52,12 @@ impl CommitTx {
                 .cmp(&a.txout.value)
                 .then(a.outpoint.cmp(&b.outpoint))
         });
-        let target: Amount = outputs.iter().map(|o| o.value).sum();
+        let target = sum("outputs", outputs.iter().map(|o| o.value))?;
         let change_dust = dust_limit(&change);
         let mut selected: Vec<Coin> = Vec::new();
         let mut total = Amount::ZERO;
         for coin in coins {
-            total += coin.txout.value;
+            total = add("coins", total, coin.txout.value)?;
             selected.push(coin);
             let mut with_change = outputs.clone();
             with_change.push(TxOut {
@@ -65,9 +66,10 @@ impl CommitTx {
             });
             let tx = unsigned(&selected, with_change);
             let vsize = tx.vsize() as u64;
-            let fee = fee_rate.fee(vsize);
-            if total >= target + fee + change_dust {
-                let value = total - target - fee;
+            let fee = fee_rate.checked_fee(vsize)?;
+            let spent = add("outputs and fee", target, fee)?;
+            if total >= add("outputs, fee and change", spent, change_dust)? {
+                let value = subtract("change", total, spent)?;
                 let mut tx = tx;
                 let index = tx.output.len() - 1;
                 tx.output[index].value = value;
@@ -75,23 +77,24 @@ impl CommitTx {
             }
             let tx = unsigned(&selected, outputs.clone());
             let vsize = tx.vsize() as u64;
-            let fee = fee_rate.fee(vsize);
-            if total >= target + fee {
+            let fee = fee_rate.checked_fee(vsize)?;
+            if total >= add("outputs and fee", target, fee)? {
                 // What is left is below dust: it goes to the miner.
-                let fee = total - target;
+                let fee = subtract("fee", total, target)?;
                 return Ok(Self::done(tx, &selected, fee, vsize, None));
             }
         }
         let tx = unsigned(&selected, outputs);
+        let fee = fee_rate.checked_fee(tx.vsize() as u64)?;
         Err(BuildError::InsufficientFunds {
-            needed: (target + fee_rate.fee(tx.vsize() as u64)).to_sat(),
+            needed: add("outputs and fee", target, fee)?.to_sat(),
             available: total.to_sat(),
         })
     }
 
     /// What a commit paying `outputs` from a single coin, with no change, costs: the
     /// outputs plus its fee. A coin of exactly this value funds it to the sat.
-    pub fn cost_from_one_coin(outputs: &[TxOut], fee_rate: FeeRate) -> Amount {
+    pub fn cost_from_one_coin(outputs: &[TxOut], fee_rate: FeeRate) -> Result<Amount, BuildError> {
         let coin = Coin {
             outpoint: OutPoint::null(),
             txout: TxOut {
@@ -100,7 +103,8 @@ impl CommitTx {
             },
         };
         let vsize = unsigned(&[coin], outputs.to_vec()).vsize() as u64;
-        outputs.iter().map(|o| o.value).sum::<Amount>() + fee_rate.fee(vsize)
+        let outputs = sum("outputs", outputs.iter().map(|o| o.value))?;
+        add("outputs and fee", outputs, fee_rate.checked_fee(vsize)?)
     }
 
     fn done(

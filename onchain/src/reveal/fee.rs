@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use bitcoin::{Amount, Script};
 
+use super::BuildError;
+
 /// Largest weight of a standard transaction (MAX_STANDARD_TX_WEIGHT).
 pub const MAX_STANDARD_WEIGHT: u64 = 400_000;
 
@@ -32,14 +34,30 @@ impl FeeRate {
         self.0
     }
 
-    /// The fee for `vsize` virtual bytes, rounded to the nearest sat as ord does.
+    /// The fee for `vsize` virtual bytes, rounded to the nearest sat as ord does; past
+    /// `u64::MAX` sat it saturates there (see [`FeeRate::checked_fee`] to refuse instead).
     ///
     /// ```
     /// use onchain::reveal::FeeRate;
     /// assert_eq!(FeeRate::from_sat_per_vb(2.5).unwrap().fee(389).to_sat(), 973);
     /// ```
     pub fn fee(self, vsize: u64) -> Amount {
+        // A float-to-integer cast saturates (and the rate is positive and finite).
         Amount::from_sat((self.0 * vsize as f64).round() as u64)
+    }
+
+    /// [`FeeRate::fee`], refused with [`BuildError::AmountOverflow`] when it comes to more
+    /// than 21,000,000 BTC (a rate past every cap, allowed by `--force`).
+    ///
+    /// ```
+    /// use onchain::reveal::FeeRate;
+    /// assert_eq!(FeeRate::from_sat_per_vb(2.5).unwrap().checked_fee(389).unwrap().to_sat(), 973);
+    /// assert!(FeeRate::from_sat_per_vb(1e300).unwrap().checked_fee(100).is_err());
+    /// ```
+    pub fn checked_fee(self, vsize: u64) -> Result<Amount, BuildError> {
+        Some(self.fee(vsize))
+            .filter(|fee| *fee <= Amount::MAX_MONEY)
+            .ok_or(BuildError::AmountOverflow { what: "fee" })
     }
 }
 

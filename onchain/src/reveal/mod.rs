@@ -7,12 +7,14 @@
 //! are fixed before anything is signed (witnesses are not part of a txid), so inscription
 //! ids are known up front.
 
+mod amount;
 mod commit_tx;
 mod encoding;
 mod fee;
 mod reveal_tx;
 mod verify;
 
+pub use amount::{add, check_postage, subtract, sum, times, MAX_POSTAGE};
 pub use commit_tx::{Coin, CommitTx};
 pub use encoding::smaller_encoding;
 pub use fee::{dust_limit, BadFeeRate, FeeRate, MAX_STANDARD_WEIGHT};
@@ -45,6 +47,27 @@ pub enum BuildError {
         postage: u64,
         /// The destination's dust limit.
         dust: u64,
+    },
+    /// Postage larger than ord puts in an inscription's output ([`MAX_POSTAGE`]).
+    #[error(
+        "postage of {postage} sat is above {max} sat, the most ord puts in an inscription's \
+         output: a larger output looks like a plain coin, and could be spent as a fee"
+    )]
+    PostageAboveMax {
+        /// The postage asked for.
+        postage: u64,
+        /// [`MAX_POSTAGE`].
+        max: u64,
+    },
+    /// A sum of sats (inputs, outputs, fees, postage × inscriptions) past 21,000,000 BTC,
+    /// or a difference below zero: no transaction can carry it.
+    #[error(
+        "{what}: more than 21,000,000 BTC (or below zero), which no transaction can carry; \
+         check the UTXO values, --postage and --fee-rate"
+    )]
+    AmountOverflow {
+        /// Which amounts: `coins`, `outputs`, `fee`, `postage`…
+        what: &'static str,
     },
     /// A coin this wallet cannot spend by taproot key path.
     #[error("coin {0} is not a taproot (P2TR) output; only BIP86 wallet coins can pay")]
@@ -121,14 +144,17 @@ impl Prepared {
         self.reveal.ids()
     }
 
-    /// Commit fee plus reveal fee.
+    /// Commit fee plus reveal fee: what leaves the wallet for good (postage stays in the
+    /// wallet's inscription outputs).
     pub fn fees(&self) -> Amount {
+        // Both were checked against 21,000,000 BTC when built: their sum fits a u64.
         self.commit.fee + self.reveal.fee
     }
 
-    /// What leaves the wallet for good: both fees. Postage stays in the wallet's
-    /// inscription outputs.
+    /// The postage of all the reveal's inscriptions together (the commit output less the
+    /// reveal fee).
     pub fn postage(&self) -> Amount {
+        // The commit output was built as the reveal fee plus the postage.
         self.reveal.commit_output.value - self.reveal.fee
     }
 
@@ -160,5 +186,7 @@ impl Prepared {
     }
 }
 
+#[cfg(test)]
+mod money_tests;
 #[cfg(test)]
 mod tests;

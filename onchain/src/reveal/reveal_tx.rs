@@ -13,7 +13,8 @@ use bitcoin::{
 };
 use inscription::{Inscription, InscriptionId};
 
-use super::fee::{dust_limit, FeeRate};
+use super::amount::{add, check_postage, sum, times};
+use super::fee::FeeRate;
 use super::BuildError;
 
 /// An inscription already on chain that becomes the parent of everything in a reveal: its
@@ -85,16 +86,15 @@ impl RevealTx {
                 destinations: plan.destinations.len(),
             });
         }
-        for destination in &plan.destinations {
-            let dust = dust_limit(destination);
-            if plan.postage < dust {
-                return Err(BuildError::PostageBelowDust {
-                    postage: plan.postage.to_sat(),
-                    dust: dust.to_sat(),
-                });
-            }
-        }
-        let parent_value: Amount = plan.parents.iter().map(|p| p.txout.value).sum();
+        check_postage(plan.postage, &plan.destinations)?;
+        let parent_value = sum("parent outputs", plan.parents.iter().map(|p| p.txout.value))?;
+        let all_postage = times(
+            "postage of all inscriptions",
+            plan.postage,
+            plan.inscriptions.len(),
+        )?;
+        // Every pointer below is at most this, so none of them overflows.
+        add("parent outputs and postage", parent_value, all_postage)?;
         let inscriptions: Vec<Inscription> = plan
             .inscriptions
             .iter()
@@ -110,6 +110,7 @@ impl RevealTx {
                 // is where output `parents.len()` starts: the first inscription needs no
                 // pointer; the others point at their own outputs.
                 if i > 0 {
+                    // At most parents plus all postage, checked above: no overflow.
                     let offset = parent_value + plan.postage * i as u64;
                     inscription = inscription.with_pointer(offset.to_sat());
                 }
@@ -158,11 +159,12 @@ impl RevealTx {
             output,
         };
         let vsize = tx.vsize() as u64;
-        let fee = fee_rate.fee(vsize);
+        let fee = fee_rate.checked_fee(vsize)?;
         let commit_output = TxOut {
-            value: fee + plan.postage * plan.inscriptions.len() as u64,
+            value: add("reveal fee and postage", fee, all_postage)?,
             script_pubkey: ScriptBuf::new_p2tr_tweaked(spend_info.output_key()),
         };
+        add("reveal inputs", parent_value, commit_output.value)?;
         Ok(Self {
             tx,
             commit_output,
