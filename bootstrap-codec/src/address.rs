@@ -109,6 +109,13 @@ impl HostName {
     /// Longest host name, in characters.
     pub const MAX_LEN: usize = 253;
 
+    /// What browsers do with a host-name candidate in a static answer, as tested
+    /// (docs/relay-txt.md, "Host names"). Tools print it whenever they publish a host-name
+    /// entry, because a page whose only relays are host names cannot connect in Firefox.
+    pub const BROWSER_SUPPORT: &'static str = "Firefox cannot reach a relay by host name \
+        (Firefox ESR 153 drops host-name candidates); Chromium resolves them. \
+        Publish an IP entry for this relay too";
+
     /// Validates a host name. Upper-case letters are refused (not folded) so that every
     /// name has exactly one encoding; [`HostName::parse_lenient`] folds them.
     pub fn new(s: &str) -> Result<Self, AddressError> {
