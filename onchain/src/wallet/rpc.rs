@@ -1,12 +1,15 @@
-//! Funding UTXOs straight from Bitcoin Core: `listunspent` over JSON-RPC.
+//! Bitcoin Core's JSON-RPC: a small client ([`Rpc`]) and `listunspent` for funding UTXOs.
 //!
 //! Plain HTTP/1.1 with the workspace's client, [`http1`] (Bitcoin Core's RPC port speaks
 //! nothing else), with the cookie file (`~/.bitcoin/<network>/.cookie`,
-//! `__cookie__:<password>`) as Basic auth. The result is checked exactly as a UTXO file is
-//! ([`super::utxos::parse_utxos`]), so amounts are converted exactly and addresses checked
-//! against the network. Bitcoin Core does not know
-//! about inscriptions: its outputs come back with none marked.
+//! `__cookie__:<password>`) as Basic auth. The cookie goes only to an address of this machine
+//! unless the caller allows a remote host ([`Reach`]): plain HTTP shows it to every hop, and
+//! whoever holds it controls the node (and any wallet loaded in it). `listunspent`'s result is
+//! checked exactly as a UTXO file is ([`super::utxos::parse_utxos`]), so amounts are converted
+//! exactly and addresses checked against the network. Bitcoin Core does not know about
+//! inscriptions: its outputs come back with none marked.
 
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,8 +17,10 @@ use bitcoin::base64::engine::general_purpose::STANDARD;
 use bitcoin::base64::Engine;
 use bitcoin::Network;
 use http1::{HttpError, Limits, Request};
+use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use super::network::network_name;
 use super::utxos::{parse_utxos, Utxo, UtxoError};
 
 /// How long to wait for Bitcoin Core to connect, and for each read or write.
@@ -24,7 +29,7 @@ pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
 /// Replies larger than this are refused (a listunspent of ~100,000 outputs).
 const MAX_REPLY: u64 = 64 << 20;
 
-/// Why `listunspent` could not be fetched.
+/// Why a call to Bitcoin Core failed, or was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
     /// The URL is not `http://HOST:PORT[/wallet/NAME]`.
@@ -42,6 +47,20 @@ pub enum RpcError {
     /// The cookie was refused.
     #[error("RPC {url}: 401 Unauthorized: the cookie is wrong or stale (is this the node's current cookie file?)")]
     Unauthorized { url: String },
+    /// The host is not this machine and remote hosts were not allowed: nothing was sent.
+    #[error(
+        "RPC {url}: {ip} is not this machine; the cookie gives full control of the node and \
+         plain HTTP shows it to every hop, so it is sent only to 127.0.0.1 or ::1 (tunnel the \
+         port over SSH, or allow a remote node explicitly)"
+    )]
+    Remote { url: String, ip: IpAddr },
+    /// The node follows another chain than the one asked for.
+    #[error("RPC {url}: the node is on chain {chain:?}, not {network}")]
+    WrongChain {
+        url: String,
+        chain: String,
+        network: &'static str,
+    },
     /// Bitcoin Core answered with an error (e.g. -18: wallet not loaded).
     #[error("RPC {url}: {method} failed: error {code}: {message}")]
     Rpc {
@@ -98,48 +117,193 @@ impl RpcUrl {
             path: path.to_owned(),
         })
     }
+
+    /// The first address the host resolves to (`url` names it in errors).
+    fn resolve(&self, url: &str) -> Result<SocketAddr, RpcError> {
+        let io = |error| RpcError::Io {
+            url: url.to_owned(),
+            error,
+        };
+        self.authority
+            .to_socket_addrs()
+            .map_err(io)?
+            .next()
+            .ok_or_else(|| RpcError::Http {
+                url: url.to_owned(),
+                reason: format!("{} resolves to no address", self.authority),
+            })
+    }
 }
 
-/// Calls `listunspent` (minconf `min_conf`) on Bitcoin Core at `url`, authenticating with the
-/// cookie file, and checks every output for `network`.
+/// Whether the cookie may be sent to a host that is not this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Only to a loopback address (127.0.0.0/8, ::1): the default.
+    LoopbackOnly,
+    /// To any host (the user asked for it, e.g. over a VPN they trust).
+    RemoteAllowed,
+}
+
+/// A Bitcoin Core RPC endpoint, checked and authenticated; no connection is open between
+/// calls (one request per connection).
+#[derive(Debug, Clone)]
+pub struct Rpc {
+    url: String,
+    endpoint: RpcUrl,
+    addr: SocketAddr,
+    cookie: String,
+}
+
+impl Rpc {
+    /// Parses `url`, resolves its host and checks it against `reach`, then reads the cookie
+    /// file. Connects to nothing: a host refused by `reach` is refused before the cookie is
+    /// even read.
+    pub fn new(url: &str, cookie_file: &Path, reach: Reach) -> Result<Rpc, RpcError> {
+        let endpoint = RpcUrl::parse(url)?;
+        let addr = endpoint.resolve(url)?;
+        check_reach(url, addr, reach)?;
+        let cookie = read_cookie(cookie_file)?;
+        Ok(Rpc {
+            url: url.to_owned(),
+            endpoint,
+            addr,
+            cookie,
+        })
+    }
+
+    /// The URL as given.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Calls `method` with `params` (a JSON array) and returns its `result`, or the node's
+    /// error as [`RpcError::Rpc`] with Bitcoin Core's code and message.
+    pub fn call(
+        &self,
+        method: &'static str,
+        params: serde_json::Value,
+    ) -> Result<Box<RawValue>, RpcError> {
+        let body = serde_json::json!({
+            "jsonrpc": "1.0",
+            "id": "lumamesh",
+            "method": method,
+            "params": params,
+        })
+        .to_string();
+        let (status, reply) = self.post(&body)?;
+        let url = || self.url.clone();
+        if status == 401 {
+            return Err(RpcError::Unauthorized { url: url() });
+        }
+        let parsed: Reply = serde_json::from_slice(&reply).map_err(|e| RpcError::Http {
+            url: url(),
+            reason: format!("HTTP {status} with a body that is not a JSON-RPC reply ({e})"),
+        })?;
+        if let Some(error) = parsed.error {
+            return Err(RpcError::Rpc {
+                url: url(),
+                method,
+                code: error.code,
+                message: error.message,
+            });
+        }
+        // A JSON `null` result (gettxout of a spent output) arrives as `None` here.
+        Ok(parsed
+            .result
+            .unwrap_or_else(|| RawValue::from_string("null".into()).expect("null is JSON")))
+    }
+
+    /// [`Rpc::call`], with the result read as `T`.
+    pub fn call_as<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        params: serde_json::Value,
+    ) -> Result<T, RpcError> {
+        let raw = self.call(method, params)?;
+        serde_json::from_str(raw.get()).map_err(|e| RpcError::Http {
+            url: self.url.clone(),
+            reason: format!("{method}: unexpected result ({e}): {}", raw.get()),
+        })
+    }
+
+    /// Checks that the node's chain (`getblockchaininfo`'s `chain`: `main`, `test`,
+    /// `testnet4`, `signet`, `regtest`) is `network`'s.
+    pub fn check_chain(&self, network: Network) -> Result<(), RpcError> {
+        #[derive(serde::Deserialize)]
+        struct Info {
+            chain: String,
+        }
+        let info: Info = self.call_as("getblockchaininfo", serde_json::json!([]))?;
+        if info.chain != network.to_core_arg() {
+            return Err(RpcError::WrongChain {
+                url: self.url.clone(),
+                chain: info.chain,
+                network: network_name(network),
+            });
+        }
+        Ok(())
+    }
+
+    /// `listunspent` (minconf `min_conf`), every output checked for `network`.
+    pub fn listunspent(&self, network: Network, min_conf: u32) -> Result<Vec<Utxo>, RpcError> {
+        let result = self.call("listunspent", serde_json::json!([min_conf]))?;
+        Ok(parse_utxos(result.get(), "listunspent", network)?)
+    }
+
+    /// POSTs `body` and returns the status code and the (de-chunked) body.
+    fn post(&self, body: &str) -> Result<(u16, Vec<u8>), RpcError> {
+        let url = &self.url;
+        let io = |error| RpcError::Io {
+            url: url.to_owned(),
+            error,
+        };
+        let auth = format!("Basic {}", STANDARD.encode(&self.cookie));
+        let request = Request::new("POST", &self.endpoint.path)
+            .host(&self.endpoint.authority)
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/json")
+            .body(body.as_bytes());
+        let limits = Limits {
+            timeout: RPC_TIMEOUT,
+            max_response: MAX_REPLY,
+        };
+        let response = http1::send(self.addr, &request, &limits).map_err(|error| match error {
+            HttpError::Io(error) => io(error),
+            timeout @ HttpError::Timeout(_) => io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                timeout.to_string(),
+            )),
+            other => RpcError::Http {
+                url: url.to_owned(),
+                reason: other.to_string(),
+            },
+        })?;
+        Ok((response.status, response.body))
+    }
+}
+
+/// Refuses `addr` (where `url` resolved) unless it is a loopback address or `reach` allows
+/// remote hosts.
+pub fn check_reach(url: &str, addr: SocketAddr, reach: Reach) -> Result<(), RpcError> {
+    if reach == Reach::LoopbackOnly && !addr.ip().is_loopback() {
+        return Err(RpcError::Remote {
+            url: url.to_owned(),
+            ip: addr.ip(),
+        });
+    }
+    Ok(())
+}
+
+/// Calls `listunspent` (minconf `min_conf`) on Bitcoin Core at `url` on this machine
+/// ([`Reach::LoopbackOnly`]), authenticating with the cookie file, and checks every output
+/// for `network`.
 pub fn fetch_listunspent(
     url: &str,
     cookie_file: &Path,
     network: Network,
     min_conf: u32,
 ) -> Result<Vec<Utxo>, RpcError> {
-    let endpoint = RpcUrl::parse(url)?;
-    let cookie = read_cookie(cookie_file)?;
-    let body = serde_json::json!({
-        "jsonrpc": "1.0",
-        "id": "lumamesh",
-        "method": "listunspent",
-        "params": [min_conf],
-    })
-    .to_string();
-    let (status, reply) = post(&endpoint, url, &cookie, &body)?;
-    if status == 401 {
-        return Err(RpcError::Unauthorized {
-            url: url.to_owned(),
-        });
-    }
-    let parsed: Reply = serde_json::from_slice(&reply).map_err(|e| RpcError::Http {
-        url: url.to_owned(),
-        reason: format!("HTTP {status} with a body that is not a JSON-RPC reply ({e})"),
-    })?;
-    if let Some(error) = parsed.error {
-        return Err(RpcError::Rpc {
-            url: url.to_owned(),
-            method: "listunspent",
-            code: error.code,
-            message: error.message,
-        });
-    }
-    let result = parsed.result.ok_or_else(|| RpcError::Http {
-        url: url.to_owned(),
-        reason: format!("HTTP {status}: a JSON-RPC reply with neither result nor error"),
-    })?;
-    Ok(parse_utxos(result.get(), "listunspent", network)?)
+    Rpc::new(url, cookie_file, Reach::LoopbackOnly)?.listunspent(network, min_conf)
 }
 
 #[derive(serde::Deserialize)]
@@ -170,48 +334,6 @@ fn read_cookie(file: &Path) -> Result<String, RpcError> {
     Ok(cookie.to_owned())
 }
 
-/// POSTs `body` and returns the status code and the (de-chunked) body.
-fn post(
-    endpoint: &RpcUrl,
-    url: &str,
-    cookie: &str,
-    body: &str,
-) -> Result<(u16, Vec<u8>), RpcError> {
-    let io = |error| RpcError::Io {
-        url: url.to_owned(),
-        error,
-    };
-    let addr = std::net::ToSocketAddrs::to_socket_addrs(endpoint.authority.as_str())
-        .map_err(io)?
-        .next()
-        .ok_or_else(|| RpcError::Http {
-            url: url.to_owned(),
-            reason: format!("{} resolves to no address", endpoint.authority),
-        })?;
-    let auth = format!("Basic {}", STANDARD.encode(cookie));
-    let request = Request::new("POST", &endpoint.path)
-        .host(&endpoint.authority)
-        .header("Authorization", &auth)
-        .header("Content-Type", "application/json")
-        .body(body.as_bytes());
-    let limits = Limits {
-        timeout: RPC_TIMEOUT,
-        max_response: MAX_REPLY,
-    };
-    let response = http1::send(addr, &request, &limits).map_err(|error| match error {
-        HttpError::Io(error) => io(error),
-        timeout @ HttpError::Timeout(_) => io(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            timeout.to_string(),
-        )),
-        other => RpcError::Http {
-            url: url.to_owned(),
-            reason: other.to_string(),
-        },
-    })?;
-    Ok((response.status, response.body))
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use std::path::Path;
@@ -222,7 +344,7 @@ pub(crate) mod tests {
 
     pub(crate) use fixtures::rpc::serve_once;
 
-    use super::{fetch_listunspent, RpcError, RpcUrl};
+    use super::{fetch_listunspent, Reach, Rpc, RpcError, RpcUrl};
 
     const TXID: &str = "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b";
 
@@ -326,5 +448,50 @@ pub(crate) mod tests {
         let err =
             fetch_listunspent(&url, &tmp.path().join("none"), Network::Regtest, 1).unwrap_err();
         assert!(matches!(err, RpcError::Cookie { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_cookie_goes_to_this_machine_only_unless_allowed() {
+        let tmp = tempfile::tempdir().unwrap();
+        // No cookie file: the host is refused before the cookie is read, and nothing
+        // connects (192.0.2.1 is TEST-NET-1, routed nowhere).
+        let missing = tmp.path().join("no-cookie");
+        for url in ["http://192.0.2.1:8332", "http://[2001:db8::1]:8332"] {
+            let err = Rpc::new(url, &missing, Reach::LoopbackOnly).unwrap_err();
+            assert!(matches!(err, RpcError::Remote { .. }), "{err}");
+            assert!(err.to_string().contains("is not this machine"), "{err}");
+            let err = fetch_listunspent(url, &missing, Network::Regtest, 1).unwrap_err();
+            assert!(matches!(err, RpcError::Remote { .. }), "{err}");
+        }
+        let err = Rpc::new("http://192.0.2.1:8332", &missing, Reach::RemoteAllowed).unwrap_err();
+        assert!(matches!(err, RpcError::Cookie { .. }), "{err}");
+        let cookie = cookie(tmp.path());
+        for url in [
+            "http://127.0.0.1:8332",
+            "http://127.0.0.2:1",
+            "http://[::1]:8332",
+        ] {
+            Rpc::new(url, &cookie, Reach::LoopbackOnly).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_nodes_chain_is_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cookie = cookie(tmp.path());
+        let body = r#"{"result":{"chain":"test","blocks":1},"error":null,"id":"lumamesh"}"#;
+        let (url, server) = serve_once("200 OK", body.into(), false);
+        let rpc = Rpc::new(&url, &cookie, Reach::LoopbackOnly).unwrap();
+        let err = rpc.check_chain(Network::Signet).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("RPC {url}: the node is on chain \"test\", not signet")
+        );
+        server.join().unwrap();
+        let body = r#"{"result":{"chain":"signet"},"error":null,"id":"lumamesh"}"#;
+        let (url, server) = serve_once("200 OK", body.into(), false);
+        let rpc = Rpc::new(&url, &cookie, Reach::LoopbackOnly).unwrap();
+        rpc.check_chain(Network::Signet).unwrap();
+        server.join().unwrap();
     }
 }
