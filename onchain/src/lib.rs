@@ -46,6 +46,7 @@
 //! assert_eq!(summary.total_cost, summary.fees + 10_000);
 //! ```
 
+pub mod broadcast;
 pub mod estimate;
 pub mod policy;
 pub mod reveal;
