@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use bootstrap_codec::{IcePwd, IceUfrag, RelayAddress, RelayEntry};
+use bootstrap_codec::{HostName, IcePwd, IceUfrag, RelayAddress, RelayEntry};
 use clap::Parser;
 use keystore::{IdentityPaths, RelayIdentity};
 use lumamesh_relay::core::{Limits, Relay, RelayConfig};
@@ -21,21 +21,29 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+mod public_host;
+
 /// Lumamesh relay: WebRTC DataChannels from static SDP, rooms and signal forwarding.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Public IP address: the host candidate browsers send to, and the entry's address.
+    /// Public IP address: the host candidate browsers send to, and the entry's address
+    /// [default: 127.0.0.1, or with PUBLIC_HOST the address the name resolves to].
+    #[arg(long, env = "PUBLIC_IP", value_name = "PUBLIC_IP")]
+    public_ip: Option<IpAddr>,
+    /// DNS name to publish in the relay entry instead of PUBLIC_IP.
+    ///
+    /// Browsers resolve the name themselves (no fetch): Chromium does, Firefox cannot
+    /// (docs/relay-txt.md, "Host names"), so publish an IP entry too. The relay still serves
+    /// on PUBLIC_IP; without PUBLIC_IP it looks the name up at start and serves on the
+    /// address Chromium will use (IPv6 if the name has one).
     #[arg(
         long,
-        env = "PUBLIC_IP",
-        value_name = "PUBLIC_IP",
-        default_value = "127.0.0.1"
+        env = "PUBLIC_HOST",
+        value_name = "PUBLIC_HOST",
+        value_parser = public_host::parse
     )]
-    public_ip: IpAddr,
-    /// Host name to publish in the relay entry instead of PUBLIC_IP.
-    #[arg(long, env = "PUBLIC_HOST", value_name = "PUBLIC_HOST")]
-    public_host: Option<RelayAddress>,
+    public_host: Option<HostName>,
     /// UDP port to listen on (0 picks a free port, printed at start).
     #[arg(
         long,
@@ -259,12 +267,29 @@ async fn run(args: Args) -> Result<()> {
         ..Limits::default()
     };
     limits.validate().usage("invalid limits")?;
-    if args.public_ip.is_unspecified() || args.public_ip.is_multicast() {
+    if let Some(ip) = args
+        .public_ip
+        .filter(|ip| ip.is_unspecified() || ip.is_multicast())
+    {
         return Err(usage(format!(
-            "PUBLIC_IP must be a unicast address browsers can reach, got {}",
-            args.public_ip
+            "PUBLIC_IP must be a unicast address browsers can reach, got {ip}"
         )));
     }
+    let (public_ip, address) = match &args.public_host {
+        Some(host) => {
+            let plan = public_host::serve_ip(host, args.public_ip)
+                .await
+                .map_err(usage)?;
+            for warning in &plan.warnings {
+                warn!("{warning}");
+            }
+            (plan.ip, RelayAddress::Host(host.clone()))
+        }
+        None => {
+            let ip = args.public_ip.unwrap_or(Ipv4Addr::LOCALHOST.into());
+            (ip, RelayAddress::from_ip(ip).usage("PUBLIC_IP")?)
+        }
+    };
     let paths = IdentityPaths::beside_key(
         args.cert_file.clone(),
         args.key_file.clone(),
@@ -279,7 +304,7 @@ async fn run(args: Args) -> Result<()> {
         identity = identity.with_ice_pwd(pwd);
     }
 
-    let bind_ip = args.udp_bind.unwrap_or(match args.public_ip {
+    let bind_ip = args.udp_bind.unwrap_or(match public_ip {
         IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
         IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
     });
@@ -291,12 +316,8 @@ async fn run(args: Args) -> Result<()> {
         ))?;
     let port = socket.local_addr()?.port();
     let nonzero_port = NonZeroU16::new(port).context("the socket has no port")?;
-    let address = match args.public_host.clone() {
-        Some(host) => host,
-        None => RelayAddress::from_ip(args.public_ip).usage("PUBLIC_IP")?,
-    };
     let entry = identity.entry(address.clone(), nonzero_port, args.ice_ufrag.clone());
-    let local_addr = SocketAddr::new(args.public_ip, port);
+    let local_addr = SocketAddr::new(public_ip, port);
     let mut config = RelayConfig::new(&identity, &entry, local_addr);
     config.limits = limits;
     config.federated = federated;
@@ -329,7 +350,7 @@ async fn run(args: Args) -> Result<()> {
     // Machine-readable start banner on stdout (tests and scripts read it); logs go to stderr.
     let mut out = std::io::stdout().lock();
     writeln!(out, "address: {address}")?;
-    writeln!(out, "ip: {}", args.public_ip)?;
+    writeln!(out, "ip: {public_ip}")?;
     writeln!(out, "port: {port}")?;
     writeln!(out, "fingerprint: {}", identity.fingerprint())?;
     writeln!(out, "nk: {}", identity.node_key())?;
