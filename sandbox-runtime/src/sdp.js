@@ -7,16 +7,16 @@ export const offerMid = (sdp) => (/^a=mid:(\S+)/m.exec(sdp) || [, '0'])[1];
 
 /** Builds the answer for a verified entry; byte-identical to bootstrap-codec's. */
 export function staticAnswer(e, mid, lite = true) {
-  const net = e.v6 ? 'IP6' : 'IP4';
-  const conn = e.ip || '0.0.0.0';
+  // A host name goes only into the candidate (docs/relay-txt.md, "Host names").
+  const c = `IN IP${e.v6 ? 6 : 4} ${e.ip || '0.0.0.0'}`;
   return [
     'v=0',
-    `o=- 1 1 IN ${net} ${conn}`,
+    `o=- 1 1 ${c}`,
     's=-',
     't=0 0',
     ...(lite ? ['a=ice-lite'] : []),
     `m=application ${e.port} UDP/DTLS/SCTP webrtc-datachannel`,
-    `c=IN ${net} ${conn}`,
+    `c=${c}`,
     `a=mid:${mid}`,
     `a=ice-ufrag:${e.ufrag}`,
     `a=ice-pwd:${e.pwd}`,
