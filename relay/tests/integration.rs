@@ -32,6 +32,8 @@ mod e2e_verify;
 mod federation;
 #[path = "integration/federation_e2e.rs"]
 mod federation_e2e;
+#[path = "integration/install.rs"]
+mod install;
 #[path = "integration/load_relays.rs"]
 mod load_relays;
 #[path = "integration/mesh_local.rs"]
