@@ -181,6 +181,7 @@ pub fn mesh_prometheus(report: &MeshReport, out: &mut String) {
     for (name, value) in [
         ("peers", node.mesh_peers),
         ("known_relays", node.known_relays),
+        ("connections", report.connections),
     ] {
         let _ = writeln!(out, "# TYPE lumamesh_mesh_{name} gauge");
         let _ = writeln!(out, "lumamesh_mesh_{name} {value}");
@@ -250,6 +251,34 @@ mod tests {
     }
 
     #[test]
+    fn every_core_counter_is_a_metric() {
+        // Each field of the stats, rejects included, shows up in /metrics; /statsz is the
+        // same struct serialized, so it has them all too.
+        let text = prometheus(&Stats::default(), Duration::ZERO);
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(Stats::default()) else {
+            panic!("stats serialize to an object");
+        };
+        for (name, value) in &fields {
+            let wanted = match value {
+                serde_json::Value::Object(reasons) => reasons
+                    .keys()
+                    .map(|r| format!("lumamesh_relay_{name}_total{{reason=\"{r}\"}} 0\n"))
+                    .collect(),
+                _ if super::GAUGES.contains(&name.as_str()) => {
+                    vec![format!("lumamesh_relay_{name} 0\n")]
+                }
+                _ => vec![format!("lumamesh_relay_{name}_total 0\n")],
+            };
+            for line in wanted {
+                assert!(text.contains(&line), "{line} missing from\n{text}");
+            }
+        }
+        for name in ["signals_limited", "joins_limited", "room_churn_limited"] {
+            assert!(fields.contains_key(name), "{name} not in the stats");
+        }
+    }
+
+    #[test]
     fn mesh_metrics_text() {
         let mut report = MeshReport::default();
         report.node.mesh_peers = 2;
@@ -258,11 +287,13 @@ mod tests {
         report.node.signals_out = 4;
         report.node.refused.forged = 5;
         report.swarm.publish_unheard = 6;
+        report.connections = 2;
         let mut text = String::new();
         mesh_prometheus(&report, &mut text);
         for line in [
             "lumamesh_mesh_peers 2\n",
             "lumamesh_mesh_known_relays 3\n",
+            "lumamesh_mesh_connections 2\n",
             "lumamesh_mesh_gossip_bytes_total{direction=\"in\"} 100\n",
             "lumamesh_mesh_gossip_bytes_total{direction=\"out\"} 0\n",
             "lumamesh_mesh_gossip_messages_total{direction=\"in\"} 0\n",

@@ -192,6 +192,84 @@ struct Args {
         default_value_t = Limits::default().handshake_stall.as_millis() as u64
     )]
     handshake_stall_ms: u64,
+    /// Signals per second one member may have the relay deliver to one other member.
+    ///
+    /// Past its burst, a signal over this rate is refused `RateLimited` (from another relay:
+    /// dropped and counted in `signals_limited`).
+    #[arg(
+        long,
+        env = "FORWARD_SIGNALS_PER_SEC",
+        value_name = "FORWARD_SIGNALS_PER_SEC",
+        default_value_t = Limits::default().forward_signals_per_sec
+    )]
+    forward_signals_per_sec: f32,
+    /// Signals one member may send one other member in a burst.
+    #[arg(
+        long,
+        env = "FORWARD_SIGNAL_BURST",
+        value_name = "FORWARD_SIGNAL_BURST",
+        default_value_t = Limits::default().forward_signal_burst
+    )]
+    forward_signal_burst: f32,
+    /// KiB of signal blobs per second one member may have delivered to one other member.
+    ///
+    /// A blob costs one per started KiB.
+    #[arg(
+        long,
+        env = "FORWARD_KIB_PER_SEC",
+        value_name = "FORWARD_KIB_PER_SEC",
+        default_value_t = Limits::default().forward_kib_per_sec
+    )]
+    forward_kib_per_sec: f32,
+    /// KiB of signal blobs one member may send one other member in a burst.
+    ///
+    /// At least 16, so that one blob of the largest size fits.
+    #[arg(
+        long,
+        env = "FORWARD_KIB_BURST",
+        value_name = "FORWARD_KIB_BURST",
+        default_value_t = Limits::default().forward_kib_burst
+    )]
+    forward_kib_burst: f32,
+    /// Joins per minute one member may make in one room once its burst is spent.
+    ///
+    /// Every join (and its leave) is told to every member; a join past the budget is refused
+    /// `RateLimited` and told to no one.
+    #[arg(
+        long,
+        env = "JOINS_PER_MIN",
+        value_name = "JOINS_PER_MIN",
+        default_value_t = Limits::default().joins_per_min
+    )]
+    joins_per_min: f32,
+    /// Joins one member may make in one room in a burst.
+    #[arg(
+        long,
+        env = "JOIN_BURST",
+        value_name = "JOIN_BURST",
+        default_value_t = Limits::default().join_burst
+    )]
+    join_burst: f32,
+    /// Joins and leaves per second one room tells its members.
+    ///
+    /// Past the burst, a rejoin (a member the room saw join before) is refused `RateLimited` and
+    /// counted in `room_churn_limited`; a first join and a leave never are, so newcomers always
+    /// get in.
+    #[arg(
+        long,
+        env = "ROOM_CHURN_PER_SEC",
+        value_name = "ROOM_CHURN_PER_SEC",
+        default_value_t = Limits::default().room_churn_per_sec
+    )]
+    room_churn_per_sec: f32,
+    /// Joins and leaves one room tells in a burst.
+    #[arg(
+        long,
+        env = "ROOM_CHURN_BURST",
+        value_name = "ROOM_CHURN_BURST",
+        default_value_t = Limits::default().room_churn_burst
+    )]
+    room_churn_burst: f32,
     /// Federation: relays with the same salt form one network [default: the empty salt].
     ///
     /// The salt is turned into a libp2p pre-shared key (pnet): relays with different salts
@@ -264,6 +342,14 @@ async fn run(args: Args) -> Result<()> {
         max_handshaking_per_ip: args.max_handshaking_per_ip,
         max_handshaking_per_prefix: args.max_handshaking_per_prefix,
         handshake_stall: Duration::from_millis(args.handshake_stall_ms),
+        forward_signals_per_sec: args.forward_signals_per_sec,
+        forward_signal_burst: args.forward_signal_burst,
+        forward_kib_per_sec: args.forward_kib_per_sec,
+        forward_kib_burst: args.forward_kib_burst,
+        joins_per_min: args.joins_per_min,
+        join_burst: args.join_burst,
+        room_churn_per_sec: args.room_churn_per_sec,
+        room_churn_burst: args.room_churn_burst,
         ..Limits::default()
     };
     limits.validate().usage("invalid limits")?;

@@ -61,6 +61,27 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// How long a closing session lingers so its `Closing` frame gets delivered.
     pub close_linger: Duration,
+    /// Signals per second one member may have delivered to one other member
+    /// (`FORWARD_SIGNALS_PER_SEC`).
+    pub forward_signals_per_sec: f32,
+    /// Signals one member may send one other member in a burst (`FORWARD_SIGNAL_BURST`).
+    pub forward_signal_burst: f32,
+    /// KiB of signal blobs per second one member may have delivered to one other member
+    /// (`FORWARD_KIB_PER_SEC`); a blob costs one per started KiB.
+    pub forward_kib_per_sec: f32,
+    /// KiB of signal blobs one member may send one other member in a burst
+    /// (`FORWARD_KIB_BURST`).
+    pub forward_kib_burst: f32,
+    /// Joins per minute one member may make in one room, once its burst is spent
+    /// (`JOINS_PER_MIN`).
+    pub joins_per_min: f32,
+    /// Joins one member may make in one room in a burst (`JOIN_BURST`).
+    pub join_burst: f32,
+    /// Joins and leaves per second one room tells its members (`ROOM_CHURN_PER_SEC`): past
+    /// that, rejoins are refused; first joins and leaves never are.
+    pub room_churn_per_sec: f32,
+    /// Joins and leaves one room tells in a burst (`ROOM_CHURN_BURST`).
+    pub room_churn_burst: f32,
 }
 
 impl Default for Limits {
@@ -88,6 +109,14 @@ impl Default for Limits {
             handshake_stall: Duration::from_secs(3),
             idle_timeout: Duration::from_secs(30),
             close_linger: Duration::from_millis(500),
+            forward_signals_per_sec: 10.0,
+            forward_signal_burst: 30.0,
+            forward_kib_per_sec: 64.0,
+            forward_kib_burst: 128.0,
+            joins_per_min: 30.0,
+            join_burst: 4.0,
+            room_churn_per_sec: 10.0,
+            room_churn_burst: 30.0,
         }
     }
 }
@@ -220,11 +249,22 @@ impl Limits {
                 l.new_session_burst_per_prefix,
                 1.0,
             ),
+            ("FORWARD_SIGNALS_PER_SEC", l.forward_signals_per_sec, 0.001),
+            ("FORWARD_SIGNAL_BURST", l.forward_signal_burst, 1.0),
+            ("FORWARD_KIB_PER_SEC", l.forward_kib_per_sec, 0.001),
+            // One blob of the largest size must fit.
+            ("FORWARD_KIB_BURST", l.forward_kib_burst, 16.0),
+            ("JOINS_PER_MIN", l.joins_per_min, 0.001),
+            ("JOIN_BURST", l.join_burst, 1.0),
+            ("ROOM_CHURN_PER_SEC", l.room_churn_per_sec, 0.001),
+            ("ROOM_CHURN_BURST", l.room_churn_burst, 1.0),
         ] {
             // Written so that NaN fails too.
             if !(value >= least && value <= 1_000_000.0) {
                 let range = if least < 1.0 {
                     "0.001..=1000000"
+                } else if least > 1.0 {
+                    "16..=1000000"
                 } else {
                     "1..=1000000"
                 };

@@ -17,7 +17,6 @@ use std::time::Instant;
 
 use bootstrap_codec::RelayEntry;
 
-use super::forward::FORWARD_LIMITS;
 use super::room::{Added, Room};
 use super::Relay;
 use crate::protocol::{PeerAddr, PeerId, RelayMessage, RelayTag, RoomId, MAX_ENTRY_LEN, MAX_NODES};
@@ -119,12 +118,12 @@ impl Relay {
                 room,
                 relay,
                 sessions,
-            } => self.on_remote_members(room, relay, &sessions),
+            } => self.on_remote_members(now, room, relay, &sessions),
             MeshInput::Joined { room, peer } => self.on_remote_joined(now, room, peer),
             MeshInput::Left { room, peer } => {
                 if let Some(members) = self.remote_room(room, peer.relay) {
                     if members.remove_remote(&peer) {
-                        self.tell_remote_left(room, &[peer]);
+                        self.tell_remote_left(now, room, &[peer]);
                     }
                 }
             }
@@ -137,10 +136,10 @@ impl Relay {
             MeshInput::RoomGone { room, relay } => {
                 if let Some(members) = self.remote_room(room, relay) {
                     let gone = members.remove_relay(relay);
-                    self.tell_remote_left(room, &gone);
+                    self.tell_remote_left(now, room, &gone);
                 }
             }
-            MeshInput::RelayGone { relay } => self.on_relay_gone(relay),
+            MeshInput::RelayGone { relay } => self.on_relay_gone(now, relay),
             MeshInput::Directory(entries) => self.on_directory(entries),
         }
     }
@@ -159,30 +158,38 @@ impl Relay {
         found
     }
 
-    fn on_remote_members(&mut self, room: RoomId, relay: RelayTag, sessions: &[PeerId]) {
+    fn on_remote_members(
+        &mut self,
+        now: Instant,
+        room: RoomId,
+        relay: RelayTag,
+        sessions: &[PeerId],
+    ) {
         let max = usize::from(self.config.limits.max_room_size);
         let Some(members) = self.remote_room(room, relay) else {
             return;
         };
         let changes = members.replace_relay(relay, sessions, max);
         self.stats.remote_members_refused += changes.refused as u64;
-        self.tell_remote_left(room, &changes.removed);
+        self.tell_remote_left(now, room, &changes.removed);
         for peer in changes.added {
             self.tell_room(room, None, &RelayMessage::Joined2 { room, peer });
         }
     }
 
     fn on_remote_joined(&mut self, now: Instant, room: RoomId, peer: PeerAddr) {
-        let max = usize::from(self.config.limits.max_room_size);
+        let (max, limits) = (usize::from(self.config.limits.max_room_size), self.forward);
         let Some(members) = self.remote_room(room, peer.relay) else {
             return;
         };
         // A join past the budget is not kept, so its leave is not told either.
         let fresh = !members.has_remote(&peer) && members.len() < max;
-        if fresh && !members.forward.allow_join(&FORWARD_LIMITS, now, peer) {
-            self.stats.mesh_ignored += 1;
-            self.stats.joins_limited += 1;
-            return;
+        if fresh {
+            if let Err(refusal) = members.forward.allow_join(&limits, now, peer, true) {
+                self.stats.mesh_ignored += 1;
+                self.count_join_refusal(refusal);
+                return;
+            }
         }
         match members.add_remote(peer, max) {
             Added::New => {
@@ -193,7 +200,7 @@ impl Relay {
         }
     }
 
-    fn on_relay_gone(&mut self, relay: RelayTag) {
+    fn on_relay_gone(&mut self, now: Instant, relay: RelayTag) {
         if relay == self.config.tag {
             self.stats.mesh_ignored += 1;
             return;
@@ -205,7 +212,7 @@ impl Relay {
             .filter(|(_, peers)| !peers.is_empty())
             .collect();
         for (room, peers) in gone {
-            self.tell_remote_left(room, &peers);
+            self.tell_remote_left(now, room, &peers);
         }
     }
 
@@ -224,9 +231,13 @@ impl Relay {
             .collect();
     }
 
-    /// Tells version 2 members that remote `peers` left `room`.
-    fn tell_remote_left(&mut self, room: RoomId, peers: &[PeerAddr]) {
+    /// Tells version 2 members that remote `peers` left `room`, each leave charged to the
+    /// room's churn.
+    fn tell_remote_left(&mut self, now: Instant, room: RoomId, peers: &[PeerAddr]) {
         for &peer in peers {
+            if let Some(members) = self.rooms.get_mut(&room) {
+                members.forward.note_leave(&self.forward, now);
+            }
             self.tell_room(room, None, &RelayMessage::Left2 { room, peer });
         }
     }

@@ -12,19 +12,32 @@
 //! - **Joins per member**: every join is told to every other member (and its leave too), so
 //!   each member may join a room only a few times in a burst and then slowly; a join past
 //!   that is refused (`RateLimited`) and told to no one. Leaving is never refused.
+//! - **Churn per room**: many members each within their own join budget can still make a
+//!   room's fan-out large, so every room has one budget for the joins and leaves it tells.
+//!   A leave takes from it when there is something to take (and is never refused); a
+//!   member's *first* join to the room takes from it too but is never refused either, so a
+//!   newcomer always gets in and sees the room. A *rejoin* (a member the room has seen
+//!   join before) needs the budget, and is refused `RateLimited` when it is spent. So a
+//!   room tells at most about twice its churn budget in joins and leaves beyond its members'
+//!   first arrivals, and first arrivals are bounded by how fast the relay admits sessions.
 //!
-//! The state lives in each [`Room`](super::room::Room) and is bounded there: a pair or
-//! joiner is forgotten once its budget has refilled, and a room keeps at most
-//! [`ForwardLimits::max_tracked`] of each, refusing new ones while full.
+//! The numbers are [`Limits`] settings (`FORWARD_SIGNALS_PER_SEC` and the others, see
+//! `lumamesh-relay --help`). The state lives in each [`Room`](super::room::Room) and is
+//! bounded there: a pair or joiner is forgotten once its budget has refilled, and a room
+//! keeps at most [`MAX_TRACKED`] of each, refusing new ones while full.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
 use super::rate::TokenBucket;
+use super::Limits;
 use crate::protocol::PeerAddr;
 
-/// The forwarding limits (see the module docs). [`FORWARD_LIMITS`] holds the defaults.
+/// Pairs (and joiners) one room tracks at once.
+pub(crate) const MAX_TRACKED: usize = 4096;
+
+/// The forwarding limits (see the module docs), read from [`Limits`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ForwardLimits {
     /// Signals per second one sender may have delivered to one target.
@@ -39,23 +52,30 @@ pub(crate) struct ForwardLimits {
     pub(crate) joins_per_sec: f32,
     /// Joins one member may make in one room in a burst.
     pub(crate) join_burst: f32,
+    /// Joins and leaves per second one room tells its members.
+    pub(crate) churn_per_sec: f32,
+    /// Joins and leaves one room tells in a burst.
+    pub(crate) churn_burst: f32,
     /// Pairs (and joiners) one room tracks at once.
     pub(crate) max_tracked: usize,
 }
 
-/// The defaults: 10 signals/s (burst 30) and 64 KiB/s (burst 128 KiB) per sender→target;
-/// a join every 2 s per member and room after a burst of 4; 4,096 pairs per room.
-pub(crate) const FORWARD_LIMITS: ForwardLimits = ForwardLimits {
-    signals_per_sec: 10.0,
-    signal_burst: 30.0,
-    kib_per_sec: 64.0,
-    kib_burst: 128.0,
-    joins_per_sec: 0.5,
-    join_burst: 4.0,
-    max_tracked: 4096,
-};
-
 impl ForwardLimits {
+    /// The forwarding part of `limits`.
+    pub(crate) fn of(limits: &Limits) -> Self {
+        Self {
+            signals_per_sec: limits.forward_signals_per_sec,
+            signal_burst: limits.forward_signal_burst,
+            kib_per_sec: limits.forward_kib_per_sec,
+            kib_burst: limits.forward_kib_burst,
+            joins_per_sec: limits.joins_per_min / 60.0,
+            join_burst: limits.join_burst,
+            churn_per_sec: limits.room_churn_per_sec,
+            churn_burst: limits.room_churn_burst,
+            max_tracked: MAX_TRACKED,
+        }
+    }
+
     /// How long a budget takes to refill from empty; state idle that long is dropped.
     fn refill_time(&self) -> Duration {
         let secs = [
@@ -67,6 +87,15 @@ impl ForwardLimits {
         .fold(0.0, f32::max);
         Duration::from_secs_f32(secs)
     }
+}
+
+/// Why a join is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JoinRefusal {
+    /// The member's own join budget in the room is spent (`joins_limited`).
+    Member,
+    /// A rejoin while the room's churn budget is spent (`room_churn_limited`).
+    RoomChurn,
 }
 
 /// One sender→target pair's budgets.
@@ -84,11 +113,13 @@ struct Joiner {
     last: Instant,
 }
 
-/// A room's forwarding state: budgets per pair and per joiner.
+/// A room's forwarding state: budgets per pair, per joiner and for the room's churn.
 #[derive(Debug, Default)]
 pub(crate) struct Forwarding {
     pairs: HashMap<(PeerAddr, PeerAddr), Pair>,
     joiners: HashMap<PeerAddr, Joiner>,
+    /// The room's churn budget, full until first used.
+    churn: Option<TokenBucket>,
 }
 
 impl Forwarding {
@@ -126,22 +157,50 @@ impl Forwarding {
         allowed
     }
 
-    /// Whether `who` may join now (charged if so).
+    /// Whether `who` may join now (charged if so): its own budget first, then the room's
+    /// churn budget, which refuses a rejoin, and a first join only when `first_needs_churn`
+    /// (another relay's member: its relay may invent fresh addresses at will, while this
+    /// relay's sessions come through admission). See the module docs.
     pub(crate) fn allow_join(
         &mut self,
         limits: &ForwardLimits,
         now: Instant,
         who: PeerAddr,
-    ) -> bool {
+        first_needs_churn: bool,
+    ) -> Result<(), JoinRefusal> {
         let l = limits;
+        let needs_churn = first_needs_churn || self.joiners.contains_key(&who);
         let Some(joiner) = tracked(&mut self.joiners, who, l, now, |now| Joiner {
             joins: TokenBucket::full(l.join_burst, now),
             last: now,
         }) else {
-            return false;
+            return Err(JoinRefusal::Member);
         };
         joiner.last = now;
-        joiner.joins.take(now, l.joins_per_sec, l.join_burst)
+        let mut joins = joiner.joins;
+        if !joins.take(now, l.joins_per_sec, l.join_burst) {
+            return Err(JoinRefusal::Member);
+        }
+        let churn = self.churn(l, now);
+        if !churn.take(now, l.churn_per_sec, l.churn_burst) && needs_churn {
+            return Err(JoinRefusal::RoomChurn);
+        }
+        if let Some(joiner) = self.joiners.get_mut(&who) {
+            joiner.joins = joins;
+        }
+        Ok(())
+    }
+
+    /// A leave is told: it takes from the room's churn budget if there is anything left
+    /// (leaves are never refused).
+    pub(crate) fn note_leave(&mut self, limits: &ForwardLimits, now: Instant) {
+        let l = limits;
+        let _ = self.churn(l, now).take(now, l.churn_per_sec, l.churn_burst);
+    }
+
+    fn churn(&mut self, limits: &ForwardLimits, now: Instant) -> &mut TokenBucket {
+        self.churn
+            .get_or_insert_with(|| TokenBucket::full(limits.churn_burst, now))
     }
 }
 
@@ -196,7 +255,8 @@ fn take_n(bucket: &mut TokenBucket, n: usize, now: Instant, rate: f32, burst: f3
 mod tests {
     use std::time::{Duration, Instant};
 
-    use super::{ForwardLimits, Forwarding, FORWARD_LIMITS};
+    use super::{ForwardLimits, Forwarding, JoinRefusal};
+    use crate::core::Limits;
     use crate::protocol::{PeerAddr, PeerId, RelayTag};
 
     fn addr(n: u32) -> PeerAddr {
@@ -206,10 +266,14 @@ mod tests {
         }
     }
 
+    fn defaults() -> ForwardLimits {
+        ForwardLimits::of(&Limits::default())
+    }
+
     #[test]
     fn pairs_are_limited_apart_in_count_and_bytes() {
         let t0 = Instant::now();
-        let l = FORWARD_LIMITS;
+        let l = defaults();
         let mut f = Forwarding::default();
         // 128 KiB of burst: eight 16 KiB blobs, then the ninth is refused.
         for _ in 0..8 {
@@ -228,18 +292,86 @@ mod tests {
         let t0 = Instant::now();
         let l = ForwardLimits {
             max_tracked: 2,
-            ..FORWARD_LIMITS
+            ..defaults()
         };
         let mut f = Forwarding::default();
         for _ in 0..4 {
-            assert!(f.allow_join(&l, t0, addr(1)));
+            assert_eq!(f.allow_join(&l, t0, addr(1), false), Ok(()));
         }
-        assert!(!f.allow_join(&l, t0, addr(1)));
-        assert!(f.allow_join(&l, t0, addr(2)));
+        assert_eq!(
+            f.allow_join(&l, t0, addr(1), false),
+            Err(JoinRefusal::Member)
+        );
+        assert_eq!(f.allow_join(&l, t0, addr(2), false), Ok(()));
         // Full of busy joiners: a third is refused until theirs have refilled.
-        assert!(!f.allow_join(&l, t0, addr(3)));
+        assert_eq!(
+            f.allow_join(&l, t0, addr(3), false),
+            Err(JoinRefusal::Member)
+        );
         let later = t0 + Duration::from_secs(9);
-        assert!(f.allow_join(&l, later, addr(3)));
-        assert!(f.allow_join(&l, later, addr(1)));
+        assert_eq!(f.allow_join(&l, later, addr(3), false), Ok(()));
+        assert_eq!(f.allow_join(&l, later, addr(1), false), Ok(()));
+    }
+
+    #[test]
+    fn settings_come_from_limits() {
+        let limits = Limits {
+            forward_signals_per_sec: 2.0,
+            joins_per_min: 6.0,
+            room_churn_burst: 3.0,
+            ..Limits::default()
+        };
+        let l = ForwardLimits::of(&limits);
+        assert_eq!(l.signals_per_sec, 2.0);
+        assert_eq!(l.joins_per_sec, 0.1);
+        assert_eq!(l.churn_burst, 3.0);
+        // The defaults are the ones issue 14 shipped with.
+        let d = defaults();
+        let shipped = (10.0, 30.0, 64.0, 128.0, 0.5, 4.0);
+        let got = (
+            d.signals_per_sec,
+            d.signal_burst,
+            d.kib_per_sec,
+            d.kib_burst,
+            d.joins_per_sec,
+            d.join_burst,
+        );
+        assert_eq!(got, shipped);
+    }
+
+    #[test]
+    fn a_spent_room_budget_refuses_rejoins_but_never_a_first_join() {
+        let t0 = Instant::now();
+        let l = ForwardLimits {
+            churn_per_sec: 1.0,
+            churn_burst: 2.0,
+            ..defaults()
+        };
+        let mut f = Forwarding::default();
+        // Two first joins spend the room's burst; a third still gets in.
+        for n in 1..=3 {
+            assert_eq!(f.allow_join(&l, t0, addr(n), false), Ok(()));
+        }
+        // Leaves take nothing that is not there, and are never refused.
+        f.note_leave(&l, t0);
+        assert_eq!(
+            f.allow_join(&l, t0, addr(1), false),
+            Err(JoinRefusal::RoomChurn)
+        );
+        // A refused rejoin did not spend the member's own budget: three more remain.
+        let later = t0 + Duration::from_secs(3);
+        for _ in 0..2 {
+            assert_eq!(f.allow_join(&l, later, addr(1), false), Ok(()));
+        }
+        assert_eq!(
+            f.allow_join(&l, later, addr(1), false),
+            Err(JoinRefusal::RoomChurn)
+        );
+        assert_eq!(f.allow_join(&l, later, addr(9), false), Ok(()));
+        // Another relay's newcomer needs the budget even on its first join.
+        assert_eq!(
+            f.allow_join(&l, later, addr(10), true),
+            Err(JoinRefusal::RoomChurn)
+        );
     }
 }

@@ -14,7 +14,7 @@
 //! relay: not kept, counted in `mesh_ignored`), and so is never told. Leaving is never
 //! refused; it follows a join that was told.
 
-use super::forward::FORWARD_LIMITS;
+use super::forward::JoinRefusal;
 use super::{MeshOutput, Relay};
 use crate::protocol::{
     AddrList, ErrorCode, PeerAddr, PeerId, PeerList, RelayMessage, RoomId, PROTOCOL_V1,
@@ -54,13 +54,13 @@ impl Relay {
             return Err(ErrorCode::RoomFull);
         }
         // The frame's time: the dispatcher stamps it as the session's last activity.
-        let addr = self.local_addr_of(joiner);
+        let (addr, limits) = (self.local_addr_of(joiner), self.forward);
         let members = self.rooms.entry(room).or_default();
-        if !members.forward.allow_join(&FORWARD_LIMITS, now, addr) {
+        if let Err(refusal) = members.forward.allow_join(&limits, now, addr, false) {
             if members.local.is_empty() {
                 self.rooms.remove(&room);
             }
-            self.stats.joins_limited += 1;
+            self.count_join_refusal(refusal);
             return Err(ErrorCode::RateLimited);
         }
         if let Some(session) = self.session(key) {
@@ -144,9 +144,10 @@ impl Relay {
 
     /// Takes `key` out of `room`'s members, tells the others (and the federation) and
     /// forgets the room, remote members included, once no local member is left. The caller
-    /// has already removed `room` from the session's own list.
+    /// has already removed `room` from the session's own list. The leave is charged to the
+    /// room's churn at the session's last activity (a timeout's own time is not at hand).
     fn remove_member(&mut self, key: usize, room: RoomId) {
-        let Some(peer) = self.session(key).map(|s| s.peer) else {
+        let Some((peer, now)) = self.session(key).map(|s| (s.peer, s.last_activity)) else {
             return;
         };
         let Some(members) = self.rooms.get_mut(&room) else {
@@ -159,6 +160,7 @@ impl Relay {
         if members.local.is_empty() {
             self.rooms.remove(&room);
         } else {
+            members.forward.note_leave(&self.forward, now);
             let addr = self.local_addr_of(peer);
             self.tell_room(
                 room,
@@ -170,6 +172,14 @@ impl Relay {
             room,
             session: peer,
         });
+    }
+
+    /// Counts a refused join under its reason.
+    pub(super) fn count_join_refusal(&mut self, refusal: JoinRefusal) {
+        match refusal {
+            JoinRefusal::Member => self.stats.joins_limited += 1,
+            JoinRefusal::RoomChurn => self.stats.room_churn_limited += 1,
+        }
     }
 
     /// Sends a membership change to `room`'s local members: version 1 sessions get `v1`

@@ -38,6 +38,7 @@ pub use federation::{MeshInput, MeshOutput};
 pub use stats::{Rejects, Stats};
 
 use crate::protocol::{CloseCode, PeerId, RoomId};
+use forward::ForwardLimits;
 use room::Room;
 use session::{Phase, RtcTemplate, Session, Timeouts};
 use source::Sources;
@@ -90,6 +91,8 @@ enum Removal {
 /// The relay core. See the module docs for the driving loop.
 pub struct Relay {
     config: RelayConfig,
+    /// The forwarding part of the config's limits, read once.
+    forward: ForwardLimits,
     template: RtcTemplate,
     hmac: &'static dyn Sha1HmacProvider,
     sessions: Vec<Option<Session>>,
@@ -143,6 +146,7 @@ impl Relay {
         }
         let sources = Sources::new(&config.limits);
         Ok(Self {
+            forward: ForwardLimits::of(&config.limits),
             template,
             hmac: provider.sha1_hmac_provider,
             sessions: Vec::new(),

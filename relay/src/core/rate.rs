@@ -24,7 +24,9 @@ impl TokenBucket {
     fn refill(&mut self, now: Instant, rate: f32, burst: f32) {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f32();
         self.tokens = (self.tokens + elapsed * rate).min(burst);
-        self.last = now;
+        // An earlier `now` (a stamp from a session's last activity) must not move the
+        // clock back, or the next call would refill the same time twice.
+        self.last = self.last.max(now);
     }
 
     /// Takes one token if available.

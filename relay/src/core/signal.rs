@@ -8,7 +8,6 @@
 
 use std::time::Instant;
 
-use super::forward::FORWARD_LIMITS;
 use super::{MeshOutput, Relay};
 use crate::protocol::{
     ErrorCode, PeerAddr, PeerId, RelayMessage, RoomId, MAX_BLOB2_LEN, PROTOCOL_V1, PROTOCOL_VERSION,
@@ -110,12 +109,11 @@ impl Relay {
         to: PeerAddr,
         len: usize,
     ) -> bool {
+        let limits = self.forward;
         let Some(members) = self.rooms.get_mut(&room) else {
             return true;
         };
-        let allowed = members
-            .forward
-            .allow_signal(&FORWARD_LIMITS, now, from, to, len);
+        let allowed = members.forward.allow_signal(&limits, now, from, to, len);
         self.stats.signals_limited += u64::from(!allowed);
         allowed
     }

@@ -103,4 +103,8 @@ pub struct Stats {
     /// Joins over the member's budget in the room (refused `RateLimited` to a local member;
     /// from another relay, not kept and also counted in `mesh_ignored`).
     pub joins_limited: u64,
+    /// Rejoins refused because their room's churn budget (`ROOM_CHURN_PER_SEC`) was spent
+    /// (refused `RateLimited` to a local member; from another relay, not kept and also
+    /// counted in `mesh_ignored`). Not counted in `joins_limited`.
+    pub room_churn_limited: u64,
 }

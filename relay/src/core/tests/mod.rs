@@ -1,6 +1,7 @@
 //! Core tests: real str0m clients against the core over an in-memory network with fake time.
 
 mod admission;
+mod churn;
 mod federation;
 mod forwarding;
 mod harness;
