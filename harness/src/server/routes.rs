@@ -137,6 +137,8 @@ fn route<B>(state: &State, request: &Request<B>) -> Resp {
             Some(cbor) => Ok(json(&hex::encode(cbor))),
             None => Err(not_found(format!("inscription {id} metadata not found"))),
         }),
+        ["r", "children", id, "inscriptions"] => child_inscriptions(state, &store, id, "0"),
+        ["r", "children", id, "inscriptions", page] => child_inscriptions(state, &store, id, page),
         ["r", "children", id] => children(&store, id, "0"),
         ["r", "children", id, page] => children(&store, id, page),
         ["r", "parents", id] => parents(&store, id, "0"),
@@ -434,6 +436,21 @@ fn explorer(id: &InscriptionId) -> Resp {
     )
 }
 
+/// ord's `api::RelativeInscriptionRecursive`: what `/r/children/<id>/inscriptions` lists of
+/// each child, the fields of [`InscriptionRecursive`] that do not describe the content.
+#[derive(Serialize)]
+struct RelativeInscriptionRecursive {
+    charms: Vec<String>,
+    fee: u64,
+    height: u32,
+    id: InscriptionId,
+    number: i64,
+    output: String,
+    sat: Option<u64>,
+    satpoint: String,
+    timestamp: i64,
+}
+
 #[derive(Serialize)]
 struct InscriptionRecursive {
     charms: Vec<String>,
@@ -485,6 +502,15 @@ fn charms(entry: &Entry, height: u32, network: bitcoin::Network) -> Vec<String> 
 /// `height` and `timestamp` are the fake chain's tip. See the crate README for what is
 /// sent when something is not known.
 fn inscription_json(state: &State, store: &Store, id: &InscriptionId) -> Result<Resp, Reject> {
+    Ok(json(&recursive(state, store, id)?))
+}
+
+/// [`inscription_json`]'s value.
+fn recursive(
+    state: &State,
+    store: &Store,
+    id: &InscriptionId,
+) -> Result<InscriptionRecursive, Reject> {
     let entry = store
         .entry(id)
         .ok_or_else(|| not_found(format!("inscription {id} not found")))?;
@@ -513,7 +539,7 @@ fn inscription_json(state: &State, store: &Store, id: &InscriptionId) -> Result<
         // Not from a reveal: made-up values of the right shape.
         None => (placeholder, format!("{placeholder}:0"), Some(10_000), None),
     };
-    Ok(json(&InscriptionRecursive {
+    Ok(InscriptionRecursive {
         charms: charms(entry, chain.height, network),
         content_type: inscription.content_type().map(str::to_owned),
         content_length: inscription.body.as_ref().map(Vec::len),
@@ -532,7 +558,7 @@ fn inscription_json(state: &State, store: &Store, id: &InscriptionId) -> Result<
         timestamp: i64::try_from(chain.blocktime).unwrap_or(i64::MAX),
         value,
         address,
-    }))
+    })
 }
 
 fn page_of(segment: &str) -> Result<usize, Reject> {
@@ -556,6 +582,42 @@ fn children(store: &Store, id: &str, page: &str) -> Result<Resp, Reject> {
     with_inscription(store, id, |_| Ok(()))?;
     let (ids, more) = paginate(store.children(&parse_id(id)?), page);
     Ok(json(&Children { ids, more, page }))
+}
+
+/// ord's `r::children_inscriptions_paginated`: the children of one page (100, ascending
+/// inscription number), each as `/r/inscription` describes it without the content fields.
+fn child_inscriptions(state: &State, store: &Store, id: &str, page: &str) -> Result<Resp, Reject> {
+    #[derive(Serialize)]
+    struct ChildInscriptions {
+        children: Vec<RelativeInscriptionRecursive>,
+        more: bool,
+        page: usize,
+    }
+    let page = page_of(page)?;
+    with_inscription(store, id, |_| Ok(()))?;
+    let (ids, more) = paginate(store.children(&parse_id(id)?), page);
+    let children = ids
+        .iter()
+        .map(|child| {
+            let r = recursive(state, store, child)?;
+            Ok(RelativeInscriptionRecursive {
+                charms: r.charms,
+                fee: r.fee,
+                height: r.height,
+                id: r.id,
+                number: r.number,
+                output: r.output,
+                sat: r.sat,
+                satpoint: r.satpoint,
+                timestamp: r.timestamp,
+            })
+        })
+        .collect::<Result<_, Reject>>()?;
+    Ok(json(&ChildInscriptions {
+        children,
+        more,
+        page,
+    }))
 }
 
 fn parents(store: &Store, id: &str, page: &str) -> Result<Resp, Reject> {

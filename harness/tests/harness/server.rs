@@ -181,6 +181,8 @@ async fn csp_origin_only_on_content_and_previews() {
         (format!("/r/metadata/{}", id(4, 0)), &[], 200),
         (format!("/r/metadata/{}", id(1, 0)), &[], 404),
         (format!("/r/children/{}", id(1, 0)), &[], 200),
+        (format!("/r/children/{}/inscriptions", id(1, 0)), &[], 200),
+        (format!("/r/children/{}/inscriptions/1", id(1, 0)), &[], 200),
         (format!("/r/parents/{}", id(4, 0)), &[], 200),
         (format!("/explorer/{}", id(1, 0)), &[], 200),
     ];
@@ -579,6 +581,111 @@ async fn recursive_inscription_routes() {
         .unwrap();
     assert_eq!(r.body, b"<p>hello</p>");
     assert_eq!(r.header_all("content-security-policy").len(), 2);
+}
+
+/// ord 0.27 `r::children_inscriptions_paginated`: `{children, more, page}`, 100 a page in
+/// ascending inscription number, each child with the fields of ord's
+/// `RelativeInscriptionRecursive` and no others; 404 for a parent that is not inscribed, 400
+/// for a page that is not a number (issue 15: pages find child relay lists this way).
+#[tokio::test]
+async fn child_inscriptions_are_paged_like_ord() {
+    let mut store = Store::new();
+    let parent = id(1, 0);
+    store.insert(parent, Inscription::new("text/plain;charset=utf-8", "list"));
+    for n in 0..150u8 {
+        let child = Inscription::new("text/plain;charset=utf-8", format!("# version {n}"));
+        store.insert(id(2, u32::from(n)), child.with_parent(parent));
+    }
+    // Not a child: names no parent.
+    store.insert(id(3, 0), Inscription::new("text/plain;charset=utf-8", "x"));
+    let s = ContentServer::start(store, ServerConfig::default())
+        .await
+        .unwrap();
+
+    let addr = s.addr();
+    let page = |path: String| async move {
+        let r = get(addr, &path, &[]).await.unwrap();
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(
+            r.header_all("content-security-policy"),
+            vec!["default-src 'self'"]
+        );
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()
+    };
+    let first = page(format!("/r/children/{parent}/inscriptions")).await;
+    assert_eq!(
+        first,
+        page(format!("/r/children/{parent}/inscriptions/0")).await
+    );
+    let keys: Vec<&String> = first.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["children", "more", "page"]);
+    assert_eq!(
+        (first["more"].as_bool(), first["page"].as_u64()),
+        (Some(true), Some(0))
+    );
+    let children = first["children"].as_array().unwrap();
+    assert_eq!(children.len(), 100);
+    let fields: Vec<&String> = children[0].as_object().unwrap().keys().collect();
+    assert_eq!(
+        fields,
+        [
+            "charms",
+            "fee",
+            "height",
+            "id",
+            "number",
+            "output",
+            "sat",
+            "satpoint",
+            "timestamp"
+        ]
+    );
+    assert_eq!(children[0]["id"], id(2, 0).to_string());
+    assert_eq!(children[0]["height"], 840_000);
+    let numbers: Vec<i64> = children
+        .iter()
+        .map(|c| c["number"].as_i64().unwrap())
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+
+    let second = page(format!("/r/children/{parent}/inscriptions/1")).await;
+    assert_eq!(
+        (second["more"].as_bool(), second["page"].as_u64()),
+        (Some(false), Some(1))
+    );
+    let last = second["children"].as_array().unwrap();
+    assert_eq!(last.len(), 50);
+    assert_eq!(last[49]["id"], id(2, 149).to_string());
+    // The ids route lists the same children in the same order.
+    let ids = page(format!("/r/children/{parent}/1")).await;
+    let same: Vec<&serde_json::Value> = last.iter().map(|c| &c["id"]).collect();
+    assert_eq!(
+        ids["ids"].as_array().unwrap().iter().collect::<Vec<_>>(),
+        same
+    );
+    let empty = page(format!("/r/children/{}/inscriptions", id(3, 0))).await;
+    assert_eq!(
+        empty,
+        serde_json::json!({"children": [], "more": false, "page": 0})
+    );
+
+    let r = get(
+        s.addr(),
+        &format!("/r/children/{}/inscriptions", id(9, 0)),
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 404);
+    let r = get(
+        s.addr(),
+        &format!("/r/children/{parent}/inscriptions/x"),
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 400);
 }
 
 #[tokio::test]
