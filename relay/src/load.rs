@@ -11,14 +11,24 @@
 //! another relay, so their cross-relay figures stay zero.
 //!
 //! Clients start at `connect_rate`, signal from their join until `hold` after the last one
-//! started, then all stop at once and close after [`DRAIN`]: nobody signals a member that
-//! has already left, so an `Error` frame in the report is a real refusal, never an artefact
-//! of the run ending.
+//! started, then all stop at once and keep reading until every signal sent to a member still
+//! there has arrived (at least [`DRAIN`], at most [`DRAIN_MAX`]), and only then close: nobody
+//! signals a member that has already left, and a signal still in flight (a datagram the
+//! kernel dropped under load comes again with SCTP's retransmission, a second or more later)
+//! is waited for rather than counted lost.
+//!
+//! A client signals only members it knows are present: named by the relay (`Room2`,
+//! `Joined2`, not since `Left2`) and, in the run's [`ledger`], not gone. The ledger sorts every
+//! signal sent: delivered, `lost_to_present` (its target was there to the end and never got
+//! it: the figure that must be 0), `to_absent` (the target failed or was closed before it
+//! arrived), `from_absent` (the sender did, before the relay forwarded it); every `Error`
+//! frame is counted by code and by the request it answers.
 //!
 //! [`attack`] floods one relay instead, as issue 14's adversary does, and measures ordinary
 //! clients connecting under the flood.
 
 pub mod attack;
+mod ledger;
 mod members;
 mod report;
 
@@ -30,9 +40,12 @@ use bootstrap_codec::RelayEntry;
 use str0m::config::DtlsCert;
 
 use crate::client::{ClientError, UdpClient};
-use crate::protocol::{ClientMessage, PeerAddr, RelayMessage, RelayTag, RoomId, PROTOCOL_VERSION};
+use crate::protocol::{
+    msg_type, ClientMessage, PeerAddr, RelayMessage, RelayTag, RoomId, PROTOCOL_VERSION,
+};
+use ledger::Ledger;
 use members::Members;
-pub use report::{LoadReport, Pair, PairReport, Percentiles, RelayShare};
+pub use report::{ErrorCount, LoadReport, Pair, PairReport, Percentiles, RelayShare};
 use report::{Tally, Totals};
 
 /// One relay of the list.
@@ -83,10 +96,17 @@ pub struct LoadPlan {
     pub local_ips: Vec<IpAddr>,
 }
 
-/// How long clients wait, after they all stop signalling, before they close: signals still in
-/// flight arrive, and no client signals a member that has already gone (which the relay
+/// The least clients wait, after they all stop signalling, before they close: signals still
+/// in flight arrive, and no client signals a member that has already gone (which the relay
 /// would answer `UnknownPeer`).
 pub const DRAIN: Duration = Duration::from_secs(1);
+
+/// The most clients wait for signals still on their way to a present member before they
+/// close anyway (what is still missing then is `lost_to_present`).
+pub const DRAIN_MAX: Duration = Duration::from_secs(15);
+
+/// How often a client that stopped signalling looks whether the run's signals have settled.
+const SETTLE_POLL: Duration = Duration::from_millis(50);
 
 /// Where client `i` goes: the index of its relay in a list of `relays` and of its room among
 /// `rooms`. Consecutive clients take consecutive relays, and each round over the relays
@@ -118,6 +138,9 @@ struct Shared {
     connect: Vec<Duration>,
     totals: Totals,
     report: LoadReport,
+    ledger: Ledger,
+    /// When the first client saw the run's signals settled.
+    settled: Option<Instant>,
 }
 
 impl Shared {
@@ -181,6 +204,16 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
     report.sessions = sessions;
     report.connect = Percentiles::of(&mut s.connect);
     std::mem::take(&mut s.totals).finish(&mut report);
+    let outcome = s.ledger.outcome();
+    report.signals_delivered = outcome.delivered;
+    report.lost_to_present = outcome.lost_to_present;
+    report.to_absent = outcome.to_absent;
+    report.from_absent = outcome.from_absent;
+    report.signals_refused = outcome.refused;
+    report.signals_unexpected = outcome.unexpected;
+    report.drain_secs = s
+        .settled
+        .map_or(0.0, |t| t.saturating_duration_since(stop).as_secs_f64());
     report.elapsed_secs = start.elapsed().as_secs_f64();
     report
 }
@@ -252,49 +285,99 @@ async fn one_client(
         s.connect.push(begun.elapsed());
         s.report.connected += 1;
         s.report.relays[relay].connected += 1;
+        s.ledger.register(i, me);
     }
     let mut room_bytes = [0u8; 32];
     room_bytes[..8].copy_from_slice(&(room_index as u64).to_be_bytes());
     let room = RoomId::from_bytes(room_bytes);
-    client.send(&ClientMessage::Join { room }).await?;
-
-    let mut members = Members::new(room, me);
     let mut tally = Tally::default();
+    let result = signal_loop(
+        i,
+        plan,
+        (&mut client, me, room),
+        epoch,
+        stop,
+        shared,
+        &mut tally,
+    )
+    .await;
+    // What was counted counts even when the client ends early.
+    {
+        let mut s = Shared::lock(shared);
+        s.totals.add(tally);
+        if result.is_err() {
+            s.ledger.gone(i);
+        }
+    }
+    result?;
+    Ok(client.close().await?)
+}
+
+/// Joins `room`, signals present members until `stop`, then reads until the run's signals
+/// have settled (see the module docs).
+async fn signal_loop(
+    i: usize,
+    plan: &LoadPlan,
+    (client, me, room): (&mut UdpClient, PeerAddr, RoomId),
+    epoch: Instant,
+    stop: Instant,
+    shared: &Mutex<Shared>,
+    tally: &mut Tally,
+) -> Result<(), ClientFailure> {
+    client.send(&ClientMessage::Join { room }).await?;
+    let mut members = Members::new(room, me);
     let mut blob = vec![0x5a; plan.blob_size.max(16)];
     let interval =
         (plan.signals_per_sec > 0.0).then(|| Duration::from_secs_f64(1.0 / plan.signals_per_sec));
-    let close_at = stop + DRAIN;
     let mut next_send = interval.map(|every| Instant::now() + every);
-    let mut turn = i;
-    let result = loop {
+    let (mut turn, mut seq) = (i, 0u32);
+    // Client indexes fit in u32: a run has far fewer clients.
+    let index = i as u32;
+    loop {
         let now = Instant::now();
-        if now >= close_at {
-            break Ok(());
+        if now >= stop + DRAIN {
+            let mut s = Shared::lock(shared);
+            if now >= stop + DRAIN_MAX || s.ledger.outstanding() == 0 {
+                s.settled.get_or_insert(now);
+                return Ok(());
+            }
         }
         if let Some(due) = next_send.filter(|due| now >= *due) {
             next_send = interval
                 .map(|every| due + every)
                 .filter(|next| *next < stop);
-            if let Some(to) = members.pick(turn) {
+            let to = {
+                let mut s = Shared::lock(shared);
+                let to = members.pick(turn, |peer| s.ledger.present(peer));
+                if let Some(to) = &to {
+                    s.ledger.sent(index, seq, to);
+                }
+                to
+            };
+            if let Some(to) = to {
                 turn += 1;
                 blob[..8].copy_from_slice(&stamp(epoch).to_be_bytes());
+                ledger::write_id(&mut blob, index, seq);
+                seq = seq.wrapping_add(1);
                 let signal = ClientMessage::Signal2 {
                     room,
                     to,
                     blob: &blob,
                 };
-                if let Err(e) = client.send(&signal).await {
-                    break Err(e.into());
-                }
+                client.send(&signal).await?;
                 tally.sent(Pair::of(me.relay, to.relay));
             }
             continue;
         }
-        let wake = next_send.map_or(close_at, |due| due.min(close_at));
-        let frame = match client.recv(wake - now).await {
+        let wake = match next_send {
+            Some(due) => due,
+            None if now < stop + DRAIN => stop + DRAIN,
+            None => now + SETTLE_POLL,
+        };
+        let frame = match client.recv(wake.saturating_duration_since(now)).await {
             Ok(frame) => frame,
             Err(ClientError::Timeout(_)) => continue,
-            Err(e) => break Err(e.into()),
+            Err(e) => return Err(e.into()),
         };
         let Ok(message) = RelayMessage::decode(&frame) else {
             continue;
@@ -305,16 +388,20 @@ async fn one_client(
                 if let Some(latency) = age(epoch, blob) {
                     tally.delivered(Pair::of(me.relay, from.relay), latency);
                 }
+                if let Some((sender, seq)) = ledger::read_id(blob) {
+                    Shared::lock(shared).ledger.delivered(sender, seq);
+                }
             }
-            RelayMessage::Error { code, .. } => tally.error(code),
-            RelayMessage::Closing { code } => break Err(ClientFailure::Closing(code)),
+            RelayMessage::Error { code, request } => {
+                tally.error(code, request);
+                if request == msg_type::SIGNAL2 {
+                    Shared::lock(shared).ledger.refused();
+                }
+            }
+            RelayMessage::Closing { code } => return Err(ClientFailure::Closing(code)),
             _ => {}
         }
-    };
-    // What was counted counts even when the client ends early.
-    Shared::lock(shared).totals.add(tally);
-    result?;
-    Ok(client.close().await?)
+    }
 }
 
 #[cfg(test)]

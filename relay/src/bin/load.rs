@@ -2,7 +2,8 @@
 //! connects exactly as a browser does, in protocol version 2), spreads them round robin over
 //! every relay of its list, has them join rooms and signal each other, and prints a summary,
 //! or with `--json` the full report (connect times, one-way signal latency for signals within
-//! one relay and across relays, clients per relay, error frames by code, failures).
+//! one relay and across relays, clients per relay, every signal sorted into delivered,
+//! `lost_to_present` and `to_absent`, error frames by code and request, failures).
 //!
 //! `lumamesh-load attack` floods one relay instead (issue 14; `lumamesh-load attack --help`).
 //!
@@ -251,8 +252,21 @@ async fn run(args: Args) -> Result<()> {
             "signals sent {} received {}, error frames {}",
             report.signals_sent, report.signals_received, report.error_frames
         );
-        for (code, count) in &report.errors_by_code {
-            println!("error {code}: {count}");
+        println!(
+            "signals delivered {} lost_to_present {} to_absent {} from_absent {} refused {} unexpected {} (drain {:.2} s)",
+            report.signals_delivered,
+            report.lost_to_present,
+            report.to_absent,
+            report.from_absent,
+            report.signals_refused,
+            report.signals_unexpected,
+            report.drain_secs
+        );
+        for e in &report.errors {
+            println!(
+                "error {} ({}) answering {}: {}",
+                e.code, e.meaning, e.request, e.count
+            );
         }
         for failure in &report.failures {
             println!("failure: {failure}");

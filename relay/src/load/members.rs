@@ -45,9 +45,17 @@ impl Members {
         }
     }
 
-    /// The member to signal on turn `turn` (round robin), if there is one.
-    pub(super) fn pick(&self, turn: usize) -> Option<PeerAddr> {
-        (!self.peers.is_empty()).then(|| self.peers[turn % self.peers.len()])
+    /// The member to signal on turn `turn` (round robin), skipping those `present` says
+    /// are gone; `None` if no member is known and present.
+    pub(super) fn pick(
+        &self,
+        turn: usize,
+        present: impl Fn(&PeerAddr) -> bool,
+    ) -> Option<PeerAddr> {
+        let n = self.peers.len();
+        (0..n)
+            .map(|k| self.peers[(turn + k) % n])
+            .find(|peer| present(peer))
     }
 
     /// How many members are known.
@@ -85,8 +93,15 @@ mod tests {
             members.apply(&RelayMessage::Joined2 { room: ROOM, peer });
         }
         assert_eq!(members.len(), 3);
-        let picked: Vec<_> = (0..4).filter_map(|t| members.pick(t)).collect();
+        let picked: Vec<_> = (0..4).filter_map(|t| members.pick(t, |_| true)).collect();
         assert_eq!(picked, [addr(1, 2), addr(2, 7), addr(2, 9), addr(1, 2)]);
+        // A member known to be gone is skipped; with none present there is no pick.
+        let gone = addr(2, 7);
+        let picked: Vec<_> = (0..3)
+            .filter_map(|t| members.pick(t, |p| *p != gone))
+            .collect();
+        assert_eq!(picked, [addr(1, 2), addr(2, 9), addr(2, 9)]);
+        assert_eq!(members.pick(0, |_| false), None);
     }
 
     #[test]
@@ -115,6 +130,6 @@ mod tests {
             peer: addr(2, 7),
         });
         assert_eq!(members.len(), 0);
-        assert_eq!(members.pick(0), None);
+        assert_eq!(members.pick(0, |_| true), None);
     }
 }

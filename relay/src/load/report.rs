@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{ErrorCode, RelayTag};
+use crate::protocol::{msg_type, ErrorCode, RelayTag};
 
 /// Percentiles of a set of durations, in milliseconds.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,14 +140,63 @@ pub struct LoadReport {
     pub cross_relay: PairReport,
     /// Each entry of the relay list, in order, with the clients it was given.
     pub relays: Vec<RelayShare>,
+    /// Signals the run's ledger matched to a delivery (the rest of `signals_sent` is in
+    /// `lost_to_present`, `to_absent` and `from_absent`).
+    pub signals_delivered: u64,
+    /// Signals to a member that was there from the send to the end of the run and never got
+    /// them, refused ones included. Must be 0.
+    pub lost_to_present: u64,
+    /// Signals whose target failed or was closed by the relay before they arrived.
+    pub to_absent: u64,
+    /// Signals whose sender failed or was closed before they arrived (its target still
+    /// there): they may never have left the sender.
+    pub from_absent: u64,
+    /// Signals the relay answered with an `Error` frame (also in `errors`).
+    pub signals_refused: u64,
+    /// Deliveries the ledger could not match to a signal sent (repeats, foreign blobs).
+    pub signals_unexpected: u64,
+    /// Seconds from the end of signalling until every signal to a present member had
+    /// arrived (or the drain gave up).
+    pub drain_secs: f64,
     /// Error frames received.
     pub error_frames: u64,
     /// Error frames by code name (`RateLimited`, `UnknownPeer`, …).
     pub errors_by_code: BTreeMap<String, u64>,
+    /// Error frames by code and by the request they answer, each code named and explained.
+    pub errors: Vec<ErrorCount>,
     /// First few failure messages.
     pub failures: Vec<String>,
     /// Wall time of the run.
     pub elapsed_secs: f64,
+}
+
+/// `Error` frames of one code answering one kind of request.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    /// The code's name (`RateLimited`, `UnknownPeer`, …).
+    pub code: String,
+    /// What the code means, as the protocol says it.
+    pub meaning: String,
+    /// The request it answered (`Signal2`, `Join`, …; `0x..` for a type the client never
+    /// sends).
+    pub request: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// The name of a client request type, as an `Error` frame's `request` byte gives it.
+fn request_name(request: u8) -> String {
+    let name = match request {
+        msg_type::HELLO => "Hello",
+        msg_type::JOIN => "Join",
+        msg_type::LEAVE => "Leave",
+        msg_type::SIGNAL => "Signal",
+        msg_type::PING => "Ping",
+        msg_type::GET_NODES => "GetNodes",
+        msg_type::SIGNAL2 => "Signal2",
+        other => return format!("0x{other:02x}"),
+    };
+    name.to_owned()
 }
 
 /// What one client counted.
@@ -156,7 +205,7 @@ pub(super) struct Tally {
     sent: [u64; 2],
     delivered: [u64; 2],
     latency: [Vec<Duration>; 2],
-    errors: BTreeMap<String, u64>,
+    errors: BTreeMap<(u8, u8), u64>,
 }
 
 impl Tally {
@@ -171,9 +220,9 @@ impl Tally {
         self.latency[pair.index()].push(latency);
     }
 
-    /// An `Error` frame.
-    pub(super) fn error(&mut self, code: ErrorCode) {
-        *self.errors.entry(format!("{code:?}")).or_default() += 1;
+    /// An `Error` frame with `code`, answering a request of type `request`.
+    pub(super) fn error(&mut self, code: ErrorCode, request: u8) {
+        *self.errors.entry((code.to_u8(), request)).or_default() += 1;
     }
 }
 
@@ -218,7 +267,19 @@ impl Totals {
             };
         }
         report.error_frames = t.errors.values().sum();
-        report.errors_by_code = std::mem::take(&mut t.errors);
+        for (&(code, request), &count) in &t.errors {
+            let code = ErrorCode::from_u8(code);
+            *report
+                .errors_by_code
+                .entry(format!("{code:?}"))
+                .or_default() += count;
+            report.errors.push(ErrorCount {
+                code: format!("{code:?}"),
+                meaning: code.to_string(),
+                request: request_name(request),
+                count,
+            });
+        }
     }
 }
 
@@ -226,8 +287,8 @@ impl Totals {
 mod tests {
     use std::time::Duration;
 
-    use super::{LoadReport, Pair, Percentiles, Tally, Totals};
-    use crate::protocol::{ErrorCode, RelayTag};
+    use super::{ErrorCount, LoadReport, Pair, Percentiles, Tally, Totals};
+    use crate::protocol::{msg_type, ErrorCode, RelayTag};
 
     const A: RelayTag = RelayTag::from_bytes([0xa; 8]);
     const B: RelayTag = RelayTag::from_bytes([0xb; 8]);
@@ -250,14 +311,15 @@ mod tests {
         one.sent(Pair::SameRelay);
         one.sent(Pair::CrossRelay);
         one.delivered(Pair::SameRelay, ms(1));
-        one.error(ErrorCode::UnknownPeer);
+        one.error(ErrorCode::UnknownPeer, msg_type::SIGNAL2);
         let mut two = Tally::default();
         two.sent(Pair::CrossRelay);
         for latency in [7, 5, 6] {
             two.delivered(Pair::CrossRelay, ms(latency));
         }
-        two.error(ErrorCode::UnknownPeer);
-        two.error(ErrorCode::Unknown(200));
+        two.error(ErrorCode::UnknownPeer, msg_type::SIGNAL2);
+        two.error(ErrorCode::Unknown(200), 0x42);
+        two.error(ErrorCode::RateLimited, msg_type::JOIN);
         totals.add(one);
         totals.add(two);
         let mut report = LoadReport::default();
@@ -273,9 +335,24 @@ mod tests {
         assert_eq!(report.cross_relay.forward_latency.p50_ms, 6.0);
         assert_eq!(report.cross_relay.forward_latency.max_ms, 7.0);
         assert_eq!(report.signal_latency.count, 4);
-        assert_eq!(report.error_frames, 3);
+        assert_eq!(report.error_frames, 4);
         assert_eq!(report.errors_by_code["UnknownPeer"], 2);
         assert_eq!(report.errors_by_code["Unknown(200)"], 1);
+        // Each code named, explained and tied to the request it answered.
+        let row = |code: &str, meaning: &str, request: &str, count| ErrorCount {
+            code: code.into(),
+            meaning: meaning.into(),
+            request: request.into(),
+            count,
+        };
+        assert_eq!(
+            report.errors,
+            [
+                row("UnknownPeer", "unknown peer", "Signal2", 2),
+                row("RateLimited", "rate limited", "Join", 1),
+                row("Unknown(200)", "unknown code 200", "0x42", 1),
+            ]
+        );
     }
 
     #[test]

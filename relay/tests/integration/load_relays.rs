@@ -298,3 +298,79 @@ fn load_binary_refuses_relay_addr_with_several_relays() {
         );
     });
 }
+
+/// The real `lumamesh-relay` with the per-source limits lifted (two loopback addresses stand
+/// for a hundred clients each), and its health address.
+fn lifted_relay() -> super::RelayProcess {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().to_path_buf();
+    let lifted = [
+        ("NEW_SESSIONS_PER_IP", "1000"),
+        ("NEW_SESSION_BURST_PER_IP", "1000"),
+        ("NEW_SESSIONS_PER_PREFIX", "1000"),
+        ("NEW_SESSION_BURST_PER_PREFIX", "1000"),
+        ("MAX_SESSIONS_PER_IP", "2000"),
+        ("MAX_SESSIONS_PER_PREFIX", "2000"),
+        ("MAX_HANDSHAKING_PER_IP", "256"),
+        ("MAX_HANDSHAKING_PER_PREFIX", "256"),
+        // Every frame at trace level would be most of the work: keep the log quiet.
+        ("RUST_LOG", "warn"),
+    ];
+    super::RelayProcess::start_with_env(&dir, 0, Some(tmp), &lifted)
+}
+
+/// Issue 17 item 2: 200 clients in 10 rooms from two addresses against the real binaries.
+/// Every signal sent to a member still in the room arrives, and every `Error` frame is named
+/// and tied to its request. Before the ledger, the generator closed one second after the
+/// last signal and counted what SCTP was still retransmitting as lost.
+#[test]
+fn no_signal_to_a_present_member_is_lost() {
+    let relay = lifted_relay();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let args: Vec<String> = [
+        "--entry",
+        &relay.entry.to_line(),
+        "--sessions",
+        "200",
+        "--connect-rate",
+        "50",
+        "--rooms",
+        "10",
+        "--signals-per-sec",
+        "2",
+        "--hold-secs",
+        "3",
+        "--connect-timeout-secs",
+        "60",
+        "--local-ips",
+        "127.0.0.2,127.0.1.2",
+        "--json",
+    ]
+    .map(String::from)
+    .to_vec();
+    let output = runtime().block_on(load_binary(tmp.path(), args));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: LoadReport = serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert_eq!(report.connected, 200, "{report:#?}");
+    assert!(report.signals_sent > 0, "{report:#?}");
+    assert_eq!(report.lost_to_present, 0, "{report:#?}");
+    // Every signal is in exactly one column.
+    let sorted =
+        report.signals_delivered + report.lost_to_present + report.to_absent + report.from_absent;
+    assert_eq!(sorted, report.signals_sent, "{report:#?}");
+    assert_eq!(report.signals_unexpected, 0, "{report:#?}");
+    // Every error frame is counted under a code the protocol names, and its request.
+    let explained: u64 = report.errors.iter().map(|e| e.count).sum();
+    assert_eq!(explained, report.error_frames, "{report:#?}");
+    for e in &report.errors {
+        assert!(!e.code.starts_with("Unknown("), "{report:#?}");
+        assert!(!e.request.starts_with("0x"), "{report:#?}");
+    }
+    // Nobody failed, so nobody was absent; nothing was refused.
+    assert_eq!(report.failed, 0, "{report:#?}");
+    assert_eq!(report.to_absent + report.from_absent, 0, "{report:#?}");
+    assert_eq!(report.error_frames, 0, "{report:#?}");
+    let stats = relay.http_get("/statsz");
+    assert!(stats.contains("\"signals_limited\":0"), "{stats}");
+}
