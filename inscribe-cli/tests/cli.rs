@@ -8,6 +8,7 @@ use serde_json::Value;
 mod check;
 mod inscribe;
 mod page;
+mod relay_host;
 mod wallet;
 
 fn lumamesh(args: &[&str], cwd: &Path) -> Output {

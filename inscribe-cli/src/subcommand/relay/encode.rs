@@ -21,6 +21,10 @@ pub struct Encode {
     #[arg(long, value_name = "IP", value_parser = parse_ip)]
     ip: Option<RelayAddress>,
     /// A DNS name browsers resolve to reach the relay (instead of --ip).
+    ///
+    /// Chromium resolves a host-name candidate; Firefox drops it and cannot reach the relay
+    /// by name (docs/relay-txt.md, "Host names"), so the command warns: publish an IP entry
+    /// for the relay as well.
     #[arg(long, value_name = "NAME", value_parser = parse_host)]
     host: Option<RelayAddress>,
     /// The relay's UDP port.
@@ -61,6 +65,9 @@ struct Output {
     entry: RelayEntry,
     out: Option<PathBuf>,
     appended: bool,
+    /// Set for a host-name entry: which browsers cannot use it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<&'static str>,
 }
 
 impl fmt::Display for Output {
@@ -93,6 +100,10 @@ impl Encode {
         };
         // The ArgGroup makes exactly one of --ip/--host present.
         let address = self.ip.or(self.host).expect("clap requires --ip or --host");
+        let warning = matches!(address, RelayAddress::Host(_)).then_some(HostName::BROWSER_SUPPORT);
+        if let Some(w) = warning {
+            eprintln!("warning: {w}");
+        }
         let entry = identity.entry(address, self.port, self.ufrag);
         let mut appended = false;
         if let Some(out) = &self.out {
@@ -113,6 +124,7 @@ impl Encode {
                 entry,
                 out: self.out,
                 appended,
+                warning,
             },
         )
     }
