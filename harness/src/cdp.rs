@@ -1,8 +1,10 @@
-//! A raw Chrome DevTools Protocol connection with flattened sessions.
+//! A raw Chrome DevTools Protocol connection with flattened sessions, which also carries
+//! WebDriver BiDi (same framing: `{id, method, params}` out, replies by `id`, events by
+//! `method`; BiDi errors come as `{"type": "error", "error", "message"}`).
 //!
 //! One WebSocket to the browser endpoint carries commands for every attached target
-//! (`sessionId` on each message). Replies are matched to their command by id; every event
-//! goes, in wire order, to one channel the owner drains.
+//! (`sessionId` on each message; BiDi has none). Replies are matched to their command by
+//! id; every event goes, in wire order, to one channel the owner drains.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +14,8 @@ use std::time::Duration;
 use async_tungstenite::tungstenite::Message;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Child;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -172,6 +176,11 @@ impl Cdp {
                     CdpError::Timeout(method.clone(), shared.timeout)
                 })?
                 .map_err(|_| CdpError::Connection("closed".into()))?;
+            if reply["type"] == "error" {
+                let (code, text) = (reply["error"].as_str(), reply["message"].as_str());
+                let text = format!("{}: {}", code.unwrap_or("error"), text.unwrap_or_default());
+                return Err(CdpError::Command(method, text));
+            }
             if let Some(error) = reply.get("error") {
                 let text = error["message"].as_str().unwrap_or_default();
                 return Err(CdpError::Command(method, text.to_owned()));
@@ -179,4 +188,33 @@ impl Cdp {
             Ok(reply.get("result").cloned().unwrap_or(Value::Null))
         })
     }
+}
+
+/// Reads the first `ws://…` address a browser prints on stderr (Chromium's `DevTools
+/// listening on ws://…`, Firefox's `WebDriver BiDi listening on ws://…`), then keeps
+/// draining stderr so the browser never blocks on it. `what` names the wait in errors.
+pub(crate) async fn listening_url(
+    child: &mut Child,
+    what: &str,
+    timeout: Duration,
+) -> Result<String, CdpError> {
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| CdpError::Connection(format!("{what}: stderr not captured")))?;
+    let mut lines = BufReader::new(stderr).lines();
+    let found = tokio::time::timeout(timeout, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(at) = line.find("ws://") {
+                return Some(line[at..].trim().to_owned());
+            }
+        }
+        None
+    })
+    .await
+    .map_err(|_| CdpError::Timeout(what.to_owned(), timeout))?;
+    let url =
+        found.ok_or_else(|| CdpError::Connection(format!("{what}: the browser exited first")))?;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(url)
 }

@@ -7,7 +7,8 @@
 //!   `<iframe sandbox=allow-scripts>` as explorers do. It stores and serves the
 //!   `inscription` crate's [`inscription::Inscription`] and takes ord's rules (media
 //!   table, brotli, curses, reading reveals) from that crate.
-//! - [`browser`]: launches Debian Chromium over CDP and reports requests,
+//! - [`browser`]: launches Debian Chromium over CDP or Debian Firefox ESR over
+//!   WebDriver BiDi ([`bidi`]) and reports requests,
 //!   WebSocket/EventSource attempts, CSP violations, script errors and
 //!   RTCPeerConnection/RTCDataChannel states, in the top frame and in iframes.
 //! - [`watch`]: one headless Chromium watched wholly from outside the page (every
@@ -15,7 +16,7 @@
 //!   events); nothing is injected, so a page cannot tell it is being checked.
 //! - [`check`]: serves a page, visits it both ways at once with [`watch`], acts on it as
 //!   a visitor, and returns a verdict.
-//! - [`cdp`]: the raw DevTools connection both browser drivers share.
+//! - [`cdp`]: the raw DevTools connection the browser drivers share (it carries BiDi too).
 //! - [`http`]: the workspace's HTTP/1.1 client ([`http1`]) for async tests, to assert
 //!   headers as sent on the wire.
 //!
@@ -43,6 +44,7 @@
 //! [`server::InsertRevealError`], [`browser::BrowserError`], [`http::HttpError`]);
 //! nothing here panics on bad input. Every wait is bounded by a timeout.
 
+pub mod bidi;
 pub mod browser;
 pub mod cdp;
 pub mod check;

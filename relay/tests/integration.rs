@@ -24,6 +24,8 @@ mod attack;
 mod common_mesh;
 #[path = "integration/e2e.rs"]
 mod e2e;
+#[path = "integration/e2e_firefox.rs"]
+mod e2e_firefox;
 #[path = "integration/e2e_host.rs"]
 mod e2e_host;
 #[path = "integration/e2e_store.rs"]

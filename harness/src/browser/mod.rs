@@ -1,35 +1,28 @@
-//! Headless Debian Chromium over CDP (chromiumoxide), recording what a page does.
+//! Headless browsers recording what a page does: Debian Chromium over CDP
+//! (`chromium.rs`) or Debian Firefox ESR over WebDriver BiDi (`firefox.rs`), behind one
+//! [`Browser`] and one [`Page`].
 //!
-//! Every document (top frame and sub-frames of the tab, including the
-//! out-of-process frames Chromium makes of sandboxed iframes) gets `inject.js`
-//! before its own scripts; it wraps `WebSocket`, `EventSource` and
-//! `RTCPeerConnection` and listens for `securitypolicyviolation`. CDP events add
-//! network requests, CSP issues, console errors and exceptions.
-//! [`Page::report`] merges both. Chromium keeps its default process model:
-//! out-of-process iframes are reached through a second DevTools connection
-//! (`frames.rs`), because chromiumoxide resumes them before anything can be
-//! injected and cannot address their sessions.
+//! Every document (top frame and sub-frames, including the out-of-process frames
+//! Chromium makes of sandboxed iframes) gets `inject.js` before its own scripts; it
+//! wraps `WebSocket`, `EventSource` and `RTCPeerConnection` and listens for
+//! `securitypolicyviolation`. The engine's protocol adds network requests, console
+//! errors and exceptions (and in Chromium, CSP issues). [`Page::report`] merges both.
 
+mod chromium;
+mod firefox;
 mod frames;
 mod record;
 mod report;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
-use chromiumoxide::browser::{Browser as CdpBrowser, BrowserConfig};
-use chromiumoxide::cdp::browser_protocol::audits;
-use chromiumoxide::cdp::browser_protocol::network;
-use chromiumoxide::cdp::browser_protocol::page::AddScriptToEvaluateOnNewDocumentParams;
-use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, ExecutionContextId};
 use chromiumoxide::error::CdpError;
-use chromiumoxide::Page as CdpPage;
-use futures_util::StreamExt;
-use tokio::task::JoinHandle;
+use serde::Serialize;
 
-use frames::FrameTap;
-use record::{Recorder, READ_RECORD};
+pub(crate) use chromium::executable;
+pub use chromium::{find_chromium, CHROMIUM_FLAGS};
+pub use firefox::find_firefox;
 pub use report::{
     CspViolation, DataChannelRecord, PageReport, PeerConnectionRecord, RequestRecord, ScriptError,
     SocketAttempt, Via,
@@ -38,35 +31,75 @@ pub use report::{
 /// The script injected into every new document.
 pub const INJECT_JS: &str = include_str!("inject.js");
 
-/// The Chromium flags the harness always passes (besides `--user-data-dir`).
-pub const CHROMIUM_FLAGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--allow-loopback-in-peer-connection",
-    "--force-fieldtrials=WebRTC-NoSdpMangleUfrag/Enabled/",
-    "--mute-audio",
-    "--hide-scrollbars",
-];
+/// A browser engine the harness drives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// Debian `chromium`, over the Chrome DevTools Protocol.
+    #[default]
+    Chromium,
+    /// Debian `firefox-esr`, over WebDriver BiDi.
+    Firefox,
+}
+
+impl Engine {
+    /// Both engines, Chromium first.
+    pub const ALL: [Engine; 2] = [Engine::Chromium, Engine::Firefox];
+
+    /// `chromium` or `firefox`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+        }
+    }
+
+    /// The engine's binary: `path` if given (it must be a file), else where it is found
+    /// (`$CHROMIUM` / `$FIREFOX`, Debian's path, `PATH`). A [`BrowserError::NotFound`]
+    /// says how to install it.
+    pub fn executable(self, path: Option<&Path>) -> Result<PathBuf, BrowserError> {
+        match self {
+            Engine::Chromium => chromium::executable(path),
+            Engine::Firefox => firefox::executable(path),
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "chromium" => Ok(Engine::Chromium),
+            "firefox" => Ok(Engine::Firefox),
+            other => Err(format!("unknown browser {other:?} (chromium or firefox)")),
+        }
+    }
+}
 
 /// Launch settings.
 #[derive(Clone, Debug)]
 pub struct LaunchOptions {
-    /// Chromium binary; default: `$CHROMIUM`, `/usr/bin/chromium`, `chromium` on `PATH`.
+    /// Which engine to start (default Chromium).
+    pub engine: Engine,
+    /// The browser binary; default: see [`Engine::executable`].
     pub executable: Option<PathBuf>,
-    /// Flags added after [`CHROMIUM_FLAGS`].
+    /// Arguments added after the harness's own ([`CHROMIUM_FLAGS`] for Chromium).
     pub extra_args: Vec<String>,
-    /// Bound on starting the browser and on each CDP command.
+    /// Bound on starting the browser and on each protocol command.
     pub timeout: Duration,
 }
 
 impl Default for LaunchOptions {
     fn default() -> Self {
         Self {
+            engine: Engine::Chromium,
             executable: None,
             extra_args: Vec::new(),
             timeout: Duration::from_secs(60),
@@ -74,14 +107,24 @@ impl Default for LaunchOptions {
     }
 }
 
+impl LaunchOptions {
+    /// The defaults for `engine`.
+    pub fn engine(engine: Engine) -> Self {
+        Self {
+            engine,
+            ..Self::default()
+        }
+    }
+}
+
 /// Why a browser operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BrowserError {
-    /// No Chromium binary.
-    #[error("chromium not found ({0}); install it with `apt-get update && apt-get install -y chromium`, or set CHROMIUM to its path")]
+    /// No browser binary; the message says how to install it.
+    #[error("{0}")]
     NotFound(String),
     /// The temporary profile directory could not be made.
-    #[error("cannot create a chromium profile directory")]
+    #[error("cannot create a browser profile directory")]
     Profile(#[source] std::io::Error),
     /// Chromium did not start or its DevTools endpoint did not answer.
     #[error("chromium did not start")]
@@ -89,6 +132,9 @@ pub enum BrowserError {
     /// A CDP command failed.
     #[error("devtools protocol error")]
     Cdp(#[from] CdpError),
+    /// Firefox did not start, or a WebDriver BiDi command failed.
+    #[error("firefox (webdriver bidi)")]
+    Bidi(#[from] crate::cdp::CdpError),
     /// A wait ran out of time.
     #[error("timed out after {0:?} waiting for {1}")]
     Timeout(Duration, String),
@@ -100,203 +146,65 @@ pub enum BrowserError {
     Script(String),
 }
 
-/// Finds the Chromium binary: `$CHROMIUM`, `/usr/bin/chromium`, then `chromium` on `PATH`.
-pub fn find_chromium() -> Result<PathBuf, BrowserError> {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
-        let path = PathBuf::from(path);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(BrowserError::NotFound(format!(
-                "CHROMIUM={} is not a file",
-                path.display()
-            )))
-        };
-    }
-    let default = Path::new("/usr/bin/chromium");
-    if default.is_file() {
-        return Ok(default.to_path_buf());
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join("chromium");
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    Err(BrowserError::NotFound(
-        "not at $CHROMIUM, /usr/bin/chromium or on PATH".into(),
-    ))
-}
-
-/// `path` if given (it must be a file), else [`find_chromium`].
-pub(crate) fn executable(path: Option<&Path>) -> Result<PathBuf, BrowserError> {
-    match path {
-        Some(path) if path.is_file() => Ok(path.to_path_buf()),
-        Some(path) => Err(BrowserError::NotFound(format!(
-            "{} is not a file",
-            path.display()
-        ))),
-        None => find_chromium(),
-    }
-}
-
-/// A running headless Chromium with a fresh profile; killed when dropped.
+/// A running headless browser with a fresh profile; killed when dropped.
 pub struct Browser {
-    inner: CdpBrowser,
-    handler: JoinHandle<()>,
-    timeout: Duration,
-    _profile: tempfile::TempDir,
-}
-
-impl Browser {
-    /// Starts Chromium with [`CHROMIUM_FLAGS`] and a fresh `--user-data-dir`.
-    pub async fn launch(options: LaunchOptions) -> Result<Self, BrowserError> {
-        let executable = executable(options.executable.as_deref())?;
-        let profile = tempfile::Builder::new()
-            .prefix("lumamesh-chromium-")
-            .tempdir()
-            .map_err(BrowserError::Profile)?;
-        // chromiumoxide prefixes every argument with `--` and splits `key=value` itself.
-        let args: Vec<(String, String)> = CHROMIUM_FLAGS
-            .iter()
-            .map(|flag| flag.to_string())
-            .chain(options.extra_args)
-            .map(|flag| {
-                let flag = flag.trim_start_matches('-');
-                match flag.split_once('=') {
-                    Some((key, value)) => (key.to_owned(), value.to_owned()),
-                    None => (flag.to_owned(), String::new()),
-                }
-            })
-            .collect();
-        let config = BrowserConfig::builder()
-            .chrome_executable(executable)
-            .disable_default_args()
-            .with_head() // `--headless` comes from CHROMIUM_FLAGS
-            .user_data_dir(profile.path())
-            .launch_timeout(options.timeout)
-            .request_timeout(options.timeout)
-            .viewport(None)
-            .port(0)
-            .args(
-                args.iter()
-                    .filter(|(_, value)| value.is_empty())
-                    .map(|(key, _)| key.as_str()),
-            )
-            .args(
-                args.iter()
-                    .filter(|(_, value)| !value.is_empty())
-                    .map(|(key, value)| (key.as_str(), value.as_str())),
-            )
-            .build()
-            .map_err(BrowserError::Script)?;
-        let (inner, mut handler) = CdpBrowser::launch(config)
-            .await
-            .map_err(BrowserError::Launch)?;
-        let handler = tokio::spawn(async move {
-            while let Some(event) = handler.next().await {
-                if let Err(e) = event {
-                    tracing::debug!("cdp handler: {e}");
-                }
-            }
-        });
-        Ok(Self {
-            inner,
-            handler,
-            timeout: options.timeout,
-            _profile: profile,
-        })
-    }
-
-    /// Opens a new tab, installs the recorders, navigates to `url` and waits for `load`.
-    pub async fn open(&self, url: &str) -> Result<Page, BrowserError> {
-        let page = self.inner.new_page("about:blank").await?;
-        let (frames, raw) = FrameTap::attach(
-            self.inner.websocket_address(),
-            page.target_id().inner(),
-            INJECT_JS,
-            self.timeout,
-        )
-        .await?;
-        let recorder = Recorder::attach(&page, url, raw).await?;
-        page.execute(network::EnableParams::default()).await?;
-        page.execute(audits::EnableParams::default()).await?;
-        page.execute(AddScriptToEvaluateOnNewDocumentParams::new(INJECT_JS))
-            .await?;
-        page.enable_runtime().await?;
-        let page = Page {
-            inner: page,
-            recorder: Mutex::new(recorder),
-            frames,
-            timeout: self.timeout,
-        };
-        tokio::time::timeout(self.timeout, page.inner.goto(url))
-            .await
-            .map_err(|_| BrowserError::Timeout(self.timeout, format!("loading {url}")))??;
-        Ok(page)
-    }
-
-    /// Closes the browser and waits for the process to exit.
-    pub async fn close(mut self) -> Result<(), BrowserError> {
-        let _ = tokio::time::timeout(self.timeout, self.inner.close()).await;
-        let _ = tokio::time::timeout(self.timeout, self.inner.wait()).await;
-        self.handler.abort();
-        Ok(())
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        self.handler.abort();
-    }
+    inner: Engines<chromium::Browser, firefox::Browser>,
 }
 
 /// One open tab.
 pub struct Page {
-    inner: CdpPage,
-    recorder: Mutex<Recorder>,
-    frames: FrameTap,
-    timeout: Duration,
+    inner: Engines<chromium::Page, firefox::Page>,
+}
+
+enum Engines<C, F> {
+    Chromium(C),
+    Firefox(F),
+}
+
+impl Browser {
+    /// Starts `options.engine` headless with a fresh profile.
+    pub async fn launch(options: LaunchOptions) -> Result<Self, BrowserError> {
+        let inner = match options.engine {
+            Engine::Chromium => Engines::Chromium(chromium::Browser::launch(options).await?),
+            Engine::Firefox => Engines::Firefox(firefox::Browser::launch(options).await?),
+        };
+        Ok(Self { inner })
+    }
+
+    /// The engine running.
+    pub fn engine(&self) -> Engine {
+        match self.inner {
+            Engines::Chromium(_) => Engine::Chromium,
+            Engines::Firefox(_) => Engine::Firefox,
+        }
+    }
+
+    /// Opens a new tab, installs the recorders, navigates to `url` and waits for `load`.
+    pub async fn open(&self, url: &str) -> Result<Page, BrowserError> {
+        let inner = match &self.inner {
+            Engines::Chromium(b) => Engines::Chromium(b.open(url).await?),
+            Engines::Firefox(b) => Engines::Firefox(b.open(url).await?),
+        };
+        Ok(Page { inner })
+    }
+
+    /// Closes the browser and waits for the process to exit.
+    pub async fn close(self) -> Result<(), BrowserError> {
+        match self.inner {
+            Engines::Chromium(b) => b.close().await,
+            Engines::Firefox(b) => b.close().await,
+        }
+    }
 }
 
 impl Page {
-    /// Evaluates `js` in the top frame and returns its JSON value (promises are awaited).
+    /// Evaluates `js` (an expression or statements) in the top frame and returns its JSON
+    /// value (promises are awaited).
     pub async fn eval(&self, js: &str) -> Result<serde_json::Value, BrowserError> {
-        self.eval_in(None, js).await
-    }
-
-    async fn eval_in(
-        &self,
-        context: Option<ExecutionContextId>,
-        js: &str,
-    ) -> Result<serde_json::Value, BrowserError> {
-        let mut params = EvaluateParams::builder()
-            .expression(js)
-            .return_by_value(true)
-            .await_promise(true);
-        if let Some(context) = context {
-            params = params.context_id(context);
+        match &self.inner {
+            Engines::Chromium(p) => p.eval(js).await,
+            Engines::Firefox(p) => p.eval(js).await,
         }
-        let params = params.build().map_err(BrowserError::Script)?;
-        let result = tokio::time::timeout(self.timeout, self.inner.execute(params))
-            .await
-            .map_err(|_| BrowserError::Timeout(self.timeout, format!("evaluate `{js}`")))??;
-        if let Some(details) = &result.result.exception_details {
-            let text = details
-                .exception
-                .as_ref()
-                .and_then(|e| e.description.clone())
-                .unwrap_or_else(|| details.text.clone());
-            return Err(BrowserError::Script(text));
-        }
-        Ok(result
-            .result
-            .result
-            .value
-            .clone()
-            .unwrap_or(serde_json::Value::Null))
     }
 
     /// Evaluates `js` in every frame's main world; frames that throw (or vanish
@@ -305,46 +213,10 @@ impl Page {
         &self,
         js: &str,
     ) -> Result<Vec<(String, serde_json::Value)>, BrowserError> {
-        let wrapped = format!(
-            "(async () => ({{url: String(location.href), top: window === window.top, value: await ({js})}}))()"
-        );
-        let contexts = self.recorder().contexts();
-        let mut top = None;
-        let mut frames = Vec::new();
-        for context in contexts {
-            let Ok(value) = self.eval_in(Some(context), &wrapped).await else {
-                // Gone since (navigation, frame removed): forget it.
-                self.recorder().forget_context(&context);
-                continue;
-            };
-            let entry = (
-                value["url"].as_str().unwrap_or_default().to_owned(),
-                value["value"].clone(),
-            );
-            if value["top"] == serde_json::Value::Bool(true) {
-                top.get_or_insert(entry);
-            } else {
-                frames.push(entry);
-            }
+        match &self.inner {
+            Engines::Chromium(p) => p.eval_all_frames(js).await,
+            Engines::Firefox(p) => p.eval_all_frames(js).await,
         }
-        let top = match top {
-            Some(top) => top,
-            None => {
-                let value = self.eval(&wrapped).await?;
-                (
-                    value["url"].as_str().unwrap_or_default().to_owned(),
-                    value["value"].clone(),
-                )
-            }
-        };
-        frames.insert(0, top);
-        for value in self.frames.evaluate_all(&wrapped).await {
-            frames.push((
-                value["url"].as_str().unwrap_or_default().to_owned(),
-                value["value"].clone(),
-            ));
-        }
-        Ok(frames)
     }
 
     /// Polls `predicate` (a JS expression) every 50 ms in every frame until one
@@ -373,30 +245,29 @@ impl Page {
         .await
     }
 
-    /// Everything recorded so far, CDP events and every frame's injected record.
+    /// Everything recorded so far: the protocol's events and every frame's injected record.
     pub async fn report(&self) -> Result<PageReport, BrowserError> {
-        // The evaluation round trip also guarantees that every CDP event sent
-        // before it is already queued in the recorder's streams.
-        let frames = self.eval_all_frames(READ_RECORD).await?;
-        Ok(self.recorder().report(frames))
-    }
-
-    fn recorder(&self) -> std::sync::MutexGuard<'_, Recorder> {
-        // A poisoned lock only means a panic mid-update; the records stay usable.
-        self.recorder.lock().unwrap_or_else(|e| e.into_inner())
+        match &self.inner {
+            Engines::Chromium(p) => p.report().await,
+            Engines::Firefox(p) => p.report().await,
+        }
     }
 
     /// How many out-of-process iframes (Chromium isolates sandboxed ones) the
-    /// second DevTools connection has instrumented.
+    /// second DevTools connection has instrumented; always 0 in Firefox, whose
+    /// protocol reaches every frame through one connection.
     pub fn isolated_frames(&self) -> usize {
-        self.frames.count()
+        match &self.inner {
+            Engines::Chromium(p) => p.isolated_frames(),
+            Engines::Firefox(_) => 0,
+        }
     }
 
     /// Closes the tab.
     pub async fn close(self) -> Result<(), BrowserError> {
-        tokio::time::timeout(self.timeout, self.inner.clone().close())
-            .await
-            .map_err(|_| BrowserError::Timeout(self.timeout, "closing the tab".into()))??;
-        Ok(())
+        match self.inner {
+            Engines::Chromium(p) => p.close().await,
+            Engines::Firefox(p) => p.close().await,
+        }
     }
 }

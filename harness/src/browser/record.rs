@@ -1,4 +1,5 @@
-//! Collects CDP events for one tab and merges them with each frame's injected record.
+//! Collects CDP events for one Chromium tab and merges them with each frame's injected
+//! record (the merge serves Firefox too).
 //!
 //! Event streams are drained on demand rather than by background tasks: after a
 //! CDP command returns, every event Chromium sent before its response is already
@@ -29,7 +30,7 @@ use super::report::{
 };
 use super::BrowserError;
 
-/// Evaluated in each frame by [`super::Page::report`].
+/// Evaluated in each frame by [`super::Page::report`], in either engine.
 pub(super) const READ_RECORD: &str = "JSON.stringify({url: String(location.href), events: (globalThis.__lumamesh ? globalThis.__lumamesh.events : null)})";
 
 /// One frame's `__lumamesh` record.
@@ -175,16 +176,21 @@ impl Recorder {
                 request.error = Some(error.clone());
             }
         }
-        for (_, value) in frames {
-            let Some(text) = value.as_str() else { continue };
-            let Ok(record) = serde_json::from_str::<FrameRecord>(text) else {
-                continue;
-            };
-            merge_frame(&mut report, record);
-        }
-        attribute_violations(&mut report);
+        merge_frames(&mut report, frames);
         report
     }
+}
+
+/// Adds each frame's `READ_RECORD` result (either engine) to `report`.
+pub(super) fn merge_frames(report: &mut PageReport, frames: Vec<(String, serde_json::Value)>) {
+    for (_, value) in frames {
+        let Some(text) = value.as_str() else { continue };
+        let Ok(record) = serde_json::from_str::<FrameRecord>(text) else {
+            continue;
+        };
+        merge_frame(report, record);
+    }
+    attribute_violations(report);
 }
 
 fn on_request(report: &mut PageReport, ev: &EventRequestWillBeSent) {

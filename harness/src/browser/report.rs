@@ -6,8 +6,10 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
-    /// A CDP event.
+    /// A CDP event (Chromium).
     Cdp,
+    /// A WebDriver BiDi event (Firefox).
+    Bidi,
     /// The script injected into every document.
     Js,
 }

@@ -30,13 +30,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::browser::{executable, BrowserError, LaunchOptions, CHROMIUM_FLAGS};
-use crate::cdp::{lock, Cdp, Event};
+use crate::cdp::{listening_url, lock, Cdp, Event};
 pub use record::{
     LinkRecord, LogRecord, Observation, RequestRecord, SocketRecord, TargetKind, TargetRecord,
     Where,
@@ -93,7 +92,9 @@ impl Watcher {
         let mut child = command.spawn().map_err(|e| {
             BrowserError::Script(format!("cannot start {}: {e}", executable.display()))
         })?;
-        let ws_url = devtools_url(&mut child, options.timeout).await?;
+        let ws_url = listening_url(&mut child, "chromium's DevTools address", options.timeout)
+            .await
+            .map_err(|e| BrowserError::Frames(e.to_string()))?;
         let (cdp, events) = Cdp::connect(&ws_url, options.timeout)
             .await
             .map_err(|e| BrowserError::Frames(e.to_string()))?;
@@ -404,29 +405,6 @@ async fn prepare(cdp: Cdp, recorder: Arc<Mutex<Recorder>>, session: String, kind
             tracing::debug!("{kind} {session}: {method}: {e}");
         }
     }
-}
-
-/// Reads `DevTools listening on ws://…` from Chromium's stderr, then keeps draining it.
-async fn devtools_url(child: &mut Child, timeout: Duration) -> Result<String, BrowserError> {
-    let stderr = child
-        .stderr
-        .take()
-        .ok_or_else(|| BrowserError::Script("chromium stderr not captured".into()))?;
-    let mut lines = BufReader::new(stderr).lines();
-    let found = tokio::time::timeout(timeout, async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(at) = line.find("ws://") {
-                return Some(line[at..].trim().to_owned());
-            }
-        }
-        None
-    })
-    .await
-    .map_err(|_| BrowserError::Timeout(timeout, "chromium's DevTools address".into()))?;
-    let url =
-        found.ok_or_else(|| BrowserError::Script("chromium exited before it listened".into()))?;
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok(url)
 }
 
 /// The user agent of a desktop Chromium of the same major version (headless Chromium

@@ -3,6 +3,7 @@
 
 mod browser;
 mod check;
+mod firefox;
 mod reveal;
 mod server;
 
