@@ -280,13 +280,11 @@ fn place(txid: Txid, tx: &Transaction, offset: Option<u64>) -> Place {
 }
 
 /// Reads a file holding one transaction: hex (surrounding whitespace ignored), or else its
-/// raw consensus bytes ([`inscription::parse_transaction`]). Errors name the file.
+/// raw consensus bytes ([`inscription::parse_transaction`]). Errors name the file; one
+/// larger than [`Store::MAX_TRANSACTION_FILE`] is refused unread.
 pub fn read_reveal(path: impl AsRef<Path>) -> Result<Transaction, LoadError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = Store::read_file_limited(path, Store::MAX_TRANSACTION_FILE, "a transaction")?;
     parse_transaction(&bytes).map_err(|e| LoadError::Reveal {
         path: path.to_path_buf(),
         source: e.into(),
@@ -335,6 +333,49 @@ mod tests {
         let ids = store.insert_reveal(&tx).unwrap();
         assert_eq!(ids, [InscriptionId::new(tx.compute_txid(), 0)]);
         assert_eq!(store.get(&ids[0]).unwrap().body(), b"x");
+    }
+
+    /// A file far larger than any transaction (here sparse: no disk used) is refused by
+    /// its size, naming the file and the limit, before it is read into memory.
+    #[test]
+    fn huge_file_is_refused_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.hex");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(100_000_000)
+            .unwrap();
+        let err = read_reveal(&path).unwrap_err().to_string();
+        assert!(err.contains("huge.hex"), "{err}");
+        assert!(err.contains("larger than"), "{err}");
+        let mut store = Store::new();
+        // A device that never ends is cut off at the limit, not read until memory runs out.
+        let zero = read_reveal("/dev/zero").unwrap_err();
+        assert!(
+            matches!(zero, LoadError::TooLarge { limit, .. } if limit == Store::MAX_TRANSACTION_FILE),
+            "{zero:?}"
+        );
+        let err = Store::load_reveals([&path]).unwrap_err().to_string();
+        assert!(
+            err.contains("huge.hex") && err.contains("larger than"),
+            "{err}"
+        );
+        assert!(store.insert_reveal(&reveal(vec![vec![0; 64]])).is_err());
+    }
+
+    /// A store folder's body file larger than any inscription is refused, naming it.
+    #[test]
+    fn huge_body_file_is_refused_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = format!("{}i0", "ab".repeat(32));
+        let path = dir.path().join(format!("{id}.html"));
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(100_000_000)
+            .unwrap();
+        let err = Store::load_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains(&format!("{id}.html")), "{err}");
+        assert!(err.contains("larger than"), "{err}");
     }
 
     #[test]

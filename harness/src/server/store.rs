@@ -4,6 +4,7 @@
 //! envelope (number, curse, where it sits) is kept beside it in an [`Entry`].
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use bitcoin::{OutPoint, TxOut};
@@ -98,6 +99,17 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// A file larger than anything it could hold (an inscription body, a transaction): it
+    /// is refused unread.
+    #[error("{path}: larger than {limit} bytes, more than {what} can be; not read")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The most bytes read from it.
+        limit: u64,
+        /// What the file should hold (`an inscription`, `a transaction in hex`).
+        what: &'static str,
+    },
     /// A sidecar file is malformed.
     #[error("bad sidecar {path}: {reason}")]
     Sidecar {
@@ -135,6 +147,42 @@ pub struct Store {
 const SIDECARS: [&str; 4] = ["type", "encoding", "metadata", "parents"];
 
 impl Store {
+    /// The largest file read as an inscription body or sidecar: 4,000,000 bytes. An
+    /// envelope lives in a witness, and a block holds at most 4,000,000 weight units, one
+    /// per witness byte, so no inscription can be larger.
+    pub const MAX_BODY_FILE: u64 = 4_000_000;
+
+    /// The largest file read as a transaction ([`read_reveal`](super::read_reveal)): the
+    /// hex of a block-sized transaction (2 × 4,000,000 characters) and 1 MiB of whitespace.
+    pub const MAX_TRANSACTION_FILE: u64 = 2 * 4_000_000 + (1 << 20);
+
+    /// Reads `path` whole, or refuses it with [`LoadError::TooLarge`] once it passes
+    /// `limit` bytes, holding no more than that (a pipe or device that never ends too).
+    /// `what` says what the file should hold, for the message.
+    pub fn read_file_limited(
+        path: &Path,
+        limit: u64,
+        what: &'static str,
+    ) -> Result<Vec<u8>, LoadError> {
+        let io = |source| LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        file.take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > limit {
+            return Err(LoadError::TooLarge {
+                path: path.to_path_buf(),
+                limit,
+                what,
+            });
+        }
+        Ok(bytes)
+    }
+
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
@@ -258,13 +306,17 @@ impl Store {
 
         let mut store = Self::new();
         for (id, (path, ext)) in bodies {
-            let body = std::fs::read(&path).map_err(io(&path))?;
+            let body = Self::read_file_limited(&path, Self::MAX_BODY_FILE, "an inscription")?;
             let sidecar = |kind: &str| -> Result<Option<(PathBuf, Vec<u8>)>, LoadError> {
                 let path = dir.join(format!("{id}.{kind}"));
-                match std::fs::read(&path) {
+                match Self::read_file_limited(&path, Self::MAX_BODY_FILE, "an inscription") {
                     Ok(bytes) => Ok(Some((path, bytes))),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                    Err(source) => Err(LoadError::Io { path, source }),
+                    Err(LoadError::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
                 }
             };
             let line = |path: &Path, bytes: Vec<u8>| -> Result<String, LoadError> {
