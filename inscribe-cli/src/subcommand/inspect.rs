@@ -4,7 +4,11 @@ use std::fmt;
 use std::path::Path;
 
 use bitcoin::Transaction;
-use inscription::{decompress_brotli, parse_transaction, Curse, Envelope, InscriptionId};
+use harness::server::{LoadError, Store};
+use inscription::{
+    decompress_brotli_limited, parse_transaction, CompressError, Curse, Envelope, InscriptionId,
+    MAX_DECOMPRESSED,
+};
 
 use crate::{output, UsageError};
 
@@ -13,6 +17,10 @@ pub struct Inspect {
     /// A transaction as hex, or a file holding one (hex text or raw bytes).
     #[arg(value_name = "TX_HEX|FILE")]
     transaction: String,
+    /// Decode a `br` body only up to this many bytes (larger ones are reported, not
+    /// decoded): a few kilobytes of brotli can decode to gigabytes.
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_DECOMPRESSED)]
+    max_decoded: usize,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -38,6 +46,9 @@ struct Found {
     body_bytes: usize,
     /// Bytes once the content encoding is undone (when it is `br` and decodes).
     decoded_bytes: Option<usize>,
+    /// Why a `br` body was not decoded (not brotli, or past --max-decoded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decode_error: Option<String>,
     metaprotocol: Option<String>,
     parents: Vec<InscriptionId>,
     delegate: Option<InscriptionId>,
@@ -74,6 +85,9 @@ impl fmt::Display for Output {
                 write!(f, " {enc}")?;
                 if let Some(n) = i.decoded_bytes {
                     write!(f, " ({n} B decoded)")?;
+                }
+                if let Some(e) = &i.decode_error {
+                    write!(f, " (not decoded: {e})")?;
                 }
             }
             writeln!(f)?;
@@ -118,9 +132,18 @@ impl Inspect {
             .enumerate()
             .map(|(n, e)| {
                 let i = &e.inscription;
-                let decoded_bytes = match i.content_encoding() {
-                    Some("br") => decompress_brotli(i.body()).ok().map(|b| b.len()),
-                    _ => None,
+                let (decoded_bytes, decode_error) = match i.content_encoding() {
+                    Some("br") => match decompress_brotli_limited(i.body(), self.max_decoded) {
+                        Ok(body) => (Some(body.len()), None),
+                        Err(CompressError::TooLarge { limit }) => (
+                            None,
+                            Some(format!(
+                                "decodes to more than {limit} B, past --max-decoded; stopped there"
+                            )),
+                        ),
+                        Err(e) => (None, Some(e.to_string())),
+                    },
+                    _ => (None, None),
                 };
                 let text = |v: &Option<Vec<u8>>| {
                     v.as_deref()
@@ -134,6 +157,7 @@ impl Inspect {
                     content_encoding: text(&i.content_encoding),
                     body_bytes: i.body().len(),
                     decoded_bytes,
+                    decode_error,
                     metaprotocol: text(&i.metaprotocol),
                     parents: i.parent_ids(),
                     delegate: i.delegate_id(),
@@ -159,11 +183,17 @@ impl Inspect {
 }
 
 /// A transaction from an argument: hex, or a file of hex text or raw consensus bytes
-/// ([`inscription::parse_transaction`]).
+/// ([`inscription::parse_transaction`]) no larger than any transaction's hex can be
+/// ([`Store::MAX_TRANSACTION_FILE`]).
 fn read_transaction(arg: &str) -> anyhow::Result<Transaction> {
     let hex = arg.trim();
     let (name, bytes) = if Path::new(arg).is_file() {
-        let bytes = std::fs::read(arg).map_err(|e| anyhow::anyhow!("{arg}: {e}"))?;
+        let bytes =
+            Store::read_file_limited(Path::new(arg), Store::MAX_TRANSACTION_FILE, "a transaction")
+                .map_err(|e| match e {
+                    LoadError::TooLarge { .. } => UsageError(e.to_string()).into(),
+                    e => anyhow::Error::new(e),
+                })?;
         (arg, bytes)
     } else if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         ("the argument", hex.as_bytes().to_vec())

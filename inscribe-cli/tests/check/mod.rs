@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::{code, json, lumamesh, stderr};
 
 mod leaks;
+mod limits;
 
 /// Any id will do: `check --lib LIB` serves the runtime under it.
 const LIB: &str = "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0";
@@ -294,8 +295,26 @@ fn bad_relay_list_names_the_line() {
 
 /// A reveal-shaped transaction (input 0 witness: signature, leaf script, control block) whose
 /// leaf carries a brotli library at `<txid>i0` and the page `page(<txid>i0)` at `<txid>i1`.
-/// The signature is zeros: `check` reads envelopes, not signatures.
 fn reveal_file(dir: &Path, lib_js: &str, page: impl FnOnce(InscriptionId) -> String) -> PathBuf {
+    let lib = inscription::compress_brotli_for("text/javascript", lib_js.as_bytes()).unwrap();
+    write_reveal(dir, "reveal.hex", |txid| {
+        let html = page(InscriptionId::new(txid, 0));
+        vec![
+            Inscription::new("text/javascript", lib.body)
+                .with_content_encoding(lib.content_encoding.expect("the runtime compresses")),
+            Inscription::new("text/html;charset=utf-8", html.into_bytes()),
+        ]
+    })
+}
+
+/// Writes `dir/name`: the hex of a reveal whose one input's leaf carries `inscriptions(txid)`
+/// (the txid is fixed before the envelopes: witnesses are not part of it). The signature is
+/// zeros: `check` and `inspect` read envelopes, not signatures.
+pub fn write_reveal(
+    dir: &Path,
+    name: &str,
+    inscriptions: impl FnOnce(Txid) -> Vec<Inscription>,
+) -> PathBuf {
     let secp = Secp256k1::new();
     let key = Keypair::from_seckey_slice(&secp, &[3; 32])
         .unwrap()
@@ -315,20 +334,12 @@ fn reveal_file(dir: &Path, lib_js: &str, page: impl FnOnce(InscriptionId) -> Str
             script_pubkey: ScriptBuf::new(),
         }],
     };
-    // Witnesses are not part of the txid: the ids are known before the envelopes.
-    let txid = tx.compute_txid();
-    let lib = inscription::compress_brotli_for("text/javascript", lib_js.as_bytes()).unwrap();
-    let html = page(InscriptionId::new(txid, 0));
-    let inscriptions = [
-        Inscription::new("text/javascript", lib.body)
-            .with_content_encoding(lib.content_encoding.expect("the runtime compresses")),
-        Inscription::new("text/html;charset=utf-8", html.into_bytes()),
-    ];
+    let inscriptions = inscriptions(tx.compute_txid());
     let leaf = Inscription::reveal_script(&key, &inscriptions);
     let mut control_block = vec![0xc0];
     control_block.extend_from_slice(&key.serialize());
     tx.input[0].witness = Witness::from_slice(&[vec![0; 64], leaf.into_bytes(), control_block]);
-    let path = dir.join("reveal.hex");
+    let path = dir.join(name);
     std::fs::write(
         &path,
         format!("{}\n", bitcoin::consensus::encode::serialize_hex(&tx)),

@@ -53,7 +53,7 @@ pub(super) fn load_targets(path: Option<&Path>, reveals: &[PathBuf]) -> anyhow::
         if meta.is_dir() {
             load_folder(path, &mut targets)?;
         } else {
-            let html = std::fs::read(path).with_context(|| name.clone())?;
+            let html = Store::read_file_limited(path, Store::MAX_BODY_FILE, "an inscription")?;
             page_file = Some((name, html));
         }
     }
@@ -210,8 +210,9 @@ fn page_html(page: &str, inscription: &Inscription) -> anyhow::Result<Option<Vec
     }
     let html = match inscription.content_encoding() {
         None => inscription.body().to_vec(),
+        // Bounded: a bomb stops at inscription::MAX_DECOMPRESSED, and the cause says so.
         Some("br") => inscription::decompress_brotli(inscription.body())
-            .with_context(|| format!("{page}: content encoding br, but not brotli"))?,
+            .with_context(|| format!("{page}: content encoding br, but it does not decode"))?,
         Some(other) => {
             return Err(UsageError(format!(
                 "{page}: content encoding {other:?} is not supported (only br)"
