@@ -72,6 +72,8 @@ pub struct OnchainArgs {
     /// Print the result as JSON (and no progress).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub broadcast: crate::subcommand::broadcast::BroadcastArgs,
 }
 
 /// A run in progress: the library's session, and how to end and print it.
@@ -83,12 +85,14 @@ pub struct Run {
     dry_run: bool,
     force: bool,
     json: bool,
+    broadcast: Option<crate::subcommand::broadcast::Then>,
 }
 
 impl Run {
     /// Checks the flags, opens the wallet and loads the UTXOs.
     pub fn open(args: OnchainArgs) -> anyhow::Result<Run> {
         let network = parse_network(&args.network).map_err(|e| UsageError(e.to_string()))?;
+        let broadcast = crate::subcommand::broadcast::Then::prepare(&args)?;
         let spending = Spending {
             fee_rate: args.fee_rate,
             caps: FeeCaps {
@@ -137,6 +141,7 @@ impl Run {
             dry_run: args.dry_run,
             force: args.force,
             json: args.json,
+            broadcast,
         })
     }
 
@@ -157,7 +162,8 @@ impl Run {
         };
         let summary = self.session.finish(stages, output).map_err(usage)?;
         self.progress.finish_and_clear();
-        crate::output::print(self.json, &Report(summary))
+        crate::output::print(self.json, &Report(summary))?;
+        self.broadcast.map_or(Ok(()), |then| then.run())
     }
 }
 

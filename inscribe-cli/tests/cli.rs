@@ -5,6 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod broadcast;
 mod check;
 mod inscribe;
 mod page;

@@ -131,6 +131,8 @@ pub fn broadcast(
     state: &mut State,
     progress: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), BroadcastError> {
+    // On disk before anything is sent: whoever looks finds what this run is doing.
+    state.save()?;
     let txs = &run.transactions;
     for (index, t) in txs.iter().enumerate() {
         let name = t.name.as_str();

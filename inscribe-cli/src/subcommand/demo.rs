@@ -372,5 +372,6 @@ fn demo_wallet(work: &Path, out: &Path) -> anyhow::Result<OnchainArgs> {
         dry_run: false,
         force: false,
         json: false,
+        broadcast: Default::default(),
     })
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand, as `lumamesh <subcommand>`.
 
+pub mod broadcast;
 mod bundle;
 mod check;
 mod demo;
@@ -42,6 +43,9 @@ pub enum Subcommand {
     /// See it work: a local relay, the runtime bundled for it, a starter page served as ord
     /// serves it, and two headless browsers talking to each other directly. No arguments.
     Demo(demo::Demo),
+    /// Artists: send a written `inscribe` or `publish` run to a Bitcoin Core node in order,
+    /// or finish a broadcast that was interrupted or refused (nothing is sent twice).
+    Broadcast(broadcast::Broadcast),
 }
 
 impl Subcommand {
@@ -56,6 +60,7 @@ impl Subcommand {
             Subcommand::Publish(cmd) => cmd.run(),
             Subcommand::Inspect(cmd) => cmd.run(),
             Subcommand::Wallet(cmd) => cmd.run(),
+            Subcommand::Broadcast(cmd) => cmd.run(),
         }
     }
 }
