@@ -7,11 +7,12 @@ use std::path::PathBuf;
 
 use bitcoin::Amount;
 use indicatif::{ProgressBar, ProgressStyle};
-use onchain::policy::{PolicyError, DEFAULT_MAX_FEE, DEFAULT_POSTAGE};
+use onchain::policy::{AsideReason, PolicyError, DEFAULT_MAX_FEE, DEFAULT_POSTAGE};
 use onchain::reveal::{BuildError, FeeRate};
-use onchain::wallet::{parse_network, RpcError, Wallet};
+use onchain::wallet::{parse_network, NextIndices, RpcError, Wallet, WalletDir};
 use onchain::{
-    load_funding, Error, FeeCaps, FundingError, Node, Output, Session, Spending, Stage, Summary,
+    load_funding, Error, FeeCaps, FundingError, Node, OrdError, OrdServer, Output, Session,
+    SetAside, Spending, Stage, Summary,
 };
 
 use crate::UsageError;
@@ -26,18 +27,32 @@ pub struct OnchainArgs {
     pub network: String,
     /// Funding UTXOs as JSON: an array of {txid, vout, value (sat) | amount (BTC),
     /// address | scriptPubKey, inscriptions?}. `bitcoin-cli listunspent` output works as
-    /// is. Outputs listing inscriptions are never spent as fees.
+    /// is. Outputs listing inscriptions are never spent as fees (only as --parent). An
+    /// entry without "inscriptions" of 20,000 sat or less (ord's postage range) may be an
+    /// earlier inscription and is never spent as fees either, unless --ord-url says it
+    /// carries none or the entry says "inscriptions": [] (you vouch it carries none).
     #[arg(long, value_name = "FILE", required_unless_present = "rpc_url")]
     pub utxos: Option<PathBuf>,
     /// Also take funding UTXOs from a Bitcoin Core node's `listunspent` (http://host:port,
     /// with --rpc-cookie). A node does not know which outputs carry inscriptions: its
-    /// outputs of 20,000 sat or less (ord's postage range) are never spent as fees; list
-    /// inscribed ones in --utxos to use them as parents.
+    /// outputs of 20,000 sat or less are never spent as fees unless --ord-url checks them;
+    /// list inscribed ones in --utxos to use them as parents.
     #[arg(long, value_name = "URL", requires = "rpc_cookie")]
     pub rpc_url: Option<String>,
     /// The node's `.cookie` file, for --rpc-url.
     #[arg(long, value_name = "FILE")]
     pub rpc_cookie: Option<PathBuf>,
+    /// An ord server (http://host:port of `ord server`, same network) to ask which
+    /// inscriptions and runes every funding UTXO carries (GET /output/<txid:vout>, JSON):
+    /// outputs carrying any are never spent as fees, and small outputs it has indexed free
+    /// of them may be. Only on this machine (loopback) unless --allow-remote-ord.
+    #[arg(long, value_name = "URL")]
+    pub ord_url: Option<String>,
+    /// Let --ord-url name a server on another machine. Its answers decide which outputs are
+    /// spent, over plain HTTP that anything on the way can alter, and it learns which
+    /// outputs this wallet holds.
+    #[arg(long, requires = "ord_url")]
+    pub allow_remote_ord: bool,
     /// BIP39 mnemonic of the wallet (BIP86 taproot keys).
     #[arg(long, value_name = "FILE")]
     pub mnemonic_file: Option<PathBuf>,
@@ -47,28 +62,37 @@ pub struct OnchainArgs {
     /// Fee rate in sat/vB for every transaction.
     #[arg(long, value_name = "SAT/VB")]
     pub fee_rate: FeeRate,
-    /// Refuse a --fee-rate above this unless --force.
-    #[arg(long, value_name = "SAT/VB", default_value = "2000")]
+    /// Refuse a --fee-rate above this unless --allow-high-fees. The default, 500, is about
+    /// 2.5 times the highest rates the mempool held for days in recent years (150-200
+    /// sat/vB in 2023 and at the 2024 halving), so it stops a rate typed with an extra digit.
+    #[arg(long, value_name = "SAT/VB", default_value = "500")]
     pub max_fee_rate: FeeRate,
-    /// Refuse if all fees together exceed this many sats unless --force.
+    /// Refuse if all fees together exceed this many sats unless --allow-high-fees. The
+    /// default (0.025 BTC) is more than a publish of the starter page costs at 500 sat/vB
+    /// (1,711,000 sat for its 3,406 vB).
     #[arg(long, value_name = "SATS", default_value_t = DEFAULT_MAX_FEE.to_sat())]
     pub max_fee: u64,
     /// Sats in each inscription's output (at least the dust limit, 330 for P2TR).
     #[arg(long, value_name = "SATS", default_value_t = DEFAULT_POSTAGE.to_sat())]
     pub postage: u64,
-    /// Address the inscriptions go to (default: the wallet's first receive address).
+    /// Address the inscriptions go to (default: a fresh receive address of the wallet, the
+    /// next unused one in --wallet-dir's addresses.json; never receive/0, the first funding
+    /// address). Change always goes to a fresh change address.
     #[arg(long, value_name = "ADDRESS")]
     pub destination: Option<String>,
-    /// Directory for the signed transactions, the commit PSBT and the recovery key.
+    /// A new directory for the signed transactions, the commit PSBT and the recovery key.
+    /// One run per directory: one holding any file of an earlier run is refused, and no
+    /// option replaces a recovery file.
     #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
     pub out: Option<PathBuf>,
     /// Build and size everything, print vsize, fees and total cost, sign nothing and write
     /// nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Go past the fee caps, and replace files already in --out.
+    /// Go past --max-fee-rate and --max-fee. It lifts nothing else: no option replaces the
+    /// files of an earlier run.
     #[arg(long)]
-    pub force: bool,
+    pub allow_high_fees: bool,
     /// Print the result as JSON (and no progress).
     #[arg(long)]
     pub json: bool,
@@ -83,7 +107,7 @@ pub struct Run {
     progress: ProgressBar,
     out: Option<PathBuf>,
     dry_run: bool,
-    force: bool,
+    wallet_dir: Option<WalletDir>,
     json: bool,
     broadcast: Option<crate::subcommand::broadcast::Then>,
 }
@@ -98,7 +122,7 @@ impl Run {
             caps: FeeCaps {
                 max_fee_rate: args.max_fee_rate,
                 max_fee: Amount::from_sat(args.max_fee),
-                force: args.force,
+                allow_high_fees: args.allow_high_fees,
             },
             postage: Amount::from_sat(args.postage),
         };
@@ -118,7 +142,21 @@ impl Run {
             }),
             _ => None,
         };
-        let utxos = load_funding(args.utxos.as_deref(), node, network).map_err(funding_error)?;
+        let ord = args.ord_url.as_deref().map(|url| OrdServer {
+            url,
+            allow_remote: args.allow_remote_ord,
+        });
+        let utxos =
+            load_funding(args.utxos.as_deref(), node, ord, network).map_err(funding_error)?;
+        // A --mnemonic-file has no directory to record used addresses in.
+        let wallet_dir = match (&args.mnemonic_file, &args.wallet_dir) {
+            (None, Some(dir)) => Some(WalletDir::new(dir)),
+            _ => None,
+        };
+        let next = match &wallet_dir {
+            Some(dir) => dir.next_indices().map_err(|e| UsageError(e.to_string()))?,
+            None => NextIndices::default(),
+        };
         let progress = if args.json {
             ProgressBar::hidden()
         } else {
@@ -128,18 +166,22 @@ impl Run {
             bar
         };
         let bar = progress.clone();
-        let session = Session::new(wallet, utxos, args.destination.as_deref(), spending)
+        let session = Session::open(wallet, utxos, args.destination.as_deref(), spending, next)
             .map_err(usage)?
             .with_progress(move |event| {
                 bar.set_message(event.to_string());
                 bar.tick();
             });
+        let aside = session.set_aside();
+        if !aside.is_empty() {
+            eprint!("{}", SetAsideNote(&aside));
+        }
         Ok(Run {
             session,
             progress,
             out: args.out,
             dry_run: args.dry_run,
-            force: args.force,
+            wallet_dir,
             json: args.json,
             broadcast,
         })
@@ -151,16 +193,19 @@ impl Run {
         self.progress.tick();
     }
 
-    /// Ends the run (signs and writes it unless --dry-run) and prints its report.
+    /// Ends the run (signs and writes it unless --dry-run) and prints its report. Once a
+    /// run is written, its receive and change addresses are recorded as used in the wallet
+    /// directory (never on a dry run).
     pub fn finish(self, stages: Vec<Stage>) -> anyhow::Result<()> {
         let output = match (&self.out, self.dry_run) {
-            (Some(dir), false) => Output::Write {
-                dir,
-                replace: self.force,
-            },
+            (Some(dir), false) => Output::Write { dir },
             _ => Output::DryRun,
         };
+        let used = self.session.next_indices();
         let summary = self.session.finish(stages, output).map_err(usage)?;
+        if let (Output::Write { .. }, Some(dir)) = (output, &self.wallet_dir) {
+            dir.record_used(used)?;
+        }
         self.progress.finish_and_clear();
         crate::output::print(self.json, &Report(summary))?;
         self.broadcast.map_or(Ok(()), |then| then.run())
@@ -173,10 +218,11 @@ pub fn usage(e: impl Into<Error>) -> anyhow::Error {
     let e = e.into();
     let message = match &e {
         Error::Policy(PolicyError::FeeRateAboveCap { fee_rate, cap }) => format!(
-            "--fee-rate {fee_rate} is above --max-fee-rate {cap}; pass --force if you mean it"
+            "--fee-rate {fee_rate} is above --max-fee-rate {cap}; pass --allow-high-fees if \
+             you mean it"
         ),
         Error::Policy(PolicyError::FeesAboveCap { fees, cap }) => format!(
-            "fees total {} sat, above --max-fee {} sat; pass --force if you mean it",
+            "fees total {} sat, above --max-fee {} sat; pass --allow-high-fees if you mean it",
             fees.to_sat(),
             cap.to_sat()
         ),
@@ -186,20 +232,70 @@ pub fn usage(e: impl Into<Error>) -> anyhow::Error {
             format!("parent {id}: no UTXO in --utxos lists it under \"inscriptions\"")
         }
         Error::ParentNotOurs { .. } => e.to_string(),
-        Error::OutputsExist { .. } => format!("{e}; pass --force to replace"),
+        Error::OutputsExist { .. } => format!("{e}; name a new --out directory"),
+        Error::InsufficientFunds { set_aside, .. } => {
+            let hint = if set_aside.iter().any(|a| a.reason == AsideReason::Unchecked) {
+                format!("; {UNCHECKED_HINT}")
+            } else {
+                String::new()
+            };
+            // A shortage is the world's (exit 1), though the user may vouch for coins.
+            return anyhow::anyhow!("{e}{hint}");
+        }
         Error::Build(BuildError::PostageBelowDust { .. }) => format!("--postage: {e}"),
         _ => return e.into(),
     };
     UsageError(message).into()
 }
 
-/// A missing or malformed UTXO file, or a bad node URL, is the user's to fix (exit 2); a
-/// node that does not answer is not.
+/// How to spend an unchecked small output anyway.
+const UNCHECKED_HINT: &str = "to let an unchecked output pay fees, check it with --ord-url, \
+    or give its entry in --utxos \"inscriptions\": [] if you know it carries none";
+
+/// The outputs kept from fees, for stderr.
+struct SetAsideNote<'a>(&'a [SetAside]);
+
+impl fmt::Display for SetAsideNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "note: {n} output{} never spent as fees:",
+            if n == 1 { " is" } else { "s are" }
+        )?;
+        for aside in self.0 {
+            writeln!(f, "  {aside}")?;
+        }
+        if self.0.iter().any(|a| a.reason == AsideReason::Unchecked) {
+            writeln!(f, "  ({UNCHECKED_HINT})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A missing or malformed UTXO file, a bad node or ord URL, and an ord server that
+/// contradicts the list or cannot answer in JSON are the user's to fix (exit 2); a server
+/// that does not answer is not.
 pub(crate) fn funding_error(e: FundingError) -> anyhow::Error {
     match e {
         FundingError::File(e) => UsageError(e.to_string()).into(),
         FundingError::Node(e @ RpcError::Url { .. }) => UsageError(e.to_string()).into(),
         FundingError::Node(e) => e.into(),
+        FundingError::Ord(e @ OrdError::Url { .. }) => {
+            let hint = if e.to_string().contains("not on this machine") {
+                " (pass --allow-remote-ord if you trust it)"
+            } else {
+                ""
+            };
+            UsageError(format!("--ord-url: {e}{hint}")).into()
+        }
+        FundingError::Ord(
+            e @ (OrdError::JsonDisabled { .. }
+            | OrdError::NotFound { .. }
+            | OrdError::Mismatch { .. }
+            | OrdError::Spent { .. }),
+        ) => UsageError(e.to_string()).into(),
+        FundingError::Ord(e) => e.into(),
     }
 }
 
@@ -310,7 +406,13 @@ mod tests {
                 "--max-fee",
             ),
             (Error::ParentNotListed { id }, "--utxos"),
-            (Error::OutputsExist { files: vec![] }, "--force"),
+            (
+                Error::OutputsExist {
+                    dir: "out".into(),
+                    files: vec!["out/recovery.txt".into()],
+                },
+                "new --out",
+            ),
             (
                 Error::Build(BuildError::PostageBelowDust {
                     postage: 1,
@@ -332,5 +434,17 @@ mod tests {
             available: 1,
         });
         assert!(usage(poor).downcast_ref::<UsageError>().is_none());
+        let set_aside = vec![onchain::SetAside {
+            outpoint: bitcoin::OutPoint::null(),
+            value: Amount::from_sat(10_000),
+            reason: onchain::policy::AsideReason::Unchecked,
+        }];
+        let short = usage(Error::InsufficientFunds {
+            needed: 2,
+            available: 1,
+            set_aside,
+        });
+        assert!(short.downcast_ref::<UsageError>().is_none());
+        assert!(short.to_string().contains("--ord-url"), "{short}");
     }
 }

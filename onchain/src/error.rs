@@ -7,7 +7,7 @@ use bitcoin::OutPoint;
 use inscription::{CompressError, InscriptionId};
 
 use crate::content::ContentError;
-use crate::policy::PolicyError;
+use crate::policy::{PolicyError, SetAside};
 use crate::reveal::BuildError;
 use crate::wallet::{AddressError, KeyError};
 
@@ -16,6 +16,8 @@ use crate::wallet::{AddressError, KeyError};
 /// [`Error::Policy`], [`Error::Destination`], [`Error::ParentNotListed`],
 /// [`Error::ParentNotOurs`] and [`Error::OutputsExist`] are the caller's to fix (other
 /// arguments); the rest are the world's (funds, disk) or a bug caught before it cost anything.
+/// [`Error::InsufficientFunds`] is a shortage with outputs set aside: the caller may vouch for
+/// them or check them with an ord server.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Refused by a fee cap or the network's content limit.
@@ -38,16 +40,32 @@ pub enum Error {
         /// The output holding it.
         outpoint: OutPoint,
     },
-    /// Files of an earlier run are in the output directory and may not be replaced.
+    /// The output directory holds files of an earlier run: nothing there is ever replaced.
     #[error(
-        "{} already exist{} (a recovery key there may be the only way to sweep an earlier \
-         commit)",
-        list(files),
-        if files.len() == 1 { "s" } else { "" }
+        "{} holds an earlier run ({}): its recovery key may be the only way to sweep that \
+         run's commit, so nothing there is replaced",
+        dir.display(),
+        list(files)
     )]
     OutputsExist {
-        /// Every file of this run that is there already.
+        /// The output directory.
+        dir: PathBuf,
+        /// Every file of a run found there.
         files: Vec<PathBuf>,
+    },
+    /// Not enough coins that may pay fees, and some outputs were kept from fees.
+    #[error(
+        "not enough funds: need {needed} sat, the coins that may pay fees hold {available} \
+         sat; set aside as possibly inscribed: {}",
+        set_aside.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    InsufficientFunds {
+        /// Outputs and fee.
+        needed: u64,
+        /// Sum of the coins that may pay fees.
+        available: u64,
+        /// The outputs never spent as fees, and why.
+        set_aside: Vec<SetAside>,
     },
     /// A wallet key could not be derived.
     #[error(transparent)]

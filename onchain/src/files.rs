@@ -1,4 +1,9 @@
 //! The files of a run in its output directory, all named and checked before any is written.
+//!
+//! An output directory holds one run: a directory with any file of an earlier run in it
+//! (a recovery file, a summary, a commit or reveal, a PSBT, under any stage's name) is
+//! refused, and the recovery file is put in place with a hard link, which never replaces a
+//! file, so even two runs racing into one directory cannot overwrite each other's key.
 
 use std::path::{Path, PathBuf};
 
@@ -28,9 +33,9 @@ pub(crate) struct StageFiles {
 }
 
 impl RunFiles {
-    /// Creates `out` if missing and names the run's files in it; refuses files that exist
-    /// already unless `replace`.
-    pub(crate) fn new(out: &Path, stages: &[Stage], replace: bool) -> Result<RunFiles, Error> {
+    /// Creates `out` if missing and names the run's files in it; refuses a directory that
+    /// holds any file of an earlier run (see the module documentation).
+    pub(crate) fn new(out: &Path, stages: &[Stage]) -> Result<RunFiles, Error> {
         std::fs::create_dir_all(out).map_err(|error| Error::CreateDir {
             dir: out.to_owned(),
             error,
@@ -47,16 +52,28 @@ impl RunFiles {
                 })
                 .collect(),
         };
-        if !replace {
-            let existing: Vec<PathBuf> = files
-                .all()
-                .into_iter()
-                .filter(|p| p.symlink_metadata().is_ok())
-                .cloned()
-                .collect();
-            if !existing.is_empty() {
-                return Err(Error::OutputsExist { files: existing });
+        let mut existing: Vec<PathBuf> = files
+            .all()
+            .into_iter()
+            .filter(|p| p.symlink_metadata().is_ok())
+            .cloned()
+            .collect();
+        let entries = std::fs::read_dir(out).map_err(|error| Error::CreateDir {
+            dir: out.to_owned(),
+            error,
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if is_run_file(&entry.file_name().to_string_lossy()) && !existing.contains(&path) {
+                existing.push(path);
             }
+        }
+        if !existing.is_empty() {
+            existing.sort();
+            return Err(Error::OutputsExist {
+                dir: out.to_owned(),
+                files: existing,
+            });
         }
         Ok(files)
     }
@@ -82,4 +99,25 @@ impl RunFiles {
             psbts: self.stages.iter().map(|s| s.psbt.clone()).collect(),
         }
     }
+}
+
+/// Whether `name` is the name of a file some run writes (of any stage).
+fn is_run_file(name: &str) -> bool {
+    name == RECOVERY_FILE
+        || name == SUMMARY_FILE
+        || ["commit.hex", "reveal.hex", "commit.psbt"]
+            .iter()
+            .any(|kind| name == *kind || name.ends_with(&format!("-{kind}")))
+}
+
+/// Writes a secret file that must never replace another: staged whole under a temporary
+/// name (mode 0600), then hard-linked into place, which fails if `target` exists.
+pub(crate) fn write_secret_new(target: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut staging = target.as_os_str().to_owned();
+    staging.push(format!(".new-{}", std::process::id()));
+    let staging = PathBuf::from(staging);
+    keystore::write_secret_atomic(&staging, contents)?;
+    let linked = std::fs::hard_link(&staging, target);
+    let _ = std::fs::remove_file(&staging);
+    linked
 }

@@ -1,9 +1,11 @@
-//! Where a run's UTXOs come from: a JSON file, a Bitcoin Core node, or both.
+//! Where a run's UTXOs come from: a JSON file, a Bitcoin Core node, or both, each output
+//! then checked with an ord server if one is given.
 
 use std::path::Path;
 
 use bitcoin::Network;
 
+use crate::ord_api::{OrdError, OrdServer};
 use crate::policy::merge_node_utxos;
 use crate::wallet::{fetch_listunspent, load_utxos, RpcError, Utxo, UtxoError};
 
@@ -27,13 +29,18 @@ pub enum FundingError {
     /// The node could not be asked, or answered with an error.
     #[error(transparent)]
     Node(RpcError),
+    /// The ord server could not be asked, or contradicts the list.
+    #[error(transparent)]
+    Ord(OrdError),
 }
 
-/// The UTXOs of `file` and of `node` together, combined by [`merge_node_utxos`]: the file's
-/// word wins, and the node's small outputs never pay fees.
+/// The UTXOs of `file` and of `node` together, combined by [`merge_node_utxos`] (the file's
+/// word wins), then each checked with `ord` if given ([`OrdServer::check`]). Which of them
+/// may pay fees is [`crate::policy::may_pay_fees`]'s to say.
 pub fn load_funding(
     file: Option<&Path>,
     node: Option<Node<'_>>,
+    ord: Option<OrdServer<'_>>,
     network: Network,
 ) -> Result<Vec<Utxo>, FundingError> {
     let listed = match file {
@@ -46,7 +53,11 @@ pub fn load_funding(
         }
         None => Vec::new(),
     };
-    Ok(merge_node_utxos(listed, fetched))
+    let merged = merge_node_utxos(listed, fetched);
+    match ord {
+        Some(ord) => ord.check(merged).map_err(FundingError::Ord),
+        None => Ok(merged),
+    }
 }
 
 #[cfg(test)]
@@ -54,10 +65,10 @@ mod tests {
     use bitcoin::{Amount, Network};
 
     use super::{load_funding, FundingError, Node};
-    use crate::policy::{fee_coins, NODE_UNKNOWN_INSCRIPTION};
+    use crate::policy::{fee_coins, set_aside, AsideReason};
     use crate::testing::wallet;
     use crate::wallet::rpc::tests::{cookie, serve_once};
-    use crate::wallet::{Chain, RpcError, UtxoError};
+    use crate::wallet::{Chain, Checked, RpcError, UtxoError};
 
     fn txid(n: u8) -> String {
         format!("{n:02x}").repeat(32)
@@ -96,7 +107,7 @@ mod tests {
             cookie: &cookie(tmp.path()),
             min_conf: 1,
         };
-        let utxos = load_funding(Some(&file), Some(node), Network::Regtest).unwrap();
+        let utxos = load_funding(Some(&file), Some(node), None, Network::Regtest).unwrap();
         server.join().unwrap();
         assert_eq!(
             utxos.len(),
@@ -104,37 +115,42 @@ mod tests {
             "the node's copy of the listed output is dropped"
         );
         assert_eq!(utxos[0].inscriptions, [parent]);
-        assert_eq!(utxos[1].inscriptions, [NODE_UNKNOWN_INSCRIPTION]);
-        assert!(utxos[2].inscriptions.is_empty());
+        assert_eq!(utxos[0].checked, Checked::File);
+        assert!(utxos[1].inscriptions.is_empty() && utxos[2].inscriptions.is_empty());
+        assert_eq!(utxos[1].checked, Checked::No);
         let coins = fee_coins(&utxos);
         assert_eq!(coins.len(), 1);
         assert_eq!(coins[0].txout.value, Amount::from_sat(20_001));
+        let aside = set_aside(&utxos);
+        assert_eq!(aside.len(), 2);
+        assert_eq!(aside[1].reason, AsideReason::Unchecked);
+        assert_eq!(aside[1].value, Amount::from_sat(20_000));
     }
 
     #[test]
     fn a_bad_file_or_node_is_named() {
         let tmp = tempfile::tempdir().unwrap();
         let missing = tmp.path().join("none.json");
-        let err = load_funding(Some(&missing), None, Network::Regtest).unwrap_err();
+        let err = load_funding(Some(&missing), None, None, Network::Regtest).unwrap_err();
         assert!(
             matches!(err, FundingError::File(UtxoError::Read { .. })),
             "{err}"
         );
         let truncated = tmp.path().join("cut.json");
         std::fs::write(&truncated, r#"[{"txid": "#).unwrap();
-        let err = load_funding(Some(&truncated), None, Network::Regtest).unwrap_err();
+        let err = load_funding(Some(&truncated), None, None, Network::Regtest).unwrap_err();
         assert!(matches!(err, FundingError::File(_)), "{err}");
         let node = Node {
             url: "ftp://127.0.0.1:1",
             cookie: &missing,
             min_conf: 1,
         };
-        let err = load_funding(None, Some(node), Network::Regtest).unwrap_err();
+        let err = load_funding(None, Some(node), None, Network::Regtest).unwrap_err();
         assert!(
             matches!(err, FundingError::Node(RpcError::Url { .. })),
             "{err}"
         );
-        assert!(load_funding(None, None, Network::Regtest)
+        assert!(load_funding(None, None, None, Network::Regtest)
             .unwrap()
             .is_empty());
     }

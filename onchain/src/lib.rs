@@ -6,7 +6,9 @@
 //! - [`reveal`]: commit/reveal transactions as `ord wallet inscribe` builds them, coin
 //!   selection, and verification by Bitcoin Core's consensus code and standardness rules.
 //! - [`policy`]: fee caps, ord's content limit on test networks, which coins may pay fees
-//!   (never an inscribed one, nor a node's output of 20,000 sat or less).
+//!   (never one carrying inscriptions or runes, nor an unchecked output of 20,000 sat or
+//!   less, whether from a UTXO file or a node).
+//! - [`ord_api`]: asking an ord server (`/output/<outpoint>`, JSON) what each UTXO carries.
 //! - [`Session`]: a wallet opened for one run; [`Session::finish`] checks the fee cap and
 //!   signs and writes the run, the recovery descriptors first ([`recovery_text`]), then each
 //!   commit as a PSBT ([`commit_psbt`]), the signed transactions and a [`Summary`].
@@ -23,7 +25,7 @@
 //! use bitcoin::{Amount, Network, OutPoint, Txid};
 //! use bitcoin::hashes::Hash;
 //! use onchain::reveal::FeeRate;
-//! use onchain::wallet::{Chain, Utxo, Wallet};
+//! use onchain::wallet::{Chain, Checked, Utxo, Wallet};
 //! use onchain::{Output, Session, Spending, Stage, ContentSummary};
 //!
 //! let mnemonic = format!("{}about", "abandon ".repeat(11)).parse().unwrap();
@@ -33,6 +35,8 @@
 //!     value: Amount::from_sat(100_000),
 //!     script_pubkey: wallet.script_pubkey(Chain::Receive, 0).unwrap(),
 //!     inscriptions: vec![],
+//!     runes: vec![],
+//!     checked: Checked::File,
 //! };
 //! let spending = Spending::at(FeeRate::from_sat_per_vb(2.0).unwrap());
 //! let session = Session::new(wallet, vec![coin], None, spending).unwrap();
@@ -48,6 +52,7 @@
 
 pub mod broadcast;
 pub mod estimate;
+pub mod ord_api;
 pub mod policy;
 pub mod reveal;
 pub mod wallet;
@@ -69,7 +74,8 @@ pub use content::{Content, ContentError, ContentSummary};
 pub use error::Error;
 pub use files::{RECOVERY_FILE, SUMMARY_FILE};
 pub use funding::{load_funding, FundingError, Node};
-pub use policy::{FeeCaps, PolicyError};
+pub use ord_api::{OrdError, OrdServer};
+pub use policy::{FeeCaps, PolicyError, SetAside};
 pub use psbt::commit_psbt;
 pub use publish::{plan_publish, stand_in_id, LIBRARY_STAGE, PAGE_SLACK_VB, PAGE_STAGE};
 pub use recovery::recovery_text;

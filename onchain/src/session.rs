@@ -10,9 +10,9 @@ use inscription::{Inscription, InscriptionId};
 
 use crate::content::{Content, ContentError};
 use crate::error::Error;
-use crate::policy::{fee_coins, FeeCaps, DEFAULT_POSTAGE};
-use crate::reveal::{Coin, FeeRate, ParentInput, Prepared, RevealPlan};
-use crate::wallet::{check_address, Chain, Utxo, Wallet};
+use crate::policy::{fee_coins, set_aside, FeeCaps, SetAside, DEFAULT_POSTAGE};
+use crate::reveal::{BuildError, Coin, FeeRate, ParentInput, Prepared, RevealPlan};
+use crate::wallet::{check_address, Chain, NextIndices, Utxo, Wallet, DEFAULT_GAP};
 
 /// What a run pays: the fee rate of every transaction, the caps, and each inscription's
 /// postage.
@@ -85,7 +85,9 @@ pub struct Session {
     wallet: Wallet,
     utxos: Vec<Utxo>,
     destination: ScriptBuf,
+    holder: ScriptBuf,
     change: ScriptBuf,
+    next: NextIndices,
     spending: Spending,
     secp: Secp256k1<All>,
     progress: Box<dyn Fn(&Event<'_>)>,
@@ -103,30 +105,63 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    /// Opens a run of `wallet` over `utxos`: refuses a fee rate above the cap (unless
-    /// forced) and a `destination` of another network. Inscriptions go to `destination`
-    /// (default: the wallet's first receive address), change to its first change address.
+    /// Opens a run of `wallet` over `utxos` as [`Session::open`] does, for a wallet with no
+    /// record of used addresses (index 0 of both chains is the next unused one).
     pub fn new(
         wallet: Wallet,
         utxos: Vec<Utxo>,
         destination: Option<&str>,
         spending: Spending,
     ) -> Result<Session, Error> {
+        Session::open(wallet, utxos, destination, spending, NextIndices::default())
+    }
+
+    /// Opens a run of `wallet` over `utxos`: refuses a fee rate above the cap (unless high
+    /// fees are allowed) and a `destination` of another network. `next` is the first unused
+    /// index of each chain (from the wallet directory). Inscriptions go to `destination`, by
+    /// default to the run's own receive address: the first receive index from `next` (never
+    /// 0, the wallet's first funding address) that no UTXO of the run pays; change goes to
+    /// the first such change index. [`Session::next_indices`] says what to record once the
+    /// run is written.
+    pub fn open(
+        wallet: Wallet,
+        utxos: Vec<Utxo>,
+        destination: Option<&str>,
+        spending: Spending,
+        next: NextIndices,
+    ) -> Result<Session, Error> {
         spending.caps.check_rate(spending.fee_rate)?;
         let network = wallet.network();
+        let highest = next.receive.max(next.change);
+        // Outputs at the fresh indices, and well past them, must still be recognised as the
+        // wallet's (parents, change spent by later runs).
+        let wallet = if highest.saturating_add(DEFAULT_GAP / 2) > wallet.gap() {
+            wallet.with_gap(highest.saturating_add(DEFAULT_GAP))
+        } else {
+            wallet
+        };
+        let holder_index = unused(&wallet, &utxos, Chain::Receive, next.receive.max(1))?;
+        let change_index = unused(&wallet, &utxos, Chain::Change, next.change)?;
+        let holder = wallet.script_pubkey(Chain::Receive, holder_index)?;
         let destination = match destination {
             Some(a) => check_address(a, network)
                 .map_err(Error::Destination)?
                 .script_pubkey(),
-            None => wallet.script_pubkey(Chain::Receive, 0)?,
+            None => holder.clone(),
         };
-        let change = wallet.script_pubkey(Chain::Change, 0)?;
+        let change = wallet.script_pubkey(Chain::Change, change_index)?;
+        let next = next.max(NextIndices {
+            receive: holder_index + 1,
+            change: change_index + 1,
+        });
         Ok(Session {
             network,
             wallet,
             utxos,
             destination,
+            holder,
             change,
+            next,
             spending,
             secp: Secp256k1::new(),
             progress: Box::new(|_| {}),
@@ -164,9 +199,22 @@ impl Session {
         &self.destination
     }
 
-    /// Where change goes.
+    /// The run's own fresh receive address of the wallet: where inscriptions go unless
+    /// `--destination` says otherwise, and where an inscription the wallet must keep (a
+    /// parent for later children) goes.
+    pub fn holder(&self) -> &ScriptBuf {
+        &self.holder
+    }
+
+    /// Where change goes: the run's own fresh change address.
     pub fn change(&self) -> &ScriptBuf {
         &self.change
+    }
+
+    /// The next unused index of each chain once this run is written: past its receive
+    /// address and its change address. Record it only for a run that was written.
+    pub fn next_indices(&self) -> NextIndices {
+        self.next
     }
 
     /// The fee rate, caps and postage.
@@ -182,6 +230,30 @@ impl Session {
     /// The wallet's coins that may pay fees (see [`fee_coins`]).
     pub fn fee_coins(&self) -> Vec<Coin> {
         fee_coins(&self.utxos)
+    }
+
+    /// The outputs kept from fees, and why (see [`set_aside`]).
+    pub fn set_aside(&self) -> Vec<SetAside> {
+        set_aside(&self.utxos)
+    }
+
+    /// `error`, naming the outputs set aside if it is a shortage of funds and some were.
+    pub fn explain(&self, error: Error) -> Error {
+        match error {
+            Error::Build(BuildError::InsufficientFunds { needed, available }) => {
+                let set_aside = self.set_aside();
+                if set_aside.is_empty() {
+                    error
+                } else {
+                    Error::InsufficientFunds {
+                        needed,
+                        available,
+                        set_aside,
+                    }
+                }
+            }
+            other => other,
+        }
     }
 
     /// `body` as `content_type`, checked against the network's content limit and
@@ -240,7 +312,7 @@ impl Session {
     /// wallet.
     pub fn prepare(&self, plan: &RevealPlan) -> Result<Prepared, Error> {
         self.event(Event::Building);
-        Ok(Prepared::build(
+        Prepared::build(
             &self.secp,
             plan,
             self.leaf_key(),
@@ -248,6 +320,23 @@ impl Session {
             vec![],
             self.change.clone(),
             self.spending.fee_rate,
-        )?)
+        )
+        .map_err(|e| self.explain(e.into()))
     }
 }
+
+/// The first index of `chain` from `from` whose script no UTXO of `utxos` pays.
+fn unused(wallet: &Wallet, utxos: &[Utxo], chain: Chain, from: u32) -> Result<u32, Error> {
+    let mut index = from;
+    loop {
+        let script = wallet.script_pubkey(chain, index)?;
+        if !utxos.iter().any(|u| u.script_pubkey == script) {
+            return Ok(index);
+        }
+        // script_pubkey refused an index past 2^31 - 1 above, so this cannot overflow.
+        index += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,7 @@ use bitcoin::{Amount, Network, OutPoint, ScriptBuf, Txid, XOnlyPublicKey};
 
 use crate::reveal::FeeRate;
 use crate::session::{Session, Spending};
-use crate::wallet::{Chain, Utxo, Wallet};
+use crate::wallet::{Chain, Checked, Utxo, Wallet};
 
 /// The BIP-39 test mnemonic ("abandon … about").
 pub(crate) fn wallet() -> Wallet {
@@ -20,13 +20,16 @@ pub(crate) fn rate(sat_per_vb: f64) -> FeeRate {
     FeeRate::from_sat_per_vb(sat_per_vb).unwrap()
 }
 
-/// Output `vout` of a made-up transaction `n`, holding `sats` at `script`.
+/// Output `vout` of a made-up transaction `n`, holding `sats` at `script`, listed as a UTXO
+/// file lists a coin the user vouches holds no inscription (`"inscriptions": []`).
 pub(crate) fn utxo_at(n: u8, vout: u32, sats: u64, script: ScriptBuf) -> Utxo {
     Utxo {
         outpoint: OutPoint::new(Txid::from_byte_array([n; 32]), vout),
         value: Amount::from_sat(sats),
         script_pubkey: script,
         inscriptions: vec![],
+        runes: vec![],
+        checked: Checked::File,
     }
 }
 
@@ -50,4 +53,13 @@ pub(crate) fn foreign_script() -> ScriptBuf {
 /// A session of the test wallet over `utxos` at 2 sat/vB with the default caps.
 pub(crate) fn session(utxos: Vec<Utxo>) -> Session {
     Session::new(wallet(), utxos, None, Spending::at(rate(2.0))).unwrap()
+}
+
+/// A coin of the test wallet's first receive address as a node lists it: nobody has said
+/// what it carries.
+pub(crate) fn unchecked(n: u8, sats: u64) -> Utxo {
+    Utxo {
+        checked: Checked::No,
+        ..utxo(n, sats)
+    }
 }

@@ -361,6 +361,8 @@ fn demo_wallet(work: &Path, out: &Path) -> anyhow::Result<OnchainArgs> {
         utxos: Some(utxos),
         rpc_url: None,
         rpc_cookie: None,
+        ord_url: None,
+        allow_remote_ord: false,
         mnemonic_file: Some(mnemonic_file),
         wallet_dir: None,
         fee_rate: FeeRate::from_sat_per_vb(10.0)?,
@@ -370,7 +372,7 @@ fn demo_wallet(work: &Path, out: &Path) -> anyhow::Result<OnchainArgs> {
         destination: None,
         out: Some(out.to_owned()),
         dry_run: false,
-        force: false,
+        allow_high_fees: false,
         json: false,
         broadcast: Default::default(),
     })

@@ -16,6 +16,8 @@ use serde_json::Value;
 use super::{code, json, lumamesh, ok, stderr};
 
 mod ord_crosscheck;
+mod ord_server;
+mod safety;
 
 /// The BIP-39 test mnemonic: never holds real money.
 pub const MNEMONIC: &str = "abandon abandon abandon abandon abandon abandon abandon abandon \
@@ -23,15 +25,10 @@ pub const MNEMONIC: &str = "abandon abandon abandon abandon abandon abandon aban
 
 /// A regtest wallet file and a UTXO file with two coins at its first receive address.
 pub fn regtest_wallet(dir: &Path) {
+    write_mnemonic(dir);
     let mnemonic: bip39::Mnemonic = MNEMONIC.parse().unwrap();
     let wallet = Wallet::from_mnemonic(&mnemonic, "", Network::Regtest).unwrap();
     let address = wallet.receive_address(0).unwrap().to_string();
-    std::fs::write(dir.join("mnemonic.txt"), MNEMONIC).unwrap();
-    std::fs::set_permissions(
-        dir.join("mnemonic.txt"),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .unwrap();
     let utxos = serde_json::json!([
         {"txid": "1111111111111111111111111111111111111111111111111111111111111111",
          "vout": 0, "value": 1_000_000, "address": address},
@@ -39,6 +36,16 @@ pub fn regtest_wallet(dir: &Path) {
          "vout": 3, "amount": 0.5, "address": address},
     ]);
     std::fs::write(dir.join("utxos.json"), utxos.to_string()).unwrap();
+}
+
+/// The test mnemonic in `dir/mnemonic.txt` (mode 0600).
+pub fn write_mnemonic(dir: &Path) {
+    std::fs::write(dir.join("mnemonic.txt"), MNEMONIC).unwrap();
+    std::fs::set_permissions(
+        dir.join("mnemonic.txt"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
 }
 
 const WALLET: [&str; 6] = [
@@ -112,7 +119,7 @@ fn dry_run(file: &str, network: &str, utxos: &str, dir: &Path) -> std::process::
     )
 }
 
-fn read_tx(path: &Path) -> Transaction {
+pub fn read_tx(path: &Path) -> Transaction {
     deserialize_hex(std::fs::read_to_string(path).unwrap().trim()).unwrap()
 }
 
@@ -239,7 +246,7 @@ fn inscribe_signs_verifies_and_reads_back() {
         dir,
     );
     assert_eq!(code(&again), 2, "{}", stderr(&again));
-    assert!(stderr(&again).contains("--force"));
+    assert!(stderr(&again).contains("new --out"), "{}", stderr(&again));
     assert_eq!(
         std::fs::read_to_string(dir.join("out/recovery.txt")).unwrap(),
         recovery
@@ -332,7 +339,7 @@ fn money_safety_refusals() {
     let high = lumamesh(
         &args(
             &["inscribe", "--file", "a.txt"],
-            &["--fee-rate", "2001", "--dry-run"],
+            &["--fee-rate", "501", "--dry-run"],
         ),
         dir,
     );
@@ -362,7 +369,7 @@ fn money_safety_refusals() {
                 "--max-fee",
                 "1000",
                 "--dry-run",
-                "--force",
+                "--allow-high-fees",
             ],
         ),
         dir,
@@ -416,7 +423,7 @@ fn money_safety_refusals() {
     let poor = lumamesh(
         &args(
             &["inscribe", "--file", "a.txt"],
-            &["--fee-rate", "1000000", "--force", "--dry-run"],
+            &["--fee-rate", "1000000", "--allow-high-fees", "--dry-run"],
         ),
         dir,
     );

@@ -557,7 +557,7 @@ fn utxos_from_bitcoin_core_rpc() {
 }
 
 /// `wallet restore --wallet-dir w --network regtest --mnemonic-file words.txt` in `dir`.
-fn restore_regtest_wallet(dir: &std::path::Path) {
+pub fn restore_regtest_wallet(dir: &std::path::Path) {
     ok(&lumamesh(
         &[
             "wallet",

@@ -3,24 +3,26 @@
 use bitcoin::{Amount, Network};
 
 use super::{
-    check_content_size, content_limit, fee_coins, merge_node_utxos, FeeCaps, PolicyError,
-    NODE_POSSIBLY_INSCRIBED, NODE_UNKNOWN_INSCRIPTION, TEST_NETWORK_CONTENT_LIMIT,
+    check_content_size, content_limit, fee_coins, merge_node_utxos, set_aside, AsideReason,
+    FeeCaps, PolicyError, DEFAULT_MAX_FEE, DEFAULT_MAX_FEE_RATE, POSSIBLY_INSCRIBED,
+    TEST_NETWORK_CONTENT_LIMIT,
 };
-use crate::reveal::BuildError;
 use crate::session::{Session, Spending};
-use crate::testing::{rate, session, utxo, wallet};
+use crate::testing::{rate, session, unchecked, utxo, wallet};
+use crate::wallet::Checked;
 use crate::{Content, ContentError, Error};
 
 #[test]
-fn default_caps_refuse_a_fee_rate_above_2000() {
+fn default_caps_refuse_a_fee_rate_above_500() {
+    assert_eq!(DEFAULT_MAX_FEE_RATE, 500.0);
     let caps = FeeCaps::default();
-    assert!(caps.check_rate(rate(2_000.0)).is_ok());
+    assert!(caps.check_rate(rate(500.0)).is_ok());
     assert!(caps.check_rate(rate(0.1)).is_ok());
     assert_eq!(
-        caps.check_rate(rate(2_000.001)),
+        caps.check_rate(rate(500.001)),
         Err(PolicyError::FeeRateAboveCap {
-            fee_rate: rate(2_000.001),
-            cap: rate(2_000.0),
+            fee_rate: rate(500.001),
+            cap: rate(500.0),
         })
     );
     // A typo of a few orders of magnitude.
@@ -28,39 +30,40 @@ fn default_caps_refuse_a_fee_rate_above_2000() {
 }
 
 #[test]
-fn default_caps_refuse_fees_above_a_million_sat() {
+fn default_caps_refuse_fees_above_two_and_a_half_million_sat() {
+    assert_eq!(DEFAULT_MAX_FEE, Amount::from_sat(2_500_000));
     let caps = FeeCaps::default();
-    assert!(caps.check_fees(Amount::from_sat(1_000_000)).is_ok());
+    assert!(caps.check_fees(Amount::from_sat(2_500_000)).is_ok());
     assert_eq!(
-        caps.check_fees(Amount::from_sat(1_000_001)),
+        caps.check_fees(Amount::from_sat(2_500_001)),
         Err(PolicyError::FeesAboveCap {
-            fees: Amount::from_sat(1_000_001),
-            cap: Amount::from_sat(1_000_000),
+            fees: Amount::from_sat(2_500_001),
+            cap: Amount::from_sat(2_500_000),
         })
     );
     assert!(caps.check_fees(Amount::MAX_MONEY).is_err());
 }
 
 #[test]
-fn force_goes_past_both_caps() {
+fn allowing_high_fees_goes_past_both_caps() {
     let caps = FeeCaps {
         max_fee_rate: rate(1.0),
         max_fee: Amount::from_sat(1),
-        force: true,
+        allow_high_fees: true,
     };
     assert!(caps.check_rate(rate(1e9)).is_ok());
     assert!(caps.check_fees(Amount::MAX_MONEY).is_ok());
 }
 
 #[test]
-fn a_session_refuses_a_rate_above_the_cap_unless_forced() {
+fn a_session_refuses_a_rate_above_the_cap_unless_high_fees_are_allowed() {
     let mut spending = Spending::at(rate(5_000.0));
     let err = Session::new(wallet(), vec![utxo(1, 100_000)], None, spending).unwrap_err();
     assert!(
         matches!(err, Error::Policy(PolicyError::FeeRateAboveCap { .. })),
         "{err}"
     );
-    spending.caps.force = true;
+    spending.caps.allow_high_fees = true;
     assert!(Session::new(wallet(), vec![utxo(1, 100_000)], None, spending).is_ok());
 }
 
@@ -113,21 +116,41 @@ fn the_limit_counts_bytes_before_compression() {
 }
 
 #[test]
-fn small_node_outputs_never_pay_fees() {
+fn small_unchecked_outputs_never_pay_fees() {
     let node = vec![
-        utxo(1, NODE_POSSIBLY_INSCRIBED.to_sat()),
-        utxo(2, NODE_POSSIBLY_INSCRIBED.to_sat() + 1),
-        utxo(3, 330),
-        utxo(4, 0),
+        unchecked(1, POSSIBLY_INSCRIBED.to_sat()),
+        unchecked(2, POSSIBLY_INSCRIBED.to_sat() + 1),
+        unchecked(3, 330),
+        unchecked(4, 0),
     ];
     let merged = merge_node_utxos(vec![], node);
     assert_eq!(merged.len(), 4, "every output is kept, for parents");
-    let marked: Vec<bool> = merged.iter().map(|u| u.is_inscribed()).collect();
-    assert_eq!(marked, [true, false, true, true]);
-    assert_eq!(merged[0].inscriptions, [NODE_UNKNOWN_INSCRIPTION]);
     let coins = fee_coins(&merged);
     assert_eq!(coins.len(), 1);
     assert_eq!(coins[0].outpoint, merged[1].outpoint);
+    let aside = set_aside(&merged);
+    let outpoints: Vec<_> = aside.iter().map(|a| a.outpoint).collect();
+    assert_eq!(
+        outpoints,
+        [merged[0].outpoint, merged[2].outpoint, merged[3].outpoint]
+    );
+    assert!(aside.iter().all(|a| a.reason == AsideReason::Unchecked));
+    let shown = aside[0].to_string();
+    assert!(
+        shown.starts_with(&format!("{}:0 (20000 sat): ", "01".repeat(32))),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_file_entry_vouched_with_an_empty_list_may_pay_fees_one_without_may_not() {
+    // `"inscriptions": []` in the file: the user vouches; no field: nobody did.
+    let vouched = utxo(1, 10_000);
+    assert_eq!(vouched.checked, Checked::File);
+    let silent = unchecked(2, 10_000);
+    let coins = fee_coins(&[vouched.clone(), silent]);
+    assert_eq!(coins.len(), 1);
+    assert_eq!(coins[0].outpoint, vouched.outpoint);
 }
 
 #[test]
@@ -138,7 +161,11 @@ fn the_file_wins_over_the_node_for_the_same_outpoint() {
     // The file says this large one holds an inscription: it never pays fees.
     let mut listed_inscribed = utxo(2, 50_000);
     listed_inscribed.inscriptions.push(id.clone());
-    let node = vec![utxo(1, 5_000), utxo(2, 50_000), utxo(2, 50_000)];
+    let node = vec![
+        unchecked(1, 5_000),
+        unchecked(2, 50_000),
+        unchecked(2, 50_000),
+    ];
     let merged = merge_node_utxos(vec![listed_free, listed_inscribed], node);
     assert_eq!(merged.len(), 2, "no outpoint twice");
     assert!(!merged[0].is_inscribed());
@@ -153,7 +180,10 @@ fn a_small_node_output_listed_in_the_file_can_be_a_parent() {
     let parent: inscription::InscriptionId = format!("{}i0", "cd".repeat(32)).parse().unwrap();
     let mut listed = utxo(7, 10_000);
     listed.inscriptions.push(parent.to_string());
-    let utxos = merge_node_utxos(vec![listed], vec![utxo(7, 10_000), utxo(8, 100_000)]);
+    let utxos = merge_node_utxos(
+        vec![listed],
+        vec![unchecked(7, 10_000), unchecked(8, 100_000)],
+    );
     let session = session(utxos);
     let input = session.parent(parent).unwrap();
     assert_eq!(input.txout.value, Amount::from_sat(10_000));
@@ -179,8 +209,8 @@ fn a_parent_on_a_foreign_output_is_refused() {
 }
 
 #[test]
-fn only_small_node_outputs_is_not_enough_funds() {
-    let utxos = merge_node_utxos(vec![], vec![utxo(1, 20_000), utxo(2, 20_000)]);
+fn only_small_unchecked_outputs_is_not_enough_funds_and_the_error_names_them() {
+    let utxos = merge_node_utxos(vec![], vec![unchecked(1, 20_000), unchecked(2, 20_000)]);
     let session = session(utxos);
     let content = session
         .content("a", "text/plain", b"hi".to_vec(), false)
@@ -188,11 +218,18 @@ fn only_small_node_outputs_is_not_enough_funds() {
     let err = session
         .prepare(&session.plan(vec![content.inscription], vec![]))
         .unwrap_err();
+    match &err {
+        Error::InsufficientFunds {
+            available: 0,
+            set_aside,
+            ..
+        } => assert_eq!(set_aside.len(), 2),
+        other => panic!("{other}"),
+    }
+    let message = err.to_string();
+    assert!(message.contains("not enough funds"), "{message}");
     assert!(
-        matches!(
-            err,
-            Error::Build(BuildError::InsufficientFunds { available: 0, .. })
-        ),
-        "{err}"
+        message.contains(&format!("{}:0 (20000 sat)", "02".repeat(32))),
+        "{message}"
     );
 }

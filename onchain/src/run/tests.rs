@@ -40,9 +40,9 @@ fn stage(session: &Session) -> Stage {
 }
 
 /// Ends `session`'s run of one [`stage`] into `dir`.
-fn write_one(session: Session, dir: &Path, replace: bool) -> Result<crate::Summary, Error> {
+fn write_one(session: Session, dir: &Path) -> Result<crate::Summary, Error> {
     let stage = stage(&session);
-    session.finish(vec![stage], Output::Write { dir, replace })
+    session.finish(vec![stage], Output::Write { dir })
 }
 
 fn names(dir: &Path) -> Vec<String> {
@@ -88,13 +88,7 @@ fn a_run_writes_every_file_and_each_transaction_verifies() {
     let stage = stage(&session);
     let commit_txid = stage.prepared.commit.tx.compute_txid();
     let summary = session
-        .finish(
-            vec![stage],
-            Output::Write {
-                dir: &out,
-                replace: false,
-            },
-        )
+        .finish(vec![stage], Output::Write { dir: &out })
         .unwrap();
     assert_eq!(
         names(&out),
@@ -149,7 +143,7 @@ fn the_fee_cap_is_checked_before_anything_is_written() {
         ..Spending::at(rate(10.0))
     };
     let session = Session::new(wallet(), vec![utxo(1, 100_000)], None, spending).unwrap();
-    let err = write_one(session, tmp.path(), false).unwrap_err();
+    let err = write_one(session, tmp.path()).unwrap_err();
     assert!(
         matches!(err, Error::Policy(PolicyError::FeesAboveCap { .. })),
         "{err}"
@@ -158,49 +152,94 @@ fn the_fee_cap_is_checked_before_anything_is_written() {
 }
 
 #[test]
-fn an_earlier_run_is_not_replaced_unless_asked() {
+fn an_earlier_run_is_never_replaced() {
     let tmp = tempfile::tempdir().unwrap();
-    let write = |replace| write_one(session(vec![utxo(1, 100_000)]), tmp.path(), replace);
-    write(false).unwrap();
-    let first = std::fs::read_to_string(tmp.path().join("recovery.txt")).unwrap();
-    let err = write(false).unwrap_err();
+    let write = || write_one(session(vec![utxo(1, 100_000)]), tmp.path());
+    write().unwrap();
+    let first = std::fs::read(tmp.path().join("recovery.txt")).unwrap();
+    let err = write().unwrap_err();
     match &err {
-        Error::OutputsExist { files } => assert_eq!(files.len(), 5, "{err}"),
+        Error::OutputsExist { dir, files } => {
+            assert_eq!(dir, tmp.path());
+            assert_eq!(files.len(), 5, "{err}");
+        }
         other => panic!("{other}"),
     }
-    assert_eq!(
-        std::fs::read_to_string(tmp.path().join("recovery.txt")).unwrap(),
-        first,
-        "the only key to an earlier commit is kept"
-    );
-    // A stray file of the same name counts too, even a dangling link.
-    std::fs::remove_file(tmp.path().join("commit.hex")).unwrap();
-    #[cfg(unix)]
-    std::os::unix::fs::symlink("/nonexistent", tmp.path().join("commit.hex")).unwrap();
-    assert!(matches!(write(false), Err(Error::OutputsExist { .. })));
-    write(true).unwrap();
+    assert!(err.to_string().contains("recovery.txt"), "{err}");
+    // Any one file of any run's stage is enough, even a dangling link.
+    for name in [
+        "commit.hex",
+        "recovery.txt",
+        "page-reveal.hex",
+        "library-commit.psbt",
+        "inscriptions.json",
+    ] {
+        for entry in std::fs::read_dir(tmp.path()).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/nonexistent", tmp.path().join(name)).unwrap();
+        match write() {
+            Err(Error::OutputsExist { files, .. }) => {
+                assert_eq!(files, [tmp.path().join(name)], "{name}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        assert_eq!(names(tmp.path()), [name], "nothing else written");
+    }
+    // Other files do not make a run.
+    for entry in std::fs::read_dir(tmp.path()).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    write().unwrap();
     assert_ne!(
-        std::fs::read_to_string(tmp.path().join("recovery.txt")).unwrap(),
+        std::fs::read(tmp.path().join("recovery.txt")).unwrap(),
         first,
         "a fresh run draws fresh keys"
     );
 }
 
 #[test]
+fn the_recovery_file_is_never_written_over_another() {
+    // A file appears under the recovery file's name after the check (a racing run).
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("recovery.txt");
+    std::fs::write(&target, "the other run's key").unwrap();
+    let err = crate::files::write_secret_new(&target, b"ours").unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+    assert_eq!(std::fs::read(&target).unwrap(), b"the other run's key");
+    assert_eq!(names(tmp.path()), ["recovery.txt"], "no staging file left");
+}
+
+#[test]
 fn the_recovery_file_comes_first_and_a_later_failure_leaves_nothing_half_written() {
     let tmp = tempfile::tempdir().unwrap();
-    // The PSBT's name is taken by a directory: its write fails after the recovery file's.
-    std::fs::create_dir(tmp.path().join("commit.psbt")).unwrap();
+    // A stage name too long for the PSBT's file name (over 255 bytes): its write fails
+    // after the recovery file's.
+    const LONG: &str = concat!(
+        "a-stage-name-of-two-hundred-and-fifty-bytes-a-stage-name-of-two-hundred-and-fifty-",
+        "bytes-a-stage-name-of-two-hundred-and-fifty-bytes-a-stage-name-of-two-hundred-and-",
+        "fifty-bytes-a-stage-name-of-two-hundred-and-fifty-bytes-a-stage-name-of-two-hundred"
+    );
+    assert!(LONG.len() + "-commit.psbt".len() > 255);
     let session = session(vec![utxo(1, 100_000)]);
-    let err = write_one(session, tmp.path(), true).unwrap_err();
+    let stage = Stage {
+        name: LONG,
+        ..stage(&session)
+    };
+    let err = session
+        .finish(vec![stage], Output::Write { dir: tmp.path() })
+        .unwrap_err();
     match &err {
-        Error::Write { file, .. } => assert_eq!(file, &tmp.path().join("commit.psbt")),
+        Error::Write { file, .. } => {
+            assert_eq!(file, &tmp.path().join(format!("{LONG}-commit.psbt")))
+        }
         other => panic!("{other}"),
     }
     assert_eq!(recovery_descriptors(tmp.path()).len(), 1);
     // No temporary file left behind, no transaction, no summary.
-    assert_eq!(names(tmp.path()), ["commit.psbt", "recovery.txt"]);
-    assert!(tmp.path().join("commit.psbt").is_dir());
+    assert_eq!(names(tmp.path()), ["recovery.txt"]);
 }
 
 #[test]
@@ -209,7 +248,7 @@ fn a_signing_failure_leaves_the_recovery_file_and_a_whole_psbt_only() {
     // A coin of another key: the PSBT can be written, but this wallet cannot sign it.
     let foreign = utxo_at(3, 0, 100_000, foreign_script());
     let session = session(vec![foreign]);
-    let err = write_one(session, tmp.path(), false).unwrap_err();
+    let err = write_one(session, tmp.path()).unwrap_err();
     assert!(matches!(err, Error::Build(BuildError::Sign(_))), "{err}");
     assert_eq!(names(tmp.path()), ["commit.psbt", "recovery.txt"]);
     assert_eq!(recovery_descriptors(tmp.path()).len(), 1);

@@ -3,8 +3,11 @@
 //! The file is an array of objects. Each has `txid`, `vout`, its value as `value` (integer
 //! satoshis) or `amount` (a BTC decimal, converted exactly: a non-zero digit past the eighth
 //! decimal is refused), and `address` and/or `scriptPubKey` (hex). `inscriptions`, a list of
-//! inscription ids (`<txid>i<n>`), marks an output that carries inscriptions: it must never be
-//! spent as fees. Other fields are ignored, so `listunspent` output loads as is.
+//! inscription ids (`<txid>i<n>`), says what the output carries: a non-empty list means it is
+//! never spent as fees, and the field present at all (even `[]`) means the user vouches the
+//! list is complete ([`Checked::File`]). Without it the output is [`Checked::No`], and
+//! [`crate::policy`] keeps it from fees if it is small enough to be an inscription's postage.
+//! Other fields are ignored, so `listunspent` output loads as is.
 //!
 //! Every error names the file, the entry (counted from 0) and the field.
 
@@ -31,6 +34,22 @@ pub struct Utxo {
     pub script_pubkey: ScriptBuf,
     /// Inscription ids (`<txid>i<n>`) it carries; non-empty means: never spend as fees.
     pub inscriptions: Vec<String>,
+    /// Runes an ord server reports on it (spaced names); non-empty means: never spend as fees.
+    pub runes: Vec<String>,
+    /// Who said `inscriptions` is the whole list (an empty one then means "none").
+    pub checked: Checked,
+}
+
+/// Who vouched for what a UTXO carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Checked {
+    /// Nobody: a node's output, or a file entry without an `"inscriptions"` field.
+    No,
+    /// The UTXO file listed `"inscriptions"` (perhaps `[]`): the user vouches for it.
+    File,
+    /// An ord server that has indexed the output (`--ord-url`).
+    Ord,
 }
 
 impl Utxo {
@@ -272,6 +291,10 @@ fn parse_entry(raw: &RawValue, network: Network) -> Result<Utxo, EntryError> {
         (None, None) => return Err(EntryError::NoScript),
     };
 
+    let checked = match fields.get("inscriptions") {
+        None => Checked::No,
+        Some(_) => Checked::File,
+    };
     let inscriptions = match fields.get("inscriptions") {
         None => Vec::new(),
         Some(raw) => {
@@ -294,6 +317,8 @@ fn parse_entry(raw: &RawValue, network: Network) -> Result<Utxo, EntryError> {
         value,
         script_pubkey,
         inscriptions,
+        runes: Vec::new(),
+        checked,
     })
 }
 

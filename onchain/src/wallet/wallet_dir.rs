@@ -122,20 +122,11 @@ impl WalletDir {
     /// Reads `wallet.json`.
     pub fn read_meta(&self) -> Result<WalletMeta, WalletDirError> {
         let file = self.meta_path();
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(WalletDirError::Missing {
-                    dir: self.dir.clone(),
-                    file,
-                })
-            }
-            Err(e) => {
-                return Err(WalletDirError::Meta {
-                    file,
-                    reason: e.to_string(),
-                })
-            }
+        let Some(text) = read_if_there(&file)? else {
+            return Err(WalletDirError::Missing {
+                dir: self.dir.clone(),
+                file,
+            });
         };
         let meta: WalletMeta = serde_json::from_str(&text).map_err(|e| WalletDirError::Meta {
             file: file.clone(),
@@ -271,6 +262,18 @@ impl Wallet {
     pub fn from_mnemonic_file(path: &Path, network: Network) -> Result<Wallet, WalletDirError> {
         let mnemonic = read_mnemonic_file(path)?;
         Ok(Wallet::from_mnemonic(&mnemonic, "", network)?)
+    }
+}
+
+/// The text of `file`, or `None` if there is no such file.
+pub(super) fn read_if_there(file: &Path) -> Result<Option<String>, WalletDirError> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(WalletDirError::Meta {
+            file: file.to_owned(),
+            reason: e.to_string(),
+        }),
     }
 }
 

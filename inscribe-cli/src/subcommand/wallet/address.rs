@@ -1,8 +1,10 @@
-//! `lumamesh wallet address`: BIP86 receive or change addresses.
+//! `lumamesh wallet address`: BIP86 receive or change addresses. From a wallet directory
+//! without `--index`, the next unused ones, handed out: recorded in `addresses.json` so no
+//! run sends an inscription or change to a funding address.
 
 use std::fmt;
 
-use onchain::wallet::{network_name, Chain};
+use onchain::wallet::{network_name, Chain, NextIndices, WalletDir};
 
 use super::OpenArgs;
 use crate::{output, UsageError};
@@ -14,9 +16,12 @@ pub struct Address {
     /// Change addresses (chain 1) instead of receive addresses (chain 0).
     #[arg(long)]
     change: bool,
-    /// The first address index.
-    #[arg(long, value_name = "I", default_value_t = 0)]
-    index: u32,
+    /// The first address index, shown without handing it out. Default: with --wallet-dir,
+    /// the next unused index of the chain, which this call hands out (it records them in
+    /// DIR/addresses.json, so each call shows new addresses and no inscription or change of
+    /// a later run goes there); with --mnemonic-file, 0 (nothing is recorded).
+    #[arg(long, value_name = "I")]
+    index: Option<u32>,
     /// How many consecutive addresses.
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -58,17 +63,27 @@ impl Address {
         } else {
             Chain::Receive
         };
-        let last = self
-            .index
+        let handing_out = match (self.index, &self.keys.source.wallet_dir) {
+            (None, Some(dir)) => Some(WalletDir::new(dir)),
+            _ => None,
+        };
+        let first = match (&handing_out, self.index) {
+            (Some(dir), _) => dir
+                .next_indices()
+                .map_err(|e| UsageError(e.to_string()))?
+                .of(chain),
+            (None, index) => index.unwrap_or(0),
+        };
+        let last = first
             .checked_add(self.count - 1)
             .filter(|last| *last < 1 << 31)
             .ok_or_else(|| {
                 UsageError(format!(
-                    "--index {} --count {} goes past index 2147483647",
-                    self.index, self.count
+                    "index {first} and --count {} go past index 2147483647",
+                    self.count
                 ))
             })?;
-        let addresses = (self.index..=last)
+        let addresses = (first..=last)
             .map(|index| {
                 Ok(AddressInfo {
                     address: wallet.address(chain, index)?.to_string(),
@@ -79,6 +94,10 @@ impl Address {
                 })
             })
             .collect::<anyhow::Result<_>>()?;
+        if let Some(dir) = &handing_out {
+            // Every index up to `last` of the chain is handed out (the file only moves on).
+            dir.record_used(NextIndices::default().after(chain, last + 1))?;
+        }
         output::print(
             self.json,
             &Addresses {

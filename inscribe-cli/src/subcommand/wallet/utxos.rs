@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use bitcoin::Amount;
-use onchain::policy::fee_coins;
-use onchain::wallet::{network_name, Utxo, Wallet as Keys};
-use onchain::{load_funding, Node};
+use onchain::policy::{fee_coins, may_pay_fees};
+use onchain::wallet::{network_name, Checked, Utxo, Wallet as Keys};
+use onchain::{load_funding, Node, OrdServer};
 
 use super::{wallet_dir_error, NetworkArg};
 use crate::output;
@@ -29,6 +29,13 @@ pub struct Utxos {
     /// With --rpc-url: only outputs with at least this many confirmations.
     #[arg(long, value_name = "N", default_value_t = 1, requires = "rpc_url")]
     min_conf: u32,
+    /// Ask an ord server (http://host:port, on this machine unless --allow-remote-ord)
+    /// which inscriptions and runes each output carries.
+    #[arg(long, value_name = "URL")]
+    ord_url: Option<String>,
+    /// Let --ord-url name a server on another machine (its answers are trusted).
+    #[arg(long, requires = "ord_url")]
+    allow_remote_ord: bool,
     #[command(flatten)]
     network: NetworkArg,
     /// Wallet directory, to mark the outputs that are the wallet's.
@@ -44,6 +51,12 @@ struct UtxoInfo {
     outpoint: String,
     value: u64,
     inscriptions: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    runes: Vec<String>,
+    /// Who said what it carries: `no` (nobody), `file`, `ord`.
+    checked: Checked,
+    /// Whether it may pay fees.
+    fees: bool,
     /// `receive/3`, if the wallet's.
     #[serde(skip_serializing_if = "Option::is_none")]
     wallet: Option<String>,
@@ -54,7 +67,7 @@ struct UtxosOut {
     network: &'static str,
     utxos: Vec<UtxoInfo>,
     total: u64,
-    /// Value not carrying inscriptions: what may pay fees.
+    /// Value that may pay fees (see `onchain::policy::may_pay_fees`).
     spendable: u64,
 }
 
@@ -71,12 +84,19 @@ impl fmt::Display for UtxosOut {
                     "  inscribed ({}): never spent as fees",
                     u.inscriptions.join(", ")
                 )?;
+            } else if !u.runes.is_empty() {
+                write!(f, "  runes ({}): never spent as fees", u.runes.join(", "))?;
+            } else if !u.fees {
+                write!(
+                    f,
+                    "  unchecked and small: may be inscribed, never spent as fees"
+                )?;
             }
             writeln!(f)?;
         }
         writeln!(
             f,
-            "{} outputs, {} in all, {} free of inscriptions",
+            "{} outputs, {} in all, {} may pay fees",
             self.utxos.len(),
             Amount::from_sat(self.total),
             Amount::from_sat(self.spendable)
@@ -92,8 +112,8 @@ impl Utxos {
             .as_deref()
             .map(|dir| Keys::open(dir, network).map_err(wallet_dir_error))
             .transpose()?;
-        // The same rules as `inscribe` and `publish`: a node's small outputs are marked as
-        // possibly inscribed and never counted as spendable.
+        // The same rules as `inscribe` and `publish`: small unchecked outputs, from a file or
+        // a node, are never counted as spendable.
         let node = match (&self.rpc_url, &self.rpc_cookie) {
             (Some(url), Some(cookie)) => Some(Node {
                 url,
@@ -102,7 +122,11 @@ impl Utxos {
             }),
             _ => None,
         };
-        let utxos = load_funding(self.file.as_deref(), node, network)
+        let ord = self.ord_url.as_deref().map(|url| OrdServer {
+            url,
+            allow_remote: self.allow_remote_ord,
+        });
+        let utxos = load_funding(self.file.as_deref(), node, ord, network)
             .map_err(crate::onchain::funding_error)?;
         let total = utxos.iter().map(|u| u.value.to_sat()).sum();
         let spendable = fee_coins(&utxos)
@@ -112,6 +136,9 @@ impl Utxos {
         let info = |u: Utxo| UtxoInfo {
             outpoint: u.outpoint.to_string(),
             value: u.value.to_sat(),
+            fees: may_pay_fees(&u),
+            checked: u.checked,
+            runes: u.runes.clone(),
             wallet: wallet
                 .as_ref()
                 .and_then(|w| w.find(&u.script_pubkey))
