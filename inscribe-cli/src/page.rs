@@ -19,6 +19,14 @@ pub enum Runtime {
 /// What `lumamesh publish` replaces with the library's inscription id.
 pub const LIBRARY_PLACEHOLDER: &str = "LUMAMESH_LIBRARY_ID";
 
+/// What `lumamesh publish` replaces with the id of the relay list it inscribes, the parent of
+/// later child lists (docs/inscriptions.md, "Child relay lists"). Optional in a page.
+pub const LIST_PLACEHOLDER: &str = "LUMAMESH_LIST_ID";
+
+/// The starter page's lookup of the newest child relay list (an ES module; the page carries
+/// it without its `export`).
+pub const CHILDREN_JS: &str = include_str!("page/children.js");
+
 /// A page without [`LIBRARY_PLACEHOLDER`] to point at the published library.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -27,22 +35,33 @@ pub const LIBRARY_PLACEHOLDER: &str = "LUMAMESH_LIBRARY_ID";
 )]
 pub struct NoPlaceholder;
 
-/// Points every `/content/LUMAMESH_LIBRARY_ID` of `page` at `library`.
+/// Points every `/content/LUMAMESH_LIBRARY_ID` of `page` at `library`, and every
+/// `LUMAMESH_LIST_ID` (if any) at `list`.
 ///
 /// ```
 /// use inscribe::page::{link_library, InscriptionId};
 /// let id: InscriptionId =
 ///     "6fb976ab49dcec017f1e201e84395983204ae1a7c2abf7ced0a85d692e442799i0".parse().unwrap();
 /// let page = "import { connect } from '/content/LUMAMESH_LIBRARY_ID';";
-/// assert_eq!(link_library(page, &id).unwrap(), format!("import {{ connect }} from '/content/{id}';"));
-/// assert!(link_library("<p>no import</p>", &id).is_err());
+/// let page = "import { connect } from '/content/LUMAMESH_LIBRARY_ID'; f('LUMAMESH_LIST_ID');";
+/// assert_eq!(
+///     link_library(page, &id, &id).unwrap(),
+///     format!("import {{ connect }} from '/content/{id}'; f('{id}');")
+/// );
+/// assert!(link_library("<p>no import</p>", &id, &id).is_err());
 /// ```
-pub fn link_library(page: &str, library: &InscriptionId) -> Result<String, NoPlaceholder> {
+pub fn link_library(
+    page: &str,
+    library: &InscriptionId,
+    list: &InscriptionId,
+) -> Result<String, NoPlaceholder> {
     let placeholder = format!("/content/{LIBRARY_PLACEHOLDER}");
     if !page.contains(&placeholder) {
         return Err(NoPlaceholder);
     }
-    Ok(page.replace(&placeholder, &format!("/content/{library}")))
+    Ok(page
+        .replace(&placeholder, &format!("/content/{library}"))
+        .replace(LIST_PLACEHOLDER, &list.to_string()))
 }
 
 /// Renders the starter page. `name` is the page title and the room name; it is escaped
@@ -53,25 +72,34 @@ pub fn starter_page(name: &str, runtime: &Runtime) -> String {
     let room = serde_json::to_string(name)
         .expect("a string serializes")
         .replace("</", "<\\/");
-    let (runtime_script, import) = match runtime {
+    let (runtime_script, import, options) = match runtime {
         Runtime::Inscription(id) => (
             String::new(),
             format!("import {{ connect }} from '/content/{id}';"),
+            String::new(),
         ),
+        // The published page dials the newest child list's relays with the embedded ones.
         Runtime::Published => (
             String::new(),
-            format!("import {{ connect }} from '/content/{LIBRARY_PLACEHOLDER}';"),
+            format!(
+                "import {{ connect, RELAYS }} from '/content/{LIBRARY_PLACEHOLDER}';\n{}",
+                // From the function on: its doc comment and the file's notes stay out.
+                CHILDREN_JS[CHILDREN_JS.find("export ").unwrap_or(0)..].replacen("export ", "", 1)
+            ),
+            format!("{{ relays: [...(await childRelays('{LIST_PLACEHOLDER}')), ...RELAYS] }}"),
         ),
         Runtime::Inline(js) => (
             // A module script cannot contain "</script"; a minified bundle never does.
             format!("<script type=\"module\">{js}</script>\n"),
             "const { connect } = globalThis.lumamesh;".to_owned(),
+            String::new(),
         ),
     };
     PAGE.replace("{{title}}", &title)
         .replace("{{room}}", &room)
         .replace("{{runtime_script}}", &runtime_script)
         .replace("{{import}}", &import)
+        .replace("{{connect_options}}", &options)
 }
 
 fn html_escape(s: &str) -> String {
@@ -107,6 +135,23 @@ mod tests {
         assert!(page.contains("<title>a&lt;/title&gt;&quot;x</title>"));
         assert!(page.contains(r#"joinRoom("a<\/title>\"x""#), "{page}");
         assert!(!page.contains("/r/content"));
+    }
+
+    /// Issue 15: the published page dials the newest child list's relays with the embedded
+    /// ones; the other flavours know no list.
+    #[test]
+    fn the_published_page_looks_up_child_lists() {
+        let page = starter_page("lobby", &Runtime::Published);
+        assert!(page.contains("async function childRelays("), "{page}");
+        assert!(!page.contains("export "), "{page}");
+        assert!(page.contains(&format!(
+            "connect({{ relays: [...(await childRelays('{LIST_PLACEHOLDER}')), ...RELAYS] }})"
+        )));
+        let id: InscriptionId = ID.parse().unwrap();
+        let linked = link_library(&page, &id, &id).unwrap();
+        assert!(!linked.contains(LIST_PLACEHOLDER) && !linked.contains(LIBRARY_PLACEHOLDER));
+        let lib = starter_page("lobby", &Runtime::Inscription(id));
+        assert!(!lib.contains("childRelays") && lib.contains("await connect();"));
     }
 
     /// ord's explorer frames inscriptions in `<iframe sandbox=allow-scripts>`, without

@@ -36,13 +36,14 @@ pub fn stand_in_id() -> InscriptionId {
 /// Plans a publish: stage [`LIBRARY_STAGE`] inscribes `library` (kept at the wallet's first
 /// receive address, as the page's parent) and `list` (to the destination), and its commit
 /// also funds stage [`PAGE_STAGE`], which inscribes `page(library_id)` as the library's
-/// child. `page` is called twice: with [`stand_in_id`] to size the second pair, then with
-/// the library's real id.
+/// child. `page` gets the library's id and the list's (the parent of later child lists,
+/// docs/inscriptions.md): first [`stand_in_id`] and its `i1` to size the second pair, then
+/// the real ids.
 pub fn plan_publish(
     session: &Session,
     library: &Content,
     list: &Content,
-    page: &dyn Fn(&InscriptionId) -> Result<Content, ContentError>,
+    page: &dyn Fn(&InscriptionId, &InscriptionId) -> Result<Content, ContentError>,
 ) -> Result<[Stage; 2], Error> {
     let fee_rate = session.spending().fee_rate;
     let page_key = session.leaf_key();
@@ -53,7 +54,7 @@ pub fn plan_publish(
     let estimate = RevealTx::build(
         session.secp(),
         &session.plan(
-            vec![page(&stand_in)?.inscription],
+            vec![page(&stand_in, &InscriptionId::new(stand_in.txid, 1))?.inscription],
             vec![ParentInput {
                 id: stand_in,
                 outpoint: OutPoint::null(),
@@ -85,10 +86,10 @@ pub fn plan_publish(
         session.change().clone(),
         fee_rate,
     )?;
-    let library_id = first.ids()[0];
+    let (library_id, list_id) = (first.ids()[0], first.ids()[1]);
 
     session.event(Event::BuildingPage);
-    let page = page(&library_id)?;
+    let page = page(&library_id, &list_id)?;
     let parent = ParentInput {
         id: library_id,
         outpoint: OutPoint::new(first.reveal.txid(), 0),

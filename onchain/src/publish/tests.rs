@@ -12,7 +12,8 @@ use crate::testing::{session, utxo};
 use crate::wallet::Chain;
 use crate::{Error, Session};
 
-const PAGE: &str = "<script type=module>import { connect } from '/content/ID';</script>";
+const PAGE: &str =
+    "<script type=module>import { connect } from '/content/ID'; connect('LIST');</script>";
 
 fn contents(session: &Session) -> (Content, Content) {
     let library = session
@@ -29,11 +30,15 @@ fn contents(session: &Session) -> (Content, Content) {
     (library, list)
 }
 
-fn page(session: &Session) -> impl Fn(&InscriptionId) -> Result<Content, ContentError> + '_ {
-    move |id| {
-        let html = PAGE.replace("ID", &id.to_string());
+type PageFn<'a> = dyn Fn(&InscriptionId, &InscriptionId) -> Result<Content, ContentError> + 'a;
+
+fn page(session: &Session) -> Box<PageFn<'_>> {
+    Box::new(move |id, list| {
+        let html = PAGE
+            .replace("ID", &id.to_string())
+            .replace("LIST", &list.to_string());
         session.content("page", "text/html;charset=utf-8", html.into_bytes(), false)
-    }
+    })
 }
 
 fn sign(session: &Session, stage: Stage) -> Signed {
@@ -91,7 +96,11 @@ fn two_pairs_the_page_a_child_of_the_library_funded_by_the_first_commit() {
     assert_eq!(page.parent_ids(), vec![library_id]);
     let html = String::from_utf8(page.body().to_vec()).unwrap();
     assert!(html.contains(&format!("/content/{library_id}'")), "{html}");
-    assert!(!html.contains(&stand_in_id().to_string()));
+    assert!(!html.contains(&stand_in_id().txid.to_string()));
+    // The page knows the relay list's id (`<library txid>i1`), the parent of child lists.
+    let list_id = first.prepared.ids()[1];
+    assert_eq!(list_id, InscriptionId::new(library_id.txid, 1));
+    assert!(html.contains(&format!("connect('{list_id}')")), "{html}");
 
     // Both pairs sign and pass libbitcoinconsensus, each against its own spent outputs.
     let first = sign(&session, first);
@@ -128,7 +137,7 @@ fn the_page_funding_covers_the_second_pair() {
 fn a_page_refused_by_policy_stops_the_plan() {
     let session = session(vec![utxo(1, 200_000)]);
     let (library, list) = contents(&session);
-    let refuse = |_: &InscriptionId| -> Result<Content, ContentError> {
+    let refuse = |_: &InscriptionId, _: &InscriptionId| -> Result<Content, ContentError> {
         Err(ContentError::Policy(
             crate::policy::PolicyError::ContentTooLarge {
                 name: "page".into(),
