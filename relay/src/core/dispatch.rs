@@ -142,33 +142,35 @@ impl Relay {
         Ok(())
     }
 
-    /// Encodes `message` and writes it to `key`'s channel.
-    pub(super) fn send(&mut self, key: usize, message: &RelayMessage<'_>) {
+    /// Encodes `message` and writes it to `key`'s channel; whether it was queued.
+    pub(super) fn send(&mut self, key: usize, message: &RelayMessage<'_>) -> bool {
         self.scratch.clear();
         message.encode(&mut self.scratch);
-        self.write_scratch(key);
+        self.write_scratch(key)
     }
 
-    /// Writes the frame in `self.scratch` to `key`'s channel (if open or closing).
-    pub(super) fn write_scratch(&mut self, key: usize) {
+    /// Writes the frame in `self.scratch` to `key`'s channel (if open or closing); whether
+    /// it was queued.
+    pub(super) fn write_scratch(&mut self, key: usize) -> bool {
         let Some(session) = self.sessions.get_mut(key).and_then(Option::as_mut) else {
-            return;
+            return false;
         };
         let Some(id) = session.channel else {
-            return;
+            return false;
         };
         let written = session
             .rtc
             .channel(id)
             .map(|mut ch| ch.write(true, &self.scratch));
-        match written {
-            Some(Ok(true)) => {
-                self.stats.messages_out += 1;
-                self.stats.bytes_out += self.scratch.len() as u64;
-            }
+        let queued = matches!(written, Some(Ok(true)));
+        if queued {
+            self.stats.messages_out += 1;
+            self.stats.bytes_out += self.scratch.len() as u64;
+        } else {
             // Buffer full, or the client is closing and str0m no longer takes writes.
-            _ => self.stats.rejects.send_dropped += 1,
+            self.stats.rejects.send_dropped += 1;
         }
         self.mark_dirty(key);
+        queued
     }
 }

@@ -9,10 +9,11 @@
 //! `max_room_size` members, but their views differ until someone leaves (the refused member
 //! is counted in `remote_members_refused`, and its signals are dropped as unknown).
 //!
-//! Each member's joins are told to everyone, so they are limited per member and room
-//! ([`super::forward`]): a join past the budget is refused with `RateLimited` (from another
-//! relay: not kept, counted in `mesh_ignored`), and so is never told. Leaving is never
-//! refused; it follows a join that was told.
+//! Each member's joins are told to everyone, so they are limited per member and room, and
+//! each room's joins and leaves together by its churn budget ([`super::forward`]): a join
+//! past either is refused with `RateLimited` (from another relay: not kept, counted in
+//! `mesh_ignored`), and so is never told. Leaving is never refused; it follows a join that
+//! was told.
 
 use super::forward::JoinRefusal;
 use super::{MeshOutput, Relay};

@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use super::{MeshOutput, Relay};
 use crate::protocol::{
-    ErrorCode, PeerAddr, PeerId, RelayMessage, RoomId, MAX_BLOB2_LEN, PROTOCOL_V1, PROTOCOL_VERSION,
+    msg_type, ErrorCode, PeerAddr, PeerId, RelayMessage, RoomId, MAX_BLOB2_LEN, PROTOCOL_V1,
+    PROTOCOL_VERSION,
 };
 
 impl Relay {
@@ -24,7 +25,7 @@ impl Relay {
         blob: &[u8],
     ) -> Result<(), ErrorCode> {
         let (from, now) = self.sender_in(key, room)?;
-        self.signal_local(now, room, from, to, blob)
+        self.signal_local(now, (room, msg_type::SIGNAL), from, to, blob)
     }
 
     /// `Signal2` (0x07, version 2 sessions only): to a session of this relay or, through the
@@ -41,7 +42,7 @@ impl Relay {
         }
         let (from, now) = self.sender_in(key, room)?;
         if to.relay == self.config.tag {
-            return self.signal_local(now, room, from, to.session, blob);
+            return self.signal_local(now, (room, msg_type::SIGNAL2), from, to.session, blob);
         }
         let known = self.rooms.get(&room).is_some_and(|r| r.has_remote(&to));
         if !known || !self.config.federated {
@@ -118,11 +119,14 @@ impl Relay {
         allowed
     }
 
-    /// Delivers a signal between two sessions of this relay.
+    /// Delivers a signal between two sessions of this relay. One the target's channel
+    /// cannot take (its send buffer is full, or it is closing) is answered `Error
+    /// RateLimited` to the sender, without a strike (the target's congestion is not the
+    /// sender's fault), so no signal to a member in the room vanishes unexplained.
     fn signal_local(
         &mut self,
         now: Instant,
-        room: RoomId,
+        (room, request): (RoomId, u8),
         from: PeerId,
         to: PeerId,
         blob: &[u8],
@@ -137,17 +141,23 @@ impl Relay {
         if !self.charge(room, now, from_addr, to_addr, blob.len()) {
             return Err(ErrorCode::RateLimited);
         }
-        if v1 {
-            self.send(target, &RelayMessage::Signal { room, from, blob });
+        let queued = if v1 {
+            self.send(target, &RelayMessage::Signal { room, from, blob })
         } else {
             let message = RelayMessage::Signal2 {
                 room,
                 from: from_addr,
                 blob,
             };
-            self.send(target, &message);
+            self.send(target, &message)
+        };
+        if queued {
+            self.stats.signals_forwarded += 1;
+        } else if let Some(&sender) = self.by_peer.get(&from) {
+            self.stats.signals_unqueued += 1;
+            let code = ErrorCode::RateLimited;
+            self.send(sender, &RelayMessage::Error { code, request });
         }
-        self.stats.signals_forwarded += 1;
         Ok(())
     }
 

@@ -82,6 +82,10 @@ pub struct Stats {
     pub datagrams_out: u64,
     /// Signals forwarded between sessions of this relay.
     pub signals_forwarded: u64,
+    /// Signals between sessions of this relay that the target's channel could not take (its
+    /// send buffer full, or closing): answered `Error RateLimited` to the sender without a
+    /// strike; also counted in `rejects.send_dropped`.
+    pub signals_unqueued: u64,
     /// Members of this relay's rooms that other relays serve (gauge).
     pub remote_members: u64,
     /// Signals this relay's sessions sent to sessions of other relays.

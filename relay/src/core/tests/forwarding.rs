@@ -295,3 +295,49 @@ fn another_relays_member_is_limited_per_local_target_and_in_churn() {
         "y stays; x's last join was refused"
     );
 }
+
+#[test]
+fn a_signal_the_target_cannot_take_is_answered_without_a_strike() {
+    let mut net = Net::new(Limits::default());
+    let r = room(5);
+    let ids: Vec<usize> = (0..6).map(|_| net.add_client()).collect();
+    let peers: Vec<PeerId> = ids.iter().map(|&i| net.hello_as(i, V2)).collect();
+    for &i in &ids {
+        net.send(i, ClientMessage::Join { room: r });
+        net.run_until("room", |n| count(n, i, msg_type::ROOM2) == 1);
+    }
+    net.run_until("all told", |n| count(n, ids[0], msg_type::JOINED2) == 5);
+    // The target stops acknowledging: the relay's 128 KiB buffer towards it fills up.
+    let target = ids[5];
+    net.clients[target].silent = true;
+    let to = local(&net, peers[5]);
+    let blob = [7u8; 1000];
+    // Five senders, 30 signals of 1,000 bytes each: within every pair's budget, 150 KB in
+    // all. Each sender alone would be kicked for more than 8 strikes.
+    for &i in &ids[..5] {
+        for _ in 0..30 {
+            net.send(
+                i,
+                ClientMessage::Signal2 {
+                    room: r,
+                    to,
+                    blob: &blob,
+                },
+            );
+        }
+    }
+    for (n, &i) in ids[..5].iter().enumerate() {
+        sync(&mut net, i, n as u64);
+    }
+    let stats = net.relay.stats();
+    assert!(stats.signals_unqueued > 0, "{stats:?}");
+    assert_eq!(stats.signals_forwarded + stats.signals_unqueued, 150);
+    assert_eq!(stats.signals_limited, 0);
+    assert_eq!(
+        stats.sessions_kicked, 0,
+        "no strike for the target's congestion"
+    );
+    // Every signal that was not queued was answered to its sender.
+    let answered: usize = ids[..5].iter().map(|&i| rate_limited(&net, i)).sum();
+    assert_eq!(answered as u64, stats.signals_unqueued);
+}
