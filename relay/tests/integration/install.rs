@@ -4,16 +4,11 @@
 //! keep the identity; bad input stops with a message naming what to fix and leaves nothing.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output, Stdio};
 
-use bootstrap_codec::RelayEntry;
-
-use super::WAIT;
+use super::RelayProcess;
 
 /// The four identity files, as the installer backs them up.
 const IDENTITY: [&str; 4] = ["server.crt", "server.key", "server.key.icepwd", "node.key"];
@@ -139,70 +134,6 @@ fn verify_unit(unit: &Path) {
     assert!(!stderr.contains(name.as_ref()), "{stderr}");
 }
 
-/// The installed relay, started the way its unit starts it; killed on drop.
-struct Installed {
-    child: Child,
-    entry: RelayEntry,
-    health: SocketAddr,
-}
-
-impl Installed {
-    /// Starts `binary` with only `env` and waits for its banner.
-    fn start(binary: &Path, env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(binary)
-            .env_clear()
-            .envs(env.iter().copied())
-            .env("HEALTH_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the installed relay starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let (mut entry, mut health) = (None, None);
-        while entry.is_none() {
-            let line = rx.recv_timeout(WAIT).expect("the relay prints its banner");
-            if let Some(value) = line.strip_prefix("relay.txt: ") {
-                entry = Some(RelayEntry::from_line(value).expect("a valid relay.txt line"));
-            } else if let Some(value) = line.strip_prefix("health: ") {
-                health = Some(value.parse().expect("health address"));
-            }
-        }
-        Self {
-            child,
-            entry: entry.expect("loop ends with an entry"),
-            health: health.expect("health address before relay.txt"),
-        }
-    }
-
-    fn get(&self, path: &str) -> String {
-        let limits = http1::Limits {
-            timeout: WAIT,
-            ..http1::Limits::default()
-        };
-        let response = http1::send(self.health, &http1::Request::new("GET", path), &limits)
-            .expect("health answers");
-        assert_eq!(response.status, 200, "{}", response.text());
-        response.text()
-    }
-}
-
-impl Drop for Installed {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn installer_installs_reruns_and_uninstalls() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -263,14 +194,26 @@ fn installer_installs_reruns_and_uninstalls() {
 
     // The relay as the unit starts it: the installed binary, the installed environment.
     let mut relay_env = read_env(&prefix.join("etc/lumamesh-relay/relay.env"));
-    relay_env.remove("HEALTH_LISTEN"); // on 127.0.0.1:0 here
+    relay_env.remove("HEALTH_LISTEN"); // RelayProcess listens on 127.0.0.1:0
     relay_env.remove("RUST_LOG");
     let pairs: Vec<(&str, &str)> = relay_env
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let relay = Installed::start(&prefix.join("usr/local/bin/lumamesh-relay"), &pairs);
-    let healthz = relay.get("/healthz");
+    // The installed binary is this build's (linked or copied), so the usual starter runs it.
+    let installed = prefix.join("usr/local/bin/lumamesh-relay");
+    let same = Command::new("cmp")
+        .arg("-s")
+        .arg(&installed)
+        .arg(env!("CARGO_BIN_EXE_lumamesh-relay"))
+        .status()
+        .expect("cmp runs");
+    assert!(same.success(), "the installed binary is this build's");
+    let run_dir = tmp.path().join("run");
+    std::fs::create_dir(&run_dir).expect("run dir");
+    let port: u16 = udp.parse().expect("port");
+    let relay = RelayProcess::start_with_env(&run_dir, port, None, &pairs);
+    let healthz = relay.http_get("/healthz");
     assert!(healthz.contains("\"ok\":true"), "{healthz}");
     let relay_txt = std::fs::read_to_string(operator.join("relay.txt")).expect("relay.txt");
     let line = relay_txt
