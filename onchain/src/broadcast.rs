@@ -140,6 +140,9 @@ pub fn broadcast(
         let status = match node.has(&t.tx)? {
             Has::Mempool => Status::InMempool,
             Has::Chain => Status::InChain,
+            // A confirmed transaction whose outputs are all spent is invisible to a node
+            // without -txindex, but a descendant the node holds proves it confirmed.
+            Has::No if held_descendant(run, index, node)? => Status::InChain,
             Has::No => {
                 progress(Event::Testing { index, name });
                 test_then_send(run, index, node, state, &mut *progress)?
@@ -162,6 +165,27 @@ pub fn broadcast(
         state.save()?;
     }
     Ok(())
+}
+
+/// Whether the node holds a later transaction of `run` that spends transaction `index`,
+/// directly or through others.
+fn held_descendant(
+    run: &SignedRun,
+    index: usize,
+    node: &mut dyn Node,
+) -> Result<bool, BroadcastError> {
+    let txs = &run.transactions;
+    let mut line = vec![txs[index].txid];
+    for later in &txs[index + 1..] {
+        let spends = |t: &Txid| later.tx.input.iter().any(|i| i.previous_output.txid == *t);
+        if line.iter().any(spends) {
+            if node.has(&later.tx)? != Has::No {
+                return Ok(true);
+            }
+            line.push(later.txid);
+        }
+    }
+    Ok(false)
 }
 
 /// `testmempoolaccept` (with the next transaction if it spends this one), then

@@ -140,6 +140,13 @@ fn publish_broadcasts_both_pairs_in_order() {
     assert_eq!(sends, 4);
     drop(chain);
     assert_eq!(statuses(dir, "pub"), ["sent"; 4]);
+
+    // Mined: every one is found in the chain (a commit whose outputs are all spent through
+    // the reveal it funds), and nothing is sent again.
+    node.chain().mine();
+    ok(&lumamesh(&broadcast_args("pub", &node, "regtest"), dir));
+    assert_eq!(statuses(dir, "pub"), ["in-chain"; 4]);
+    assert!(order.iter().all(|txid| node.chain().sends[txid] == 1));
 }
 
 #[test]

@@ -11,6 +11,8 @@ use crate::wallet::RpcError;
 struct Fake {
     funding: HashSet<Txid>,
     mempool: HashSet<Txid>,
+    /// Confirmed, and found (an output unspent).
+    chain: HashSet<Txid>,
     refuse: HashSet<Txid>,
     packages: bool,
     calls: Vec<String>,
@@ -37,10 +39,14 @@ impl Fake {
 impl Node for Fake {
     fn has(&mut self, tx: &Transaction) -> Result<Has, RpcError> {
         self.calls.push(format!("has {}", short(tx)));
-        Ok(match self.mempool.contains(&tx.compute_txid()) {
-            true => Has::Mempool,
-            false => Has::No,
-        })
+        let txid = tx.compute_txid();
+        Ok(
+            match (self.mempool.contains(&txid), self.chain.contains(&txid)) {
+                (true, _) => Has::Mempool,
+                (_, true) => Has::Chain,
+                _ => Has::No,
+            },
+        )
     }
     fn test_accept(&mut self, txs: &[&Transaction]) -> Result<Option<Vec<Verdict>>, RpcError> {
         let names: Vec<String> = txs.iter().map(|t| short(t)).collect();
@@ -181,4 +187,26 @@ fn a_state_file_of_another_run_is_refused() {
     std::fs::write(tmp.path().join(super::STATE_FILE), "{\"network\":").unwrap();
     let err = State::load(&run).unwrap_err();
     assert!(err.to_string().contains("not a broadcast state"), "{err}");
+}
+
+#[test]
+fn a_confirmed_transaction_with_every_output_spent_is_known_by_its_descendants() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (run, _) = run(tmp.path());
+    // All four confirmed; the commits' outputs are all spent, so only the reveals show.
+    let mut node = Fake {
+        chain: [run.transactions[1].txid, run.transactions[3].txid].into(),
+        ..Fake::default()
+    };
+    let mut state = State::load(&run).unwrap();
+    broadcast(&run, &mut node, &mut state, &mut |_| {}).unwrap();
+    assert!(
+        node.calls.iter().all(|c| c.starts_with("has")),
+        "{:?}",
+        node.calls
+    );
+    assert!(state
+        .transactions
+        .iter()
+        .all(|t| t.status == Status::InChain));
 }
