@@ -10,7 +10,10 @@ use inscription::{Inscription, InscriptionId};
 use proptest::prelude::{any, prop_assert, prop_assert_eq, prop_oneof, proptest, Just, Strategy};
 use proptest::test_runner::Config as ProptestConfig;
 
-use super::{BuildError, Coin, FeeRate, ParentInput, Prepared, RevealPlan};
+use super::{
+    check_standard, verify_transaction, BuildError, Coin, FeeRate, ParentInput, Prepared,
+    RevealPlan,
+};
 
 /// 21,000,000 BTC in sat.
 const MAX_MONEY: u64 = 21_000_000 * 100_000_000;
@@ -188,4 +191,30 @@ proptest! {
             prop_assert_eq!(p.fees().to_sat(), p.commit.fee.to_sat() + p.reveal.fee.to_sat());
         }
     }
+}
+
+/// Bitcoin Core refuses outputs (one, or all together) and spent outputs past 21,000,000
+/// BTC before anything else (`bad-txns-vout-toolarge`, `bad-txns-txouttotal-toolarge`,
+/// `bad-txns-inputvalues-outofrange`); so do the checks every transaction passes here.
+#[test]
+fn values_past_all_bitcoin_fail_verification() {
+    let p = build(&plan(1, 10_000, &[]), &[coin(1, 100_000)], 1.0).unwrap();
+    let mut tx = p.commit.tx.clone();
+    let huge = Amount::from_sat(u64::MAX - 1);
+    tx.output[0].value = huge;
+    tx.output[1].value = huge;
+    let err = check_standard(&tx, &p.commit.prevouts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("21,000,000 BTC"), "{err}");
+    let err = verify_transaction(&tx, &p.commit.prevouts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("21,000,000 BTC"), "{err}");
+
+    let tx = p.commit.tx.clone();
+    let mut prevouts = p.commit.prevouts.clone();
+    prevouts[0].value = Amount::from_sat(MAX_MONEY + 1);
+    let err = verify_transaction(&tx, &prevouts).unwrap_err().to_string();
+    assert!(err.contains("21,000,000 BTC"), "{err}");
 }

@@ -41,6 +41,13 @@ pub enum VerifyError {
         /// The limit for its script.
         dust: u64,
     },
+    /// An output, the outputs together, or the spent outputs together worth more than
+    /// 21,000,000 BTC: Bitcoin Core refuses such a transaction before running any script.
+    #[error("{which} worth more than 21,000,000 BTC")]
+    ValueOutOfRange {
+        /// `an output`, `the outputs`, or `the spent outputs`.
+        which: &'static str,
+    },
     /// Outputs worth more than inputs.
     #[error("outputs ({outputs} sat) exceed inputs ({inputs} sat)")]
     Overspend {
@@ -61,12 +68,16 @@ pub fn verify_transaction(tx: &Transaction, prevouts: &[TxOut]) -> Result<(), Ve
             prevouts: prevouts.len(),
         });
     }
+    // Before the script checks, as Core's CheckTransaction and CheckTxInputs: the values
+    // handed to libbitcoinconsensus below are then all in range.
+    let (inputs, outputs) = values(tx, prevouts)?;
     let bytes = serialize(tx);
     let utxos: Vec<bitcoinconsensus::Utxo> = prevouts
         .iter()
         .map(|out| bitcoinconsensus::Utxo {
             script_pubkey: out.script_pubkey.as_bytes().as_ptr(),
             script_pubkey_len: out.script_pubkey.len() as u32,
+            // At most 21,000,000 BTC (checked above): it fits an i64.
             value: out.value.to_sat() as i64,
         })
         .collect();
@@ -83,11 +94,37 @@ pub fn verify_transaction(tx: &Transaction, prevouts: &[TxOut]) -> Result<(), Ve
             reason: format!("{e:?}"),
         })?;
     }
-    check_standard(tx, prevouts)
+    check_standard_values(tx, inputs, outputs)
 }
 
-/// The standardness part of [`verify_transaction`].
+/// The sums of `prevouts` and of `tx`'s outputs, each output and each sum at most
+/// 21,000,000 BTC.
+fn values(tx: &Transaction, prevouts: &[TxOut]) -> Result<(Amount, Amount), VerifyError> {
+    let total = |outs: &[TxOut], which| {
+        outs.iter()
+            .try_fold(Amount::ZERO, |sum, o| sum.checked_add(o.value))
+            .filter(|sum| *sum <= Amount::MAX_MONEY)
+            .ok_or(VerifyError::ValueOutOfRange { which })
+    };
+    if tx.output.iter().any(|o| o.value > Amount::MAX_MONEY) {
+        return Err(VerifyError::ValueOutOfRange { which: "an output" });
+    }
+    let outputs = total(&tx.output, "the outputs")?;
+    let inputs = total(prevouts, "the spent outputs")?;
+    Ok((inputs, outputs))
+}
+
+/// The standardness part of [`verify_transaction`] (with its checks on values).
 pub fn check_standard(tx: &Transaction, prevouts: &[TxOut]) -> Result<(), VerifyError> {
+    let (inputs, outputs) = values(tx, prevouts)?;
+    check_standard_values(tx, inputs, outputs)
+}
+
+fn check_standard_values(
+    tx: &Transaction,
+    inputs: Amount,
+    outputs: Amount,
+) -> Result<(), VerifyError> {
     let weight = tx.weight().to_wu();
     if weight > MAX_STANDARD_WEIGHT {
         return Err(VerifyError::TooHeavy { weight });
@@ -102,8 +139,6 @@ pub fn check_standard(tx: &Transaction, prevouts: &[TxOut]) -> Result<(), Verify
             });
         }
     }
-    let inputs: Amount = prevouts.iter().map(|o| o.value).sum();
-    let outputs: Amount = tx.output.iter().map(|o| o.value).sum();
     if outputs > inputs {
         return Err(VerifyError::Overspend {
             inputs: inputs.to_sat(),
