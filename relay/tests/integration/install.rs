@@ -136,6 +136,14 @@ fn verify_unit(unit: &Path) {
 
 #[test]
 fn installer_installs_reruns_and_uninstalls() {
+    let help = Command::new("bash")
+        .arg(script())
+        .arg("--help")
+        .output()
+        .expect("bash runs");
+    assert!(help.status.success(), "{}", text(&help));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--skip-tests"));
+
     let tmp = tempfile::tempdir().expect("temp dir");
     let prefix = tmp.path().join("root");
     let (udp, health) = (free_udp_port().to_string(), free_tcp_port().to_string());
@@ -377,6 +385,35 @@ fn installer_refuses_bad_input_and_changes_nothing() {
             },
         );
     }
+
+    // A toolchain older than the workspace's rust-version, when it would build (an empty
+    // --binaries, given after the test's own, means "build").
+    let fake = tempfile::tempdir().expect("temp dir");
+    for (tool, say) in [
+        ("rustc", "rustc 1.80.0 (fake 2024-07-21)"),
+        ("cargo", "cargo 1.80.0"),
+    ] {
+        let path = fake.path().join(tool);
+        std::fs::write(&path, format!("#!/bin/sh\necho '{say}'\n")).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!(
+        "{}:{}",
+        fake.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut env = base("127.0.0.1");
+    env.push(("PATH", path.as_str()));
+    refused(
+        "old rustc",
+        &env,
+        &["--allow-private", "--binaries", ""],
+        &[
+            "rustc 1.80.0 is older than the workspace's rust-version",
+            "rustup update",
+        ],
+        nothing,
+    );
 
     // Half an identity (a node key without its certificate) is never completed or replaced.
     refused(
