@@ -29,7 +29,8 @@ pub struct RemoteArg {
 }
 
 impl RemoteArg {
-    fn reach(&self) -> Reach {
+    /// The rule for [`Rpc::new`].
+    pub fn reach(&self) -> Reach {
         match self.rpc_remote_ok {
             true => Reach::RemoteAllowed,
             false => Reach::LoopbackOnly,
