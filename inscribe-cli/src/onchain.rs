@@ -62,9 +62,10 @@ pub struct OnchainArgs {
     /// Fee rate in sat/vB for every transaction.
     #[arg(long, value_name = "SAT/VB")]
     pub fee_rate: FeeRate,
-    /// Refuse a --fee-rate above this unless --allow-high-fees. The default, 500, is about
-    /// 2.5 times the highest rates the mempool held for days in recent years (150-200
-    /// sat/vB in 2023 and at the 2024 halving), so it stops a rate typed with an extra digit.
+    /// Refuse a --fee-rate above this unless --allow-high-fees. The default, 500, is two to
+    /// three times the highest rates the mempool held for days in recent years (150-300
+    /// sat/vB in May and December 2023), so it stops a rate typed with an extra digit; spikes
+    /// above it that last hours (the 2024 halving) need the flag.
     #[arg(long, value_name = "SAT/VB", default_value = "500")]
     pub max_fee_rate: FeeRate,
     /// Refuse if all fees together exceed this many sats unless --allow-high-fees. The

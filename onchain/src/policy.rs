@@ -8,11 +8,12 @@ use bitcoin::{Amount, Network, OutPoint};
 use crate::reveal::{Coin, FeeRate};
 use crate::wallet::{network_name, Checked, Utxo};
 
-/// The default cap on the fee rate, in sat/vB: about 2.5 times the highest rates the mempool
-/// held for days on end in recent years (150–200 sat/vB in the BRC-20 rush of May 2023, in
-/// December 2023 and around the April 2024 halving), so a real market never trips it, while
-/// a rate typed with an extra digit or two (`1000` for `10`) does. The hour-long spikes above
-/// it (the halving block itself) need `--allow-high-fees`.
+/// The default cap on the fee rate, in sat/vB: two to three times the highest rates the
+/// mempool held for days at a time in recent years (150–300 sat/vB in the BRC-20 rush of May
+/// 2023 and in December 2023), so a sustained market does not trip it, while a rate typed
+/// with an extra digit or two (`1000` for `10`) does. Spikes that last hours (next-block
+/// rates of 1,600–2,000 sat/vB at the April 2024 halving, back down within a day) need
+/// `--allow-high-fees`.
 pub const DEFAULT_MAX_FEE_RATE: f64 = 500.0;
 
 /// The default cap on all fees of a run together, in sat (0.025 BTC): a `publish` of the
