@@ -11,9 +11,10 @@ use super::fee::dust_limit;
 use super::BuildError;
 
 /// The most sats an inscription's output may carry: ord's `MAX_POSTAGE` (twice its
-/// 10,000-sat target). ord's wallet treats a bigger output as a plain coin it may spend,
-/// and so does the rule that never spends outputs of 20,000 sat or less as fees: postage
-/// above it would put an inscription where a later run could spend it as a fee.
+/// 10,000-sat target; when ord sends an inscription whose output holds more, it splits the
+/// excess off). It is also the ceiling of the outputs never spent as fees when no ord server
+/// says what they hold: postage above it would put an inscription where a later run, not
+/// knowing better, could spend it as a fee.
 pub const MAX_POSTAGE: Amount = Amount::from_sat(20_000);
 
 /// `a + b`, or [`BuildError::AmountOverflow`] naming `what` when the sum is no bitcoin

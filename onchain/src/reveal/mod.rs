@@ -51,7 +51,8 @@ pub enum BuildError {
     /// Postage larger than ord puts in an inscription's output ([`MAX_POSTAGE`]).
     #[error(
         "postage of {postage} sat is above {max} sat, the most ord puts in an inscription's \
-         output: a larger output looks like a plain coin, and could be spent as a fee"
+         output: without an ord server to ask, a larger one looks like a plain coin and could be \
+         spent as a fee"
     )]
     PostageAboveMax {
         /// The postage asked for.
