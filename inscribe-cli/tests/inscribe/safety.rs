@@ -245,6 +245,26 @@ fn an_ord_server_says_which_small_outputs_may_pay() {
         assert_eq!(accept.as_deref(), Some("application/json"));
     }
 
+    // `wallet utxos` shows the same verdicts.
+    let shown = json(&lumamesh(
+        &[
+            "wallet",
+            "utxos",
+            "listunspent.json",
+            "--network",
+            "regtest",
+            "--ord-url",
+            &ord.url,
+            "--json",
+        ],
+        dir,
+    ));
+    assert_eq!(shown["spendable"], 20_000, "{shown:#}");
+    assert_eq!(shown["utxos"][0]["inscriptions"][0], earlier.as_str());
+    assert_eq!(shown["utxos"][0]["fees"], false);
+    assert_eq!(shown["utxos"][1]["checked"], "ord");
+    assert_eq!(shown["utxos"][1]["fees"], true);
+
     // ord says both are free: both pay.
     let ord = ord_server::start(known(&[]));
     ok(&inscribe_needing_both(
