@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::browser::{BrowserError, LaunchOptions};
+use crate::browser::{BrowserError, Engine, LaunchOptions};
 use crate::server::{ContentServer, Inscription, ServerConfig, ServerError, Store};
-use crate::watch::{Observation, TargetKind, Watcher, Where};
+use crate::watch::{firefox, Observation, TargetKind, Watcher, Where};
 use crate::InscriptionId;
 
 /// The id the checked page is served under (`/content/<PAGE_ID>`).
@@ -52,7 +52,8 @@ pub struct CheckOptions {
     pub relays: Vec<Relay>,
     /// Content server settings (CSP origin, fake chain).
     pub server: ServerConfig,
-    /// Browser settings.
+    /// Browser settings; `launch.engine` picks the engine (Chromium, watched wholly from
+    /// outside, or Firefox, see [`crate::watch::firefox`]).
     pub launch: LaunchOptions,
 }
 
@@ -223,6 +224,16 @@ async fn visit(
     frame_path: &str,
     options: &CheckOptions,
 ) -> Result<(bool, Observation), CheckError> {
+    if options.launch.engine == Engine::Firefox {
+        return Ok(firefox::visit(
+            &options.launch,
+            url,
+            options.timeout,
+            options.watch,
+            options.exercise,
+        )
+        .await?);
+    }
     let watcher = Watcher::launch(&options.launch).await?;
     let tab = watcher.open(url).await?;
     let opened = watcher.wait_for_connection(options.timeout).await?;

@@ -275,7 +275,9 @@ impl Page {
     }
 
     pub(super) async fn report(&self) -> Result<PageReport, BrowserError> {
-        let frames = self.eval_all_frames(READ_RECORD).await?;
+        // A page that navigated to a document that does not answer (an error page, a
+        // foreign origin) has no record left; the protocol's events still count.
+        let frames = self.eval_all_frames(READ_RECORD).await.unwrap_or_default();
         let mut report = PageReport {
             url: self.url.clone(),
             ..PageReport::default()

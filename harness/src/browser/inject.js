@@ -58,6 +58,14 @@
   wrapCtor('WebSocket', (ws, args, at) => push({ kind: 'WebSocket', url: String(args[0]), ...at }));
   wrapCtor('EventSource', (es, args, at) => push({ kind: 'EventSource', url: String(args[0]), ...at }));
 
+  const open = globalThis.open;
+  if (typeof open === 'function') {
+    globalThis.open = function (...args) {
+      push({ kind: 'open', url: String(args[0] || ''), ...where() });
+      return open.apply(this, args);
+    };
+  }
+
   let pcCount = 0;
   let dcCount = 0;
   const watchChannel = (pc, ch, how) => {
@@ -71,14 +79,35 @@
   const Pc = wrapCtor('RTCPeerConnection', (pc, args, at) => {
     const id = pcCount++;
     pcIds.set(pc, id);
-    push({ kind: 'peerconnection', pc: id, state: 'new', ...at });
+    const servers = ((args[0] && args[0].iceServers) || []).flatMap((s) => [].concat(s.urls || s.url || []));
+    push({ kind: 'peerconnection', pc: id, state: 'new', iceServers: servers.map(String), ...at });
     pc.addEventListener('connectionstatechange', () => push({ kind: 'peerconnection', pc: id, state: pc.connectionState }));
     pc.addEventListener('iceconnectionstatechange', () => push({ kind: 'ice', pc: id, state: pc.iceConnectionState }));
     pc.addEventListener('datachannel', (e) => watchChannel(id, e.channel, 'remote'));
+    pc.addEventListener('icecandidate', (e) => {
+      const m = e.candidate && / (\d+) typ /.exec(e.candidate.candidate);
+      if (m) push({ kind: 'local', pc: id, port: +m[1] });
+    });
   });
   if (Pc) {
     if ('webkitRTCPeerConnection' in globalThis) globalThis.webkitRTCPeerConnection = Pc;
     const proto = Pc.prototype;
+    // Remote candidates, from remote descriptions and addIceCandidate: `ip port`.
+    const remote = (pc, text) => {
+      for (const m of String(text || '').matchAll(/candidate:\S+ \d+ (\S+) \d+ (\S+) (\d+) typ/g)) {
+        push({ kind: 'candidate', pc: pcIds.has(pc) ? pcIds.get(pc) : -1, protocol: m[1], address: m[2], port: +m[3] });
+      }
+    };
+    const setRemote = proto.setRemoteDescription;
+    proto.setRemoteDescription = function setRemoteDescription(d, ...rest) {
+      remote(this, d && d.sdp);
+      return setRemote.call(this, d, ...rest);
+    };
+    const addCandidate = proto.addIceCandidate;
+    proto.addIceCandidate = function addIceCandidate(c, ...rest) {
+      remote(this, c && (c.candidate || c));
+      return addCandidate.call(this, c, ...rest);
+    };
     const create = proto.createDataChannel;
     proto.createDataChannel = function createDataChannel(...args) {
       const ch = create.apply(this, args);

@@ -310,14 +310,34 @@ fn merge_frame(report: &mut PageReport, record: FrameRecord) {
                     report.event_sources.push(attempt);
                 }
             }
-            "peerconnection" | "ice" => {
+            "peerconnection" | "ice" | "candidate" | "local" => {
                 let pc = int_of(e, "pc").unwrap_or(-1);
                 let record = pcs.entry(pc).or_insert_with(|| PeerConnectionRecord {
                     frame_url: frame_url.clone(),
                     pc,
                     states: Vec::new(),
                     ice_states: Vec::new(),
+                    ice_servers: Vec::new(),
+                    remote_candidates: Vec::new(),
+                    local_ports: Vec::new(),
                 });
+                let port = e["port"].as_u64().and_then(|p| u16::try_from(p).ok());
+                if e["kind"] == "local" {
+                    record.local_ports.extend(port);
+                    continue;
+                }
+                if e["kind"] == "candidate" {
+                    let candidate = (str_of(e, "protocol"), str_of(e, "address"), port);
+                    if let (Some(protocol), Some(address), Some(port)) = candidate {
+                        record.remote_candidates.push((protocol, address, port));
+                    }
+                    continue;
+                }
+                if let Some(servers) = e["iceServers"].as_array() {
+                    record
+                        .ice_servers
+                        .extend(servers.iter().filter_map(|s| s.as_str().map(str::to_owned)));
+                }
                 let state = str_of(e, "state").unwrap_or_default();
                 let states = if e["kind"] == "ice" {
                     &mut record.ice_states
@@ -328,6 +348,9 @@ fn merge_frame(report: &mut PageReport, record: FrameRecord) {
                     states.push(state);
                 }
             }
+            "open" => report
+                .window_opens
+                .push(str_of(e, "url").unwrap_or_default()),
             "datachannel" => {
                 let dc = int_of(e, "dc").unwrap_or(-1);
                 let record = dcs.entry(dc).or_insert_with(|| DataChannelRecord {

@@ -92,6 +92,13 @@ pub struct PeerConnectionRecord {
     pub states: Vec<String>,
     /// `iceConnectionState` values in order.
     pub ice_states: Vec<String>,
+    /// The ICE server URLs it was configured with.
+    pub ice_servers: Vec<String>,
+    /// Remote candidates it was given (remote descriptions, `addIceCandidate`), as
+    /// `(protocol, address, port)`.
+    pub remote_candidates: Vec<(String, String, u16)>,
+    /// The ports of its own (local) candidates.
+    pub local_ports: Vec<u16>,
 }
 
 /// The states one RTCDataChannel went through.
@@ -137,6 +144,8 @@ pub struct PageReport {
     pub peer_connections: Vec<PeerConnectionRecord>,
     /// RTCDataChannels and their states.
     pub data_channels: Vec<DataChannelRecord>,
+    /// `window.open` calls, by URL.
+    pub window_opens: Vec<String>,
 }
 
 impl PageReport {

@@ -19,6 +19,7 @@
 //! The browser runs with `navigator.webdriver` off and a user agent without `Headless`,
 //! so the usual ways of telling a check from a visitor do not work.
 
+pub mod firefox;
 mod gesture;
 pub mod netlog;
 mod record;

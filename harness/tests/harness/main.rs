@@ -3,6 +3,7 @@
 
 mod browser;
 mod check;
+mod check_firefox;
 mod firefox;
 mod reveal;
 mod server;
