@@ -112,7 +112,7 @@ mod tests {
     fn max_postage_is_the_possibly_inscribed_ceiling() {
         // Postage above the ceiling of outputs never spent as fees would leave the
         // inscription unprotected.
-        assert_eq!(MAX_POSTAGE, crate::policy::NODE_POSSIBLY_INSCRIBED);
+        assert_eq!(MAX_POSTAGE, crate::policy::POSSIBLY_INSCRIBED);
     }
 
     #[test]
