@@ -7,6 +7,7 @@ use serde_json::Value;
 
 mod broadcast;
 mod check;
+mod children;
 mod inscribe;
 mod page;
 mod relay_host;

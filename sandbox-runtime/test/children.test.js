@@ -62,6 +62,10 @@ test('no ord, no child, a broken answer or no answer in time: nothing, never a t
   assert.deepEqual(await childRelays('cc'.repeat(32) + 'i1', ord(['A\n']).get), []);
   const garbage = async () => ({ json: async () => ({ children: 'nope' }) });
   assert.deepEqual(await childRelays(LIST, garbage), []);
+  // The page before `publish` replaced its placeholder asks nothing.
+  const { get, asked } = ord(['A\n']);
+  assert.deepEqual(await childRelays('LUMAMESH_LIST_ID', get), []);
+  assert.deepEqual(asked, []);
   const hangs = () => new Promise(() => {});
   assert.deepEqual(await childRelays(LIST, hangs, 50), []);
 });

@@ -11,9 +11,12 @@
  * (children come in ascending inscription number). Lines are read as relay.txt is: what
  * precedes a `#`, trimmed, if not empty.
  * Resolves to [] (so the embedded relays are dialled alone) when there is no ord (a page
- * opened from a file), no child, a broken answer, or no answer within `cap` ms.
+ * opened from a file), no child, a broken answer, no answer within `cap` ms, or when `list` is
+ * not an inscription id (the unpublished page's placeholder).
  */
 export async function childRelays(list, get = fetch, cap = 2000) {
+  // A page checked or previewed before `publish` still has the placeholder: nothing to ask.
+  if (!/^[0-9a-f]{64}i\d+$/.test(list)) return [];
   const lookup = async () => {
     const kids = [];
     for (let page = 0, more = true; more && page < 9; page++) {
