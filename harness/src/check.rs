@@ -66,9 +66,19 @@ impl Default for CheckOptions {
             require_data_channel: true,
             relays: Vec::new(),
             server: ServerConfig::default(),
-            launch: LaunchOptions::default(),
+            launch: LaunchOptions::engine(default_engine()),
         }
     }
+}
+
+/// The engine a default [`CheckOptions`] uses: `$LUMAMESH_CHECK_BROWSER` (`chromium` or
+/// `firefox`) if set, else Chromium. Lets a test suite written for one engine run in
+/// the other unchanged.
+fn default_engine() -> Engine {
+    std::env::var("LUMAMESH_CHECK_BROWSER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default()
 }
 
 /// Why the check could not run (as opposed to the page failing it).

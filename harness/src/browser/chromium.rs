@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use super::frames::FrameTap;
 use super::record::{Recorder, READ_RECORD};
-use super::{BrowserError, LaunchOptions, PageReport, INJECT_JS};
+use super::{BrowserError, Install, LaunchOptions, PageReport, INJECT_JS};
 
 /// The Chromium flags the harness always passes (besides `--user-data-dir`).
 pub const CHROMIUM_FLAGS: &[&str] = &[
@@ -42,47 +42,22 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--hide-scrollbars",
 ];
 
-fn not_found(detail: &str) -> BrowserError {
-    BrowserError::NotFound(format!(
-        "chromium not found ({detail}); install it with `apt-get update && apt-get install -y chromium`, or set CHROMIUM to its path"
-    ))
-}
+const INSTALL: Install = Install {
+    engine: "chromium",
+    env: "CHROMIUM",
+    default: "/usr/bin/chromium",
+    names: &["chromium"],
+    package: "chromium",
+};
 
 /// Finds the Chromium binary: `$CHROMIUM`, `/usr/bin/chromium`, then `chromium` on `PATH`.
 pub fn find_chromium() -> Result<PathBuf, BrowserError> {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
-        let path = PathBuf::from(path);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(not_found(&format!(
-                "CHROMIUM={} is not a file",
-                path.display()
-            )))
-        };
-    }
-    let default = Path::new("/usr/bin/chromium");
-    if default.is_file() {
-        return Ok(default.to_path_buf());
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join("chromium");
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    Err(not_found("not at $CHROMIUM, /usr/bin/chromium or on PATH"))
+    INSTALL.find()
 }
 
 /// `path` if given (it must be a file), else [`find_chromium`].
 pub(crate) fn executable(path: Option<&Path>) -> Result<PathBuf, BrowserError> {
-    match path {
-        Some(path) if path.is_file() => Ok(path.to_path_buf()),
-        Some(path) => Err(not_found(&format!("{} is not a file", path.display()))),
-        None => find_chromium(),
-    }
+    INSTALL.executable(path)
 }
 
 /// A running headless Chromium with a fresh profile; killed when dropped.

@@ -17,58 +17,29 @@ use tokio::sync::mpsc;
 
 use super::record::{merge_frames, READ_RECORD};
 use super::{
-    BrowserError, CspViolation, LaunchOptions, PageReport, RequestRecord, ScriptError, Via,
-    INJECT_JS,
+    BrowserError, CspViolation, Install, LaunchOptions, PageReport, RequestRecord, ScriptError,
+    Via, INJECT_JS,
 };
 use crate::bidi::Firefox;
 use crate::cdp::{lock, Event};
 
+const INSTALL: Install = Install {
+    engine: "firefox",
+    env: "FIREFOX",
+    default: "/usr/bin/firefox-esr",
+    names: &["firefox-esr", "firefox"],
+    package: "firefox-esr",
+};
+
 /// Finds the Firefox binary: `$FIREFOX`, `/usr/bin/firefox-esr`, then `firefox-esr` or
 /// `firefox` on `PATH`.
 pub fn find_firefox() -> Result<PathBuf, BrowserError> {
-    if let Some(path) = std::env::var_os("FIREFOX") {
-        let path = PathBuf::from(path);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(not_found(&format!(
-                "FIREFOX={} is not a file",
-                path.display()
-            )))
-        };
-    }
-    let default = Path::new("/usr/bin/firefox-esr");
-    if default.is_file() {
-        return Ok(default.to_path_buf());
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for name in ["firefox-esr", "firefox"] {
-            for dir in std::env::split_paths(&path) {
-                let candidate = dir.join(name);
-                if candidate.is_file() {
-                    return Ok(candidate);
-                }
-            }
-        }
-    }
-    Err(not_found(
-        "not at $FIREFOX, /usr/bin/firefox-esr or on PATH",
-    ))
-}
-
-fn not_found(detail: &str) -> BrowserError {
-    BrowserError::NotFound(format!(
-        "firefox not found ({detail}); install it with `apt-get update && apt-get install -y firefox-esr`, or set FIREFOX to its path"
-    ))
+    INSTALL.find()
 }
 
 /// `path` if given (it must be a file), else [`find_firefox`].
 pub(super) fn executable(path: Option<&Path>) -> Result<PathBuf, BrowserError> {
-    match path {
-        Some(path) if path.is_file() => Ok(path.to_path_buf()),
-        Some(path) => Err(not_found(&format!("{} is not a file", path.display()))),
-        None => find_firefox(),
-    }
+    INSTALL.executable(path)
 }
 
 /// Events of the whole session, sorted by tab when drained.

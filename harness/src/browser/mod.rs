@@ -146,6 +146,65 @@ pub enum BrowserError {
     Script(String),
 }
 
+/// Where one engine's binary is looked for, and how to install it.
+struct Install {
+    engine: &'static str,
+    /// The variable naming the binary.
+    env: &'static str,
+    /// Debian's path.
+    default: &'static str,
+    /// Names tried on `PATH`, in order.
+    names: &'static [&'static str],
+    /// The Debian package.
+    package: &'static str,
+}
+
+impl Install {
+    fn not_found(&self, detail: &str) -> BrowserError {
+        BrowserError::NotFound(format!(
+            "{} not found ({detail}); install it with `apt-get update && apt-get install -y {}`, or set {} to its path",
+            self.engine, self.package, self.env
+        ))
+    }
+
+    /// `$ENV`, the Debian path, then each name on `PATH`.
+    fn find(&self) -> Result<PathBuf, BrowserError> {
+        if let Some(path) = std::env::var_os(self.env) {
+            let path = PathBuf::from(path);
+            return if path.is_file() {
+                Ok(path)
+            } else {
+                let detail = format!("{}={} is not a file", self.env, path.display());
+                Err(self.not_found(&detail))
+            };
+        }
+        let default = Path::new(self.default);
+        if default.is_file() {
+            return Ok(default.to_path_buf());
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        for name in self.names {
+            for dir in std::env::split_paths(&path) {
+                let candidate = dir.join(name);
+                if candidate.is_file() {
+                    return Ok(candidate);
+                }
+            }
+        }
+        let detail = format!("not at ${}, {} or on PATH", self.env, self.default);
+        Err(self.not_found(&detail))
+    }
+
+    /// `path` if given (it must be a file), else [`Self::find`].
+    fn executable(&self, path: Option<&Path>) -> Result<PathBuf, BrowserError> {
+        match path {
+            Some(path) if path.is_file() => Ok(path.to_path_buf()),
+            Some(path) => Err(self.not_found(&format!("{} is not a file", path.display()))),
+            None => self.find(),
+        }
+    }
+}
+
 /// A running headless browser with a fresh profile; killed when dropped.
 pub struct Browser {
     inner: Engines<chromium::Browser, firefox::Browser>,
