@@ -272,3 +272,70 @@ async fn story() {
     browser.close().await.unwrap();
     relay_b.stop().await.unwrap();
 }
+
+/// A child list without a version, or with a bad or second one, is refused before any wallet
+/// is opened (exit 2, naming the file and line); so is `--page` with `--parent`.
+#[test]
+fn a_child_list_needs_one_good_version_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(&lumamesh(&["relay", "init", "--dir", "id"], dir));
+    let line = ok(&lumamesh(
+        &[
+            "relay",
+            "encode",
+            "--dir",
+            "id",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            "4000",
+        ],
+        dir,
+    ));
+    let line = line.lines().next().unwrap().to_owned();
+    let parent = format!("{}i1", "ab".repeat(32));
+    let cases: [(&[&str], &str); 4] = [
+        (&[], "needs a `# version N` line"),
+        (
+            &["# version 1.5"],
+            "v.txt:2: `# version 1.5`: not a whole number",
+        ),
+        (
+            &["# version 2", "# version 3"],
+            "v.txt:3: a second `# version` line",
+        ),
+        (&["# version 2"], "cannot be used with"),
+    ];
+    for (i, (extra, needle)) in cases.iter().enumerate() {
+        let mut text = format!("{line}\n");
+        for l in *extra {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(dir.join("v.txt"), text).unwrap();
+        let mut args = vec!["publish", "--relays", "v.txt", "--parent", &parent];
+        if i == 3 {
+            args.extend(["--page", "page.html"]);
+        }
+        args.extend([
+            "--network",
+            "regtest",
+            "--utxos",
+            "none.json",
+            "--wallet-dir",
+            "none",
+            "--fee-rate",
+            "10",
+            "--out",
+            "out",
+        ]);
+        let out = lumamesh(&args, dir);
+        assert_eq!(crate::code(&out), 2, "{extra:?}: {}", crate::stderr(&out));
+        assert!(
+            crate::stderr(&out).contains(needle),
+            "{extra:?}: {}",
+            crate::stderr(&out)
+        );
+    }
+}
