@@ -35,3 +35,18 @@ pub(crate) fn authenticate<'a>(
     }
     Some(theirs)
 }
+
+/// Whether `datagram`, sent by the relay, starts with its DTLS ServerHello (a plaintext
+/// handshake record of epoch 0 whose first message is type 2). The relay's DTLS server sends
+/// it only for a ClientHello carrying the cookie of its HelloVerifyRequest, so it marks a
+/// source that receives at its address.
+pub(crate) fn is_server_hello(datagram: &[u8]) -> bool {
+    const HANDSHAKE: u8 = 22;
+    const SERVER_HELLO: u8 = 2;
+    // Record header: type, version (2), epoch (2), sequence (6), length (2); then the
+    // handshake header's type.
+    datagram.len() > 13
+        && datagram[0] == HANDSHAKE
+        && datagram[3..5] == [0, 0]
+        && datagram[13] == SERVER_HELLO
+}

@@ -43,6 +43,14 @@ use room::Room;
 use session::{Phase, RtcTemplate, Session, Timeouts};
 use source::Sources;
 
+/// How long a new session keeps its handshake slot however full the relay is: time for a
+/// browser's ClientHello, the relay's HelloVerifyRequest and the ClientHello returning its
+/// cookie (two round trips). After that, a session that has not returned the cookie may be
+/// dropped for a newcomer ([`Relay::evict_unproven`]). A spoofer must then create more than
+/// `max_handshaking` sessions a second (256: 13 prefixes at their 20/s) to keep every slot,
+/// instead of 26 a second while a session could hold a slot for the whole handshake timeout.
+const EVICT_UNPROVEN_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Something that happened to the relay.
 #[derive(Debug, Clone, Copy)]
 pub enum Input<'a> {
@@ -105,6 +113,9 @@ pub struct Relay {
     /// Other relays' entries for `Nodes` (bounded by [`MeshInput::Directory`] handling).
     directory: Vec<Vec<u8>>,
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
+    /// Handshaking sessions in creation order, for [`Relay::evict_unproven`] (entries of
+    /// sessions proven or gone since are skipped).
+    unproven: VecDeque<(usize, PeerId)>,
     dirty: Vec<usize>,
     events: VecDeque<(usize, Event)>,
     transmits: VecDeque<Transmit>,
@@ -158,6 +169,7 @@ impl Relay {
             mesh_out: VecDeque::new(),
             directory: Vec::new(),
             timers: BinaryHeap::new(),
+            unproven: VecDeque::new(),
             dirty: Vec::new(),
             events: VecDeque::new(),
             transmits: VecDeque::new(),
@@ -331,7 +343,7 @@ impl Relay {
             self.stats.rejects.relay_full += 1;
             return None;
         }
-        if self.handshaking >= limits.max_handshaking {
+        if self.handshaking >= limits.max_handshaking && !self.evict_unproven(now) {
             self.stats.rejects.too_many_handshakes += 1;
             return None;
         }
@@ -364,9 +376,53 @@ impl Relay {
         self.live += 1;
         self.handshaking += 1;
         self.sources.opened(source.ip());
+        self.note_unproven(key, peer);
         self.stats.sessions_created += 1;
         debug!(%source, %peer, "new session");
         Some(key)
+    }
+
+    /// Remembers a new session, in creation order, as one that has not yet proven its address.
+    fn note_unproven(&mut self, key: usize, peer: PeerId) {
+        // Entries for sessions proven or gone since leave from the front; every entry is
+        // settled within the handshake timeout, so the queue holds at most the sessions
+        // created in that time.
+        while let Some(&(k, p)) = self.unproven.front() {
+            if self.is_unproven(k, p) {
+                break;
+            }
+            self.unproven.pop_front();
+        }
+        self.unproven.push_back((key, peer));
+    }
+
+    fn is_unproven(&self, key: usize, peer: PeerId) -> bool {
+        self.sessions
+            .get(key)
+            .and_then(Option::as_ref)
+            .is_some_and(|s| s.peer == peer && s.is_unproven())
+    }
+
+    /// With every handshake slot taken, drops the oldest session that has not yet returned
+    /// its DTLS cookie and has had [`EVICT_UNPROVEN_AFTER`] to do so, so that sources which
+    /// never receive (spoofed ones) cannot hold the slots against clients that do. Returns
+    /// whether one was dropped.
+    fn evict_unproven(&mut self, now: Instant) -> bool {
+        while let Some(&(key, peer)) = self.unproven.front() {
+            if !self.is_unproven(key, peer) {
+                self.unproven.pop_front();
+                continue;
+            }
+            let created = self.sessions[key].as_ref().map_or(now, |s| s.created);
+            if created + EVICT_UNPROVEN_AFTER > now {
+                return false;
+            }
+            self.unproven.pop_front();
+            self.stats.handshakes_evicted += 1;
+            self.remove_session(key, Removal::RelayClosed);
+            return true;
+        }
+        false
     }
 
     fn alloc_peer(&mut self) -> PeerId {
@@ -433,6 +489,9 @@ impl Relay {
             match session.rtc.poll_output() {
                 Ok(str0m::Output::Transmit(t)) => {
                     self.stats.datagrams_out += 1;
+                    if !session.proven && gate::is_server_hello(&t.contents) {
+                        session.proven = true;
+                    }
                     self.transmits.push_back(Transmit {
                         destination: t.destination,
                         contents: t.contents.into(),

@@ -33,6 +33,9 @@ pub(crate) struct Session {
     pub(crate) addrs: Vec<SocketAddr>,
     /// When its first DTLS datagram arrived (`None`: none yet).
     pub(crate) dtls_at: Option<Instant>,
+    /// Whether the relay has sent its ServerHello: the source returned the DTLS cookie the
+    /// relay sent it, so it receives at its address (a spoofed source never can).
+    pub(crate) proven: bool,
     pub(crate) channel: Option<ChannelId>,
     pub(crate) phase: Phase,
     pub(crate) hello: bool,
@@ -108,6 +111,7 @@ impl Session {
             remote_ufrag: remote_ufrag.to_owned(),
             addrs: vec![addr],
             dtls_at: None,
+            proven: false,
             channel: None,
             phase: Phase::Handshaking,
             hello: false,
@@ -141,18 +145,25 @@ impl Session {
         self.dtls_at.get_or_insert(now);
     }
 
-    /// Whether a handshaking session has gone `stall` since its first check without a DTLS
-    /// datagram. Dropping it then costs a browser nothing (its next check and ClientHello
-    /// start over); once DTLS has begun, only the handshake timeout applies, since a session
-    /// lost mid-handshake cannot be resumed.
+    /// Whether a handshaking session has gone `stall` since its first check without proving
+    /// its address (no DTLS at all, or no ClientHello returning the cookie). Dropping it then
+    /// costs a browser nothing (its next check and ClientHello start over); once the cookie
+    /// came back, only the handshake timeout applies, since a session lost mid-handshake
+    /// cannot be resumed.
     pub(crate) fn is_stalled(&self, stall: Duration, now: Instant) -> bool {
-        self.phase == Phase::Handshaking && self.dtls_at.is_none() && self.created + stall <= now
+        self.is_unproven() && self.created + stall <= now
+    }
+
+    /// Handshaking and not yet proven to receive at its address: what a spoofed source
+    /// can hold, and what the relay evicts first when its handshake slots are full.
+    pub(crate) fn is_unproven(&self) -> bool {
+        self.phase == Phase::Handshaking && !self.proven
     }
 
     /// When the relay itself must act on this session (timeouts), ignoring the `Rtc`.
     pub(crate) fn deadline(&self, t: Timeouts) -> Instant {
         match self.phase {
-            Phase::Handshaking if self.dtls_at.is_none() => self.created + t.handshake.min(t.stall),
+            Phase::Handshaking if !self.proven => self.created + t.handshake.min(t.stall),
             Phase::Handshaking => self.created + t.handshake,
             Phase::Open => self.last_activity + t.idle,
             Phase::Closing(at) => at,

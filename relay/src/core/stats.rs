@@ -61,9 +61,13 @@ pub struct Stats {
     pub sessions_closed: u64,
     /// Sessions removed because of ICE consent loss, idle or handshake timeout.
     pub sessions_timed_out: u64,
-    /// Handshaking sessions dropped for no DTLS progress within `handshake_stall` (also
-    /// counted in `sessions_timed_out`).
+    /// Handshaking sessions dropped for not proving their address (no DTLS, or no
+    /// ClientHello returning the cookie) within `handshake_stall` (also counted in
+    /// `sessions_timed_out`).
     pub sessions_stalled: u64,
+    /// Handshaking sessions that had not returned their DTLS cookie, dropped to make room
+    /// for a new one when every handshake slot was taken.
+    pub handshakes_evicted: u64,
     /// Sessions closed for too many errors.
     pub sessions_kicked: u64,
     /// Refusals by reason.

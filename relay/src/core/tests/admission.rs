@@ -196,6 +196,51 @@ fn a_spoofed_binding_request_and_client_hello_get_only_a_small_reply() {
     assert!(bytes <= 2 * sent, "victim got {bytes} bytes for {sent}");
 }
 
+/// Spoofed sources in many prefixes, each within its prefix's limits, together holding every
+/// handshake slot: each sends an authenticated binding request and a ClientHello but, never
+/// receiving, never returns the DTLS cookie. Clients that do receive must still get in.
+#[test]
+fn spoofers_in_many_prefixes_cannot_hold_the_handshake_slots() {
+    let mut net = Net::new(Limits::default());
+    let pwd = net.entry.pwd().as_str().to_owned();
+    let hello = client_hello(&mut net);
+    let mut clients = Vec::new();
+    let mut n = 0u32;
+    // 12 prefixes, 20 new sources a second each (their limit), for 3 s before 20 clients
+    // from elsewhere arrive, and on while they connect.
+    for tick in 0..800u32 {
+        if tick % 5 == 0 {
+            for prefix in 0..12u8 {
+                n += 1;
+                let ip = Ipv4Addr::new(10, 90, prefix, (n % 250) as u8 + 1);
+                let source = SocketAddr::from((ip, 20_000 + (n % 40_000) as u16));
+                inject(
+                    &mut net,
+                    source,
+                    &stun_request(&format!("luma:sp{n:06}"), &pwd),
+                );
+                inject(&mut net, source, &hello);
+            }
+        }
+        if tick == 300 {
+            let stats = net.relay.stats();
+            // Every slot taken: newcomers refused (before the fix) or an old one evicted.
+            assert!(
+                stats.rejects.too_many_handshakes + stats.handshakes_evicted > 0,
+                "the spoofers did not fill the handshake slots: {stats:?}"
+            );
+            clients = (0..20).map(|_| net.add_client()).collect();
+        }
+        net.run_exactly(Duration::from_millis(10));
+        if !clients.is_empty() && clients.iter().all(|&c| net.clients[c].open) {
+            break;
+        }
+    }
+    let open = clients.iter().filter(|&&c| net.clients[c].open).count();
+    assert_eq!(open, 20, "clients kept out by spoofed handshakes");
+    assert!(net.relay.stats().handshakes_evicted > 0);
+}
+
 #[test]
 fn a_handshake_without_dtls_is_dropped_early() {
     let limits = Limits::default();
