@@ -15,7 +15,6 @@ use crate::error::Error;
 use crate::reveal::{add, Coin, CommitTx, ParentInput, Prepared, RevealTx};
 use crate::session::{Event, Session};
 use crate::summary::Stage;
-use crate::wallet::Chain;
 
 /// Virtual bytes of fee headroom for the page: its brotli size depends on the library id,
 /// which is only known once the library's transactions are built.
@@ -33,8 +32,8 @@ pub fn stand_in_id() -> InscriptionId {
     InscriptionId::new(Txid::from_byte_array(hash.to_byte_array()), 0)
 }
 
-/// Plans a publish: stage [`LIBRARY_STAGE`] inscribes `library` (kept at the wallet's first
-/// receive address, as the page's parent) and `list` (to the destination), and its commit
+/// Plans a publish: stage [`LIBRARY_STAGE`] inscribes `library` (kept at the run's fresh
+/// receive address, [`Session::holder`], as the page's parent) and `list` (to the destination), and its commit
 /// also funds stage [`PAGE_STAGE`], which inscribes `page(library_id)` as the library's
 /// child. `page` gets the library's id and the list's (the parent of later child lists,
 /// docs/inscriptions.md): first [`stand_in_id`] and its `i1` to size the second pair, then
@@ -48,7 +47,7 @@ pub fn plan_publish(
     let fee_rate = session.spending().fee_rate;
     let page_key = session.leaf_key();
     let stand_in = stand_in_id();
-    let library_holder = session.wallet().script_pubkey(Chain::Receive, 0)?;
+    let library_holder = session.holder().clone();
 
     session.event(Event::SizingPage);
     let estimate = RevealTx::build(
