@@ -73,7 +73,8 @@ pub struct OnchainArgs {
     /// (1,711,000 sat for its 3,406 vB).
     #[arg(long, value_name = "SATS", default_value_t = DEFAULT_MAX_FEE.to_sat())]
     pub max_fee: u64,
-    /// Sats in each inscription's output (at least the dust limit, 330 for P2TR).
+    /// Sats in each inscription's output: at least the dust limit (330 for P2TR), at most
+    /// 20,000 (ord's MAX_POSTAGE; a bigger inscribed output would look like a plain coin).
     #[arg(long, value_name = "SATS", default_value_t = DEFAULT_POSTAGE.to_sat())]
     pub postage: u64,
     /// Address the inscriptions go to (default: a fresh receive address of the wallet, the
@@ -127,8 +128,10 @@ impl Run {
             },
             postage: Amount::from_sat(args.postage),
         };
-        // The rate is refused before any file is read.
+        // The rate and the postage are refused before any file is read.
         spending.caps.check_rate(spending.fee_rate).map_err(usage)?;
+        onchain::reveal::check_postage(spending.postage, &[])
+            .map_err(|e| usage(Error::Build(e)))?;
         let wallet = match (&args.mnemonic_file, &args.wallet_dir) {
             (Some(file), _) => Wallet::from_mnemonic_file(file, network),
             (None, Some(dir)) => Wallet::open(dir, network),
@@ -140,6 +143,7 @@ impl Run {
                 url,
                 cookie,
                 min_conf: 1,
+                reach: args.broadcast.remote.reach(),
             }),
             _ => None,
         };
@@ -243,7 +247,9 @@ pub fn usage(e: impl Into<Error>) -> anyhow::Error {
             // A shortage is the world's (exit 1), though the user may vouch for coins.
             return anyhow::anyhow!("{e}{hint}");
         }
-        Error::Build(BuildError::PostageBelowDust { .. }) => format!("--postage: {e}"),
+        Error::Build(BuildError::PostageBelowDust { .. } | BuildError::PostageAboveMax { .. }) => {
+            format!("--postage: {e}")
+        }
         _ => return e.into(),
     };
     UsageError(message).into()
@@ -280,7 +286,9 @@ impl fmt::Display for SetAsideNote<'_> {
 pub(crate) fn funding_error(e: FundingError) -> anyhow::Error {
     match e {
         FundingError::File(e) => UsageError(e.to_string()).into(),
-        FundingError::Node(e @ RpcError::Url { .. }) => UsageError(e.to_string()).into(),
+        FundingError::Node(e @ (RpcError::Url { .. } | RpcError::Remote { .. })) => {
+            UsageError(e.to_string()).into()
+        }
         FundingError::Node(e) => e.into(),
         FundingError::Ord(e @ OrdError::Url { .. }) => {
             let hint = if e.to_string().contains("not on this machine") {

@@ -7,7 +7,8 @@ use bitcoin::Network;
 
 use crate::ord_api::{OrdError, OrdServer};
 use crate::policy::merge_node_utxos;
-use crate::wallet::{fetch_listunspent, load_utxos, RpcError, Utxo, UtxoError};
+use crate::wallet::rpc::{Reach, Rpc};
+use crate::wallet::{load_utxos, RpcError, Utxo, UtxoError};
 
 /// A Bitcoin Core node to ask for `listunspent`.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +19,8 @@ pub struct Node<'a> {
     pub cookie: &'a Path,
     /// Only outputs with at least this many confirmations.
     pub min_conf: u32,
+    /// Whether the cookie may go to a node that is not on this machine.
+    pub reach: Reach,
 }
 
 /// Why the funding UTXOs could not be loaded.
@@ -49,7 +52,9 @@ pub fn load_funding(
     };
     let fetched = match node {
         Some(n) => {
-            fetch_listunspent(n.url, n.cookie, network, n.min_conf).map_err(FundingError::Node)?
+            let rpc = Rpc::new(n.url, n.cookie, n.reach).map_err(FundingError::Node)?;
+            rpc.listunspent(network, n.min_conf)
+                .map_err(FundingError::Node)?
         }
         None => Vec::new(),
     };
@@ -64,7 +69,7 @@ pub fn load_funding(
 mod tests {
     use bitcoin::{Amount, Network};
 
-    use super::{load_funding, FundingError, Node};
+    use super::{load_funding, FundingError, Node, Reach};
     use crate::policy::{fee_coins, set_aside, AsideReason};
     use crate::testing::wallet;
     use crate::wallet::rpc::tests::{cookie, serve_once};
@@ -106,6 +111,7 @@ mod tests {
             url: &url,
             cookie: &cookie(tmp.path()),
             min_conf: 1,
+            reach: Reach::LoopbackOnly,
         };
         let utxos = load_funding(Some(&file), Some(node), None, Network::Regtest).unwrap();
         server.join().unwrap();
@@ -144,6 +150,7 @@ mod tests {
             url: "ftp://127.0.0.1:1",
             cookie: &missing,
             min_conf: 1,
+            reach: Reach::LoopbackOnly,
         };
         let err = load_funding(None, Some(node), None, Network::Regtest).unwrap_err();
         assert!(

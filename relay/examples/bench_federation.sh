@@ -70,7 +70,8 @@ for r in a b c; do statsz $r | jq -c .mesh >"$WORK/$r.before"; done
   --signals-per-sec "$RATE" --hold-secs "$HOLD" --connect-rate 200 --json >"$WORK/load.json"
 
 jq '{sessions, connected, failed, elapsed_secs, relays, signals_sent, signals_received,
-     signal_latency, same_relay, cross_relay, error_frames, errors_by_code, failures}' \
+     signal_latency, same_relay, cross_relay, error_frames, errors_by_code, failures,
+     lost_to_present, to_absent, from_absent, signals_refused, drain_secs, errors}' \
   "$WORK/load.json"
 for r in a b c; do
   statsz $r | jq -c .mesh >"$WORK/$r.after"

@@ -23,7 +23,7 @@ pub struct RemoteArg {
     /// cookie gives full control of the node (and of any wallet loaded in it), and Bitcoin
     /// Core's RPC is plain HTTP, so every network hop on the way can read it. Prefer an SSH
     /// tunnel (ssh -L 8332:127.0.0.1:8332 host) and --rpc-url http://127.0.0.1:8332. Applies
-    /// to broadcasting; funding from a remote node's listunspent is refused regardless.
+    /// to funding (listunspent) and to broadcasting.
     #[arg(long)]
     pub rpc_remote_ok: bool,
 }

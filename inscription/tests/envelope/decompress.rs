@@ -103,7 +103,10 @@ fn brotli_bomb_is_refused_at_the_default_limit() {
     let bomb = zeros(64 << 20);
     assert!(bomb.len() < 64 << 10, "{} bytes", bomb.len());
     let (result, peak) = peak_during(|| decompress_brotli(&bomb));
-    eprintln!("64 MiB bomb, {} bytes, default limit: peak {peak} bytes", bomb.len());
+    eprintln!(
+        "64 MiB bomb, {} bytes, default limit: peak {peak} bytes",
+        bomb.len()
+    );
     let err = result.expect_err("a bomb must not decode");
     assert!(
         matches!(err, CompressError::TooLarge { limit } if limit == MAX_DECOMPRESSED),
@@ -123,7 +126,10 @@ fn small_limit_stops_a_bigger_bomb_early() {
     let bomb = zeros(256 << 20);
     let limit = 1 << 20;
     let (result, peak) = peak_during(|| decompress_brotli_limited(&bomb, limit));
-    eprintln!("256 MiB bomb, {} bytes, 1 MiB limit: peak {peak} bytes", bomb.len());
+    eprintln!(
+        "256 MiB bomb, {} bytes, 1 MiB limit: peak {peak} bytes",
+        bomb.len()
+    );
     assert!(matches!(result, Err(CompressError::TooLarge { limit: l }) if l == limit));
     assert!(peak <= limit + (1 << 20), "peak {peak} bytes");
 }

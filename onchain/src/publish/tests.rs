@@ -64,7 +64,10 @@ fn two_pairs_the_page_a_child_of_the_library_funded_by_the_first_commit() {
 
     // The run's own fresh receive address, never receive/0 (the wallet's funding address).
     let holder = session.holder().clone();
-    assert_ne!(holder, session.wallet().script_pubkey(Chain::Receive, 0).unwrap());
+    assert_ne!(
+        holder,
+        session.wallet().script_pubkey(Chain::Receive, 0).unwrap()
+    );
     let library_id = first.prepared.ids()[0];
     let first_reveal = &first.prepared.reveal.tx;
     // The library stays with the wallet (it is the page's parent); the list goes out.

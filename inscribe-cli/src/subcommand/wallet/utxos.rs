@@ -119,6 +119,7 @@ impl Utxos {
                 url,
                 cookie,
                 min_conf: self.min_conf,
+                reach: onchain::wallet::rpc::Reach::LoopbackOnly,
             }),
             _ => None,
         };
