@@ -79,6 +79,14 @@ impl Store {
 
         // ord places them output by output in the order of their offsets; unbound ones get
         // the next number at the unbound outpoint in that order.
+        // ord honours a parent tag only for an inscription on an output this reveal spends.
+        let spent: Vec<InscriptionId> = flotsam
+            .iter()
+            .filter_map(|f| match &f.kind {
+                Kind::Old(id) => Some(*id),
+                Kind::New { .. } => None,
+            })
+            .collect();
         let mut order: Vec<&Flotsam> = flotsam.iter().collect();
         order.sort_by_key(|f| f.offset.unwrap_or(u64::MAX));
         for flotsam in order {
@@ -97,11 +105,14 @@ impl Store {
                         place
                     };
                     if let Some(entry) = self.entries.get_mut(&ids[*envelope]) {
+                        let mut parents = entry.inscription.parent_ids();
+                        parents.retain(|p| spent.contains(p));
                         entry.revealed = Some(Revealed {
                             place,
                             fee,
                             reinscription: *reinscription,
                             reinscription_curse: *reinscription_curse,
+                            parents,
                         });
                     }
                 }

@@ -39,6 +39,9 @@ pub(super) struct Revealed {
     pub(super) fee: Option<u64>,
     /// It landed on a sat that already held an inscription (ord's `reinscription` charm).
     pub(super) reinscription: bool,
+    /// The parents ord gives it: those of its parent tags that name an inscription sitting
+    /// on an output the reveal spends (only the parent's holder can add a child).
+    pub(super) parents: Vec<InscriptionId>,
     /// ord's `Curse::Reinscription`: otherwise blessed, but its input's first sat already
     /// held an inscription that was not cursed (or more than one).
     pub(super) reinscription_curse: bool,
@@ -239,13 +242,17 @@ impl Store {
         self.entry(id).and_then(|entry| entry.curse)
     }
 
-    /// The children of `parent` (inscriptions whose well-formed parent tags name it),
-    /// ordered by inscription number.
+    /// The children of `parent`, ordered by inscription number: as ord, for one read from a
+    /// reveal, only if the reveal spent the output `parent` sat on; for one loaded from a
+    /// folder, whenever its well-formed parent tags name it.
     pub fn children(&self, parent: &InscriptionId) -> Vec<InscriptionId> {
         let mut children: Vec<(u64, InscriptionId)> = self
             .entries
             .iter()
-            .filter(|(_, entry)| entry.inscription.parent_ids().contains(parent))
+            .filter(|(_, entry)| match &entry.revealed {
+                Some(revealed) => revealed.parents.contains(parent),
+                None => entry.inscription.parent_ids().contains(parent),
+            })
             .map(|(id, entry)| (entry.number, *id))
             .collect();
         children.sort();

@@ -73,8 +73,8 @@ fn id(tx: &Transaction, index: u32) -> InscriptionId {
     InscriptionId::new(tx.compute_txid(), index)
 }
 
-/// i0 HTML with metadata, i1 brotli JavaScript, i2 untyped bytes; i1 and i2 are children
-/// of i0.
+/// i0 HTML with metadata, i1 brotli JavaScript, i2 untyped bytes; i1 and i2 name i0 as
+/// their parent (tag 3), which ord does not honour: the reveal does not spend i0.
 fn batch() -> (Transaction, Vec<u8>, Vec<u8>) {
     let js = "export const greeting = 'hello from a reveal';\n".repeat(20);
     let compressed = inscription::compress_brotli_for("text/javascript", js.as_bytes()).unwrap();
@@ -168,10 +168,8 @@ async fn serves_every_inscription_of_a_reveal_at_its_id() {
         .await
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    assert_eq!(
-        v["ids"],
-        serde_json::json!([id(&tx, 1).to_string(), id(&tx, 2).to_string()])
-    );
+    // A parent tag counts only when the reveal spends the parent: i0 is revealed here.
+    assert_eq!(v["ids"], serde_json::json!([]));
     let r = get(addr, &format!("/r/parents/{}", id(&tx, 2)), &[])
         .await
         .unwrap();
@@ -337,7 +335,9 @@ fn loads_reveal_files_in_hex_and_raw() {
         store.get(&id(&two, 0)).unwrap().content_type(),
         Some("text/css")
     );
-    assert_eq!(store.children(&id(&one, 0)), [id(&one, 1), id(&one, 2)]);
+    // Their parent tags name i0, but the reveal does not spend it: no children (ord's
+    // provenance rule, docs/src/inscriptions/provenance.md).
+    assert_eq!(store.children(&id(&one, 0)), []);
 
     let bad = dir.path().join("bad.hex");
     std::fs::write(&bad, "02000000zz").unwrap();
@@ -670,6 +670,34 @@ async fn a_spent_parent_moves_to_the_child_reveal() {
     assert_eq!(v["output"], format!("{child_txid}:0"));
     assert_eq!(v["fee"], 12_000 - 10_546);
     assert_eq!(v["charms"], serde_json::json!([]));
+    let children = |s: &ContentServer| {
+        let addr = s.addr();
+        async move {
+            let r = get(addr, &format!("/r/children/{parent}"), &[])
+                .await
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["ids"].clone()
+        }
+    };
+    assert_eq!(
+        children(&s).await,
+        serde_json::json!([id(&child_reveal, 0).to_string()])
+    );
+
+    // Anyone can name the parent in a tag; without spending it, that is not a child.
+    let forger_commit = commit(0x43, &[2_000]);
+    let forged = spending(
+        &[OutPoint::new(forger_commit.compute_txid(), 0)],
+        vec![p2tr(1_000)],
+        0,
+        vec![Inscription::new("text/plain", b"not a child".to_vec()).with_parent(parent)],
+    );
+    s.insert_commit(&forger_commit);
+    s.insert_reveal(&forged).unwrap();
+    assert_eq!(
+        children(&s).await,
+        serde_json::json!([id(&child_reveal, 0).to_string()])
+    );
 }
 
 // ord src/index/updater/inscription_updater.rs: an input worth nothing leaves its
