@@ -46,14 +46,7 @@ fn setup(dir: &Path, chain: &str) -> StandIn {
     StandIn::start(dir, chain, funding(dir))
 }
 
-const WALLET: [&str; 6] = [
-    "--network",
-    "regtest",
-    "--utxos",
-    "utxos.json",
-    "--mnemonic-file",
-    "mnemonic.txt",
-];
+use crate::inscribe::WALLET;
 
 /// `inscribe hello.txt` into `out`, written but not sent.
 fn inscribe(dir: &Path, out: &str) -> Value {

@@ -48,7 +48,8 @@ pub fn write_mnemonic(dir: &Path) {
     .unwrap();
 }
 
-const WALLET: [&str; 6] = [
+/// The wallet flags of a run in a folder holding `utxos.json` and `mnemonic.txt` (regtest).
+pub(crate) const WALLET: [&str; 6] = [
     "--network",
     "regtest",
     "--utxos",
