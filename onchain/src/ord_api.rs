@@ -15,14 +15,14 @@
 //! Nothing secret is sent; a remote server learns which outputs the wallet holds.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use bitcoin::OutPoint;
 use http1::{Limits, Request};
 use serde::de::IgnoredAny;
 
-use crate::wallet::rpc::RpcUrl;
+use crate::wallet::rpc::{is_loopback, RpcUrl};
 use crate::wallet::{Checked, Utxo};
 
 /// How long to wait for ord to connect, and for each read or write.
@@ -265,16 +265,6 @@ impl OrdServer<'_> {
             reason: e.to_string(),
         })?;
         Ok((response.status, response.body))
-    }
-}
-
-/// Loopback: 127.0.0.0/8, ::1, and IPv4 loopback mapped into IPv6.
-fn is_loopback(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
     }
 }
 

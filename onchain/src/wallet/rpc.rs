@@ -138,7 +138,7 @@ impl RpcUrl {
 /// Whether the cookie may be sent to a host that is not this machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
-    /// Only to a loopback address (127.0.0.0/8, ::1): the default.
+    /// Only to a loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104): the default.
     LoopbackOnly,
     /// To any host (the user asked for it, e.g. over a VPN they trust).
     RemoteAllowed,
@@ -285,13 +285,24 @@ impl Rpc {
 /// Refuses `addr` (where `url` resolved) unless it is a loopback address or `reach` allows
 /// remote hosts.
 pub fn check_reach(url: &str, addr: SocketAddr, reach: Reach) -> Result<(), RpcError> {
-    if reach == Reach::LoopbackOnly && !addr.ip().is_loopback() {
+    if reach == Reach::LoopbackOnly && !is_loopback(addr.ip()) {
         return Err(RpcError::Remote {
             url: url.to_owned(),
             ip: addr.ip(),
         });
     }
     Ok(())
+}
+
+/// Whether `ip` is this machine's loopback: 127.0.0.0/8, ::1, and IPv4 loopback mapped into
+/// IPv6 (`::ffff:127.0.0.1`). The one rule for "a node or an ord server on this machine".
+pub(crate) fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
 }
 
 /// Calls `listunspent` (minconf `min_conf`) on Bitcoin Core at `url` on this machine
@@ -378,6 +389,39 @@ pub(crate) mod tests {
             "http://h:99999",
         ] {
             assert!(RpcUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_this_machine_is_loopback() {
+        let url = "http://node:8332";
+        for ok in [
+            "127.0.0.1:8332",
+            "127.9.9.9:1",
+            "[::1]:8332",
+            "[::ffff:127.0.0.1]:8332",
+        ] {
+            let addr: SocketAddr = ok.parse().unwrap();
+            assert!(check_reach(url, addr, Reach::LoopbackOnly).is_ok(), "{ok}");
+        }
+        for remote in [
+            "10.0.0.1:8332",
+            "[::ffff:10.0.0.1]:8332",
+            "[fe80::1]:8332",
+            "0.0.0.0:1",
+        ] {
+            let addr: SocketAddr = remote.parse().unwrap();
+            assert!(
+                matches!(
+                    check_reach(url, addr, Reach::LoopbackOnly),
+                    Err(RpcError::Remote { .. })
+                ),
+                "{remote}"
+            );
+            assert!(
+                check_reach(url, addr, Reach::RemoteAllowed).is_ok(),
+                "{remote}"
+            );
         }
     }
 
