@@ -22,6 +22,7 @@
 pub mod firefox;
 mod gesture;
 pub mod netlog;
+pub mod packets;
 mod record;
 pub mod webrtc;
 
