@@ -15,13 +15,13 @@ use crate::health::Snapshot;
 use crate::mesh::swarm::{Mesh, MeshTask};
 
 /// Largest datagram read; longer ones are truncated by the kernel and then fail to parse.
-const RECV_BUF: usize = 2048;
+pub(crate) const RECV_BUF: usize = 2048;
 
 /// How long a graceful shutdown waits for clients to be told and sessions to close.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// How often stats are published to the health server.
-const STATS_INTERVAL: Duration = Duration::from_millis(250);
+pub(crate) const STATS_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Most federation inputs applied in one turn of the loop before the socket is looked at
 /// again.

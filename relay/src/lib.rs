@@ -10,6 +10,7 @@
 //! - [`load`]: the load generator behind the `lumamesh-load` binary.
 //! - [`mesh`]: federation with other relays over rust-libp2p (`MESH_*`, docs/federation.md).
 //! - [`local`]: a throwaway relay on a task of the current runtime (tools and tests).
+//! - [`shard`]: the relay on several threads, one core per thread (`THREADS`).
 //!
 //! Errors are typed per module (`thiserror`); nothing here panics on network input.
 //!
@@ -42,3 +43,4 @@ pub mod load;
 pub mod local;
 pub mod mesh;
 pub mod protocol;
+pub mod shard;

@@ -32,6 +32,7 @@ use crate::core::{ConfigError, Limits, Relay, RelayConfig, Stats};
 use crate::driver;
 use crate::health::Snapshot;
 use crate::mesh::swarm::{Mesh, MeshError, MeshReport, MeshSettings};
+use crate::shard::Shards;
 
 /// Why a local relay could not start, or did not stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,12 @@ pub enum LocalRelayError {
     /// The driver stopped with a socket error.
     #[error("relay driver")]
     Driver(#[source] std::io::Error),
+    /// A federated local relay was asked for more than one thread.
+    #[error("a federated relay runs on one thread, not {threads}")]
+    FederatedThreads {
+        /// The threads asked for.
+        threads: usize,
+    },
     /// The driver task panicked or was cancelled.
     #[error("relay task did not finish: {0}")]
     Task(String),
@@ -79,6 +86,12 @@ pub struct LocalOptions {
     pub mesh: Option<MeshSettings>,
     /// Limits instead of [`Limits::default`] (a demo relay that takes one session, say).
     pub limits: Option<Limits>,
+}
+
+/// One core, run by [`driver::run`], or several shards (never federated).
+enum Cores {
+    One(Relay),
+    Sharded(Shards),
 }
 
 /// A relay running on a task of the current tokio runtime, with a throwaway identity.
@@ -105,6 +118,20 @@ impl LocalRelay {
 
     /// Like [`Self::start`], with `options` (a federated relay, say).
     pub async fn start_with(ip: IpAddr, options: LocalOptions) -> Result<Self, LocalRelayError> {
+        Self::start_sharded(ip, options, 1).await
+    }
+
+    /// Like [`Self::start_with`], with `threads` shards ([`crate::shard`]; 0 and 1 both mean
+    /// one core, as [`Self::start_with`]). The shards share the current runtime's threads (on
+    /// a current-thread runtime, its one thread). A federated relay runs one.
+    pub async fn start_sharded(
+        ip: IpAddr,
+        options: LocalOptions,
+        threads: usize,
+    ) -> Result<Self, LocalRelayError> {
+        if threads > 1 && options.mesh.is_some() {
+            return Err(LocalRelayError::FederatedThreads { threads });
+        }
         let identity = RelayIdentity::generate()?;
         let address =
             RelayAddress::from_ip(ip).map_err(|source| LocalRelayError::Address { ip, source })?;
@@ -119,7 +146,12 @@ impl LocalRelay {
         if let Some(limits) = &options.limits {
             config.limits = limits.clone();
         }
-        let relay = Relay::new(config, Instant::now())?;
+        // Several shards, or one core run as it always was.
+        let cores = if threads > 1 {
+            Cores::Sharded(Shards::new(config, threads, Instant::now())?)
+        } else {
+            Cores::One(Relay::new(config, Instant::now())?)
+        };
         let mesh = match &options.mesh {
             Some(settings) => Some(Mesh::start(settings, identity.node_secret(), &entry).await?),
             None => None,
@@ -132,7 +164,10 @@ impl LocalRelay {
         let shutdown = async move {
             let _ = shutdown_rx.await;
         };
-        let task = tokio::spawn(driver::run(relay, socket, mesh, shutdown, stats_tx));
+        let task = match cores {
+            Cores::One(relay) => tokio::spawn(driver::run(relay, socket, mesh, shutdown, stats_tx)),
+            Cores::Sharded(shards) => tokio::spawn(shards.run(socket, shutdown, stats_tx)),
+        };
         Ok(Self {
             entry,
             local_addr,

@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::num::NonZeroU16;
+use std::num::{NonZeroU16, NonZeroUsize};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -16,6 +16,7 @@ use lumamesh_relay::core::{Limits, Relay, RelayConfig};
 use lumamesh_relay::driver;
 use lumamesh_relay::health::{self, Snapshot};
 use lumamesh_relay::mesh::swarm::{Mesh, MeshError, MeshSalt, MeshSettings};
+use lumamesh_relay::shard::Shards;
 use report::{usage, UsageContext};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
@@ -297,6 +298,34 @@ struct Args {
     /// dialled as well, so one peer is enough to join.
     #[arg(long, env = "MESH_PEERS", value_name = "MESH_PEERS")]
     mesh_peers: Option<String>,
+    /// Threads serving clients, one relay core ("shard") each [default: the number of
+    /// available cores; 1 for a federated relay].
+    ///
+    /// Each source prefix (IPv4 /24, IPv6 /64) is served by one shard; rooms, MAX_SESSIONS,
+    /// MAX_HANDSHAKING and MAX_ROOM_SIZE hold across shards, and /metrics sums them all.
+    /// A federated relay (MESH_SALT, MESH_LISTEN or MESH_PEERS) runs on one thread only.
+    #[arg(long, env = "THREADS", value_name = "THREADS")]
+    threads: Option<NonZeroUsize>,
+}
+
+impl Args {
+    /// Whether a federation setting is given.
+    fn federated(&self) -> bool {
+        self.mesh_salt.is_some() || self.mesh_listen.is_some() || self.mesh_peers.is_some()
+    }
+
+    /// How many shards to run: THREADS, else one per available core (one when federated).
+    fn threads(&self) -> Result<usize> {
+        match self.threads {
+            Some(n) if n.get() > 1 && self.federated() => Err(usage(format!(
+                "THREADS={n} cannot be combined with federation (MESH_SALT, MESH_LISTEN or \
+                 MESH_PEERS): a federated relay runs on one thread; unset THREADS or set THREADS=1"
+            ))),
+            Some(n) => Ok(n.get()),
+            None if self.federated() => Ok(1),
+            None => Ok(std::thread::available_parallelism().map_or(1, NonZeroUsize::get)),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -310,17 +339,25 @@ fn main() -> ExitCode {
             // Colour only on a terminal: log files and journald get plain text.
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
-        tokio::runtime::Builder::new_current_thread()
+        let threads = args.threads()?;
+        // One thread: the relay as it always ran, all on the current thread.
+        let mut runtime = if threads == 1 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(threads);
+            builder
+        };
+        runtime
             .enable_all()
             .build()
             .context("starting the tokio runtime")?
-            .block_on(run(args))
+            .block_on(run(args, threads))
     })
 }
 
-async fn run(args: Args) -> Result<()> {
-    let federated =
-        args.mesh_salt.is_some() || args.mesh_listen.is_some() || args.mesh_peers.is_some();
+async fn run(args: Args, threads: usize) -> Result<()> {
+    let federated = args.federated();
     let mut mesh_settings = MeshSettings::parse(
         args.mesh_listen.as_deref(),
         args.mesh_peers.as_deref(),
@@ -408,7 +445,11 @@ async fn run(args: Args) -> Result<()> {
     config.limits = limits;
     config.federated = federated;
     let started = Instant::now();
-    let relay = Relay::new(config, started).usage("invalid limits")?;
+    let cores = if threads == 1 {
+        Cores::One(Relay::new(config, started).usage("invalid limits")?)
+    } else {
+        Cores::Sharded(Shards::new(config, threads, started).usage("invalid limits")?)
+    };
     let mesh = if federated {
         Some(start_mesh(&mesh_settings, &identity, &entry).await?)
     } else {
@@ -452,11 +493,19 @@ async fn run(args: Args) -> Result<()> {
     writeln!(out, "relay.txt: {}", entry.to_line())?;
     out.flush()?;
     drop(out);
-    info!(%local_addr, "relay serving");
+    info!(%local_addr, threads, "relay serving");
 
-    driver::run(relay, socket, mesh, shutdown_signal(), stats_tx)
-        .await
-        .context("UDP driver failed")
+    match cores {
+        Cores::One(relay) => driver::run(relay, socket, mesh, shutdown_signal(), stats_tx).await,
+        Cores::Sharded(shards) => shards.run(socket, shutdown_signal(), stats_tx).await,
+    }
+    .context("UDP driver failed")
+}
+
+/// The relay's cores: one, run by [`driver::run`], or several shards (never federated).
+enum Cores {
+    One(Relay),
+    Sharded(Shards),
 }
 
 /// Starts the federation; a `MESH_LISTEN` that cannot be bound is the operator's to fix.

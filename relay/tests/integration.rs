@@ -48,6 +48,8 @@ mod mesh_rogue;
 mod mesh_settings;
 #[path = "integration/mesh_swarm.rs"]
 mod mesh_swarm;
+#[path = "integration/shards.rs"]
+mod shards;
 
 /// A relay process in its own directory, killed on drop.
 struct RelayProcess {

@@ -164,6 +164,11 @@ pub struct RelayConfig {
     /// Whether the relay is part of a federation: only then does it queue
     /// [`MeshOutput`](super::MeshOutput)s.
     pub federated: bool,
+    /// Set when this core is one shard of a relay running several
+    /// ([`Shard`](super::Shard)): it then exchanges its members with the other shards
+    /// through the federation interface (whether or not it is federated) and counts the
+    /// relay-wide caps together with them.
+    pub shard: Option<super::Shard>,
 }
 
 impl std::fmt::Debug for RelayConfig {
@@ -173,6 +178,8 @@ impl std::fmt::Debug for RelayConfig {
             .field("local_addr", &self.local_addr)
             .field("ufrag", &self.ufrag)
             .field("limits", &self.limits)
+            .field("federated", &self.federated)
+            .field("shard", &self.shard)
             .finish_non_exhaustive()
     }
 }
@@ -190,6 +197,7 @@ impl RelayConfig {
             limits: Limits::default(),
             tag: RelayTag::of(entry.node_key()),
             federated: false,
+            shard: None,
         }
     }
 

@@ -109,7 +109,7 @@ pub enum MeshOutput {
 impl Relay {
     /// Applies one [`MeshInput`] (see [`Relay::handle_mesh`]).
     pub(super) fn on_mesh(&mut self, now: Instant, input: MeshInput) {
-        if !self.config.federated {
+        if !self.meshes() {
             self.stats.mesh_ignored += 1;
             return;
         }
@@ -119,8 +119,10 @@ impl Relay {
                 relay,
                 sessions,
             } => self.on_remote_members(now, room, relay, &sessions),
-            MeshInput::Joined { room, peer } => self.on_remote_joined(now, room, peer),
-            MeshInput::Left { room, peer } => {
+            MeshInput::Joined { room, peer } if !self.is_own(peer) => {
+                self.on_remote_joined(now, room, peer);
+            }
+            MeshInput::Left { room, peer } if !self.is_own(peer) => {
                 if let Some(members) = self.remote_room(room, peer.relay) {
                     if members.remove_remote(&peer) {
                         self.tell_remote_left(now, room, &[peer]);
@@ -141,13 +143,15 @@ impl Relay {
             }
             MeshInput::RelayGone { relay } => self.on_relay_gone(now, relay),
             MeshInput::Directory(entries) => self.on_directory(entries),
+            // About one of our own sessions.
+            MeshInput::Joined { .. } | MeshInput::Left { .. } => self.stats.mesh_ignored += 1,
         }
     }
 
-    /// The room, if it has a local member and `relay` is another relay; counts what it
-    /// ignores.
+    /// The room, if it has a local member and `relay` is another relay (for a shard, this
+    /// relay's tag names the other shards' members too); counts what it ignores.
     fn remote_room(&mut self, room: RoomId, relay: RelayTag) -> Option<&mut Room> {
-        let found = if relay == self.config.tag {
+        let found = if relay == self.config.tag && self.config.shard.is_none() {
             None
         } else {
             self.rooms.get_mut(&room)
@@ -166,6 +170,16 @@ impl Relay {
         sessions: &[PeerId],
     ) {
         let max = usize::from(self.config.limits.max_room_size);
+        // A shard hears this relay's other shards under its own tag: never its own sessions.
+        let others: Vec<PeerId>;
+        let sessions = if self.config.shard.is_some() {
+            others = (sessions.iter().copied())
+                .filter(|&session| !self.is_own(PeerAddr { relay, session }))
+                .collect();
+            &others
+        } else {
+            sessions
+        };
         let Some(members) = self.remote_room(room, relay) else {
             return;
         };

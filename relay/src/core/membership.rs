@@ -31,9 +31,9 @@ impl Relay {
         }
     }
 
-    /// Queues an output for the federation (only a federated relay does).
+    /// Queues an output for the federation (only a federated relay or a shard does).
     pub(super) fn queue_mesh(&mut self, output: MeshOutput) {
-        if self.config.federated {
+        if self.meshes() {
             self.mesh_out.push_back(output);
         }
     }
@@ -54,12 +54,21 @@ impl Relay {
         if self.rooms.get(&room).is_some_and(|r| r.len() >= max_size) {
             return Err(ErrorCode::RoomFull);
         }
+        // A shard's room holds what it heard of the other shards' members, which may lag:
+        // the relay-wide count decides.
+        let shared = self.config.shard.as_ref().map(|s| s.shared());
+        if shared.is_some_and(|shared| !shared.join_room(room, max_size)) {
+            return Err(ErrorCode::RoomFull);
+        }
         // The frame's time: the dispatcher stamps it as the session's last activity.
         let (addr, limits) = (self.local_addr_of(joiner), self.forward);
         let members = self.rooms.entry(room).or_default();
         if let Err(refusal) = members.forward.allow_join(&limits, now, addr, false) {
             if members.local.is_empty() {
                 self.rooms.remove(&room);
+            }
+            if let Some(shard) = &self.config.shard {
+                shard.shared().leave_room(room);
             }
             self.count_join_refusal(refusal);
             return Err(ErrorCode::RateLimited);
@@ -158,6 +167,9 @@ impl Relay {
             return;
         };
         members.local.swap_remove(pos);
+        if let Some(shard) = &self.config.shard {
+            shard.shared().leave_room(room);
+        }
         if members.local.is_empty() {
             self.rooms.remove(&room);
         } else {

@@ -18,6 +18,7 @@ mod membership;
 mod rate;
 mod room;
 mod session;
+mod shard;
 mod signal;
 mod source;
 mod stats;
@@ -35,12 +36,15 @@ use tracing::{debug, warn};
 
 pub use config::{ConfigError, Limits, RelayConfig};
 pub use federation::{MeshInput, MeshOutput};
+pub use shard::{Shard, Shared};
+pub(crate) use source::prefix;
 pub use stats::{Rejects, Stats};
 
-use crate::protocol::{CloseCode, PeerId, RoomId};
+use crate::protocol::{CloseCode, PeerAddr, PeerId, RoomId};
 use forward::ForwardLimits;
 use room::Room;
 use session::{Phase, RtcTemplate, Session, Timeouts};
+use shard::Gauge;
 use source::Sources;
 
 /// How long a new session keeps its handshake slot however full the relay is: time for a
@@ -122,8 +126,10 @@ pub struct Relay {
     sources: Sources,
     next_prune: Instant,
     next_peer: u32,
-    live: usize,
-    handshaking: usize,
+    /// Sessions held (for a shard: also counted relay-wide).
+    live: Gauge,
+    /// Sessions handshaking (a shard counts its own, against its share of the cap).
+    handshaking: Gauge,
     stats: Stats,
     scratch: Vec<u8>,
     peer_buf: Vec<u8>,
@@ -156,6 +162,10 @@ impl Relay {
             return Err(ConfigError::Certificate);
         }
         let sources = Sources::new(&config.limits);
+        let live = match &config.shard {
+            Some(shard) => shard.shared().sessions_gauge(),
+            None => Gauge::default(),
+        };
         Ok(Self {
             forward: ForwardLimits::of(&config.limits),
             template,
@@ -176,8 +186,8 @@ impl Relay {
             sources,
             next_prune: now + rate::PRUNE_INTERVAL,
             next_peer: 0,
-            live: 0,
-            handshaking: 0,
+            live,
+            handshaking: Gauge::default(),
             stats: Stats::default(),
             scratch: Vec::with_capacity(crate::protocol::MAX_FRAME_LEN),
             peer_buf: Vec::new(),
@@ -223,14 +233,14 @@ impl Relay {
 
     /// Whether no session is left.
     pub fn is_empty(&self) -> bool {
-        self.live == 0
+        self.live.local() == 0
     }
 
     /// Counters and gauges.
     pub fn stats(&self) -> Stats {
         let mut stats = self.stats;
-        stats.sessions = self.live as u64;
-        stats.sessions_handshaking = self.handshaking as u64;
+        stats.sessions = self.live.local() as u64;
+        stats.sessions_handshaking = self.handshaking.local() as u64;
         stats.rooms = self.rooms.len() as u64;
         stats.remote_members = self.rooms.values().map(|r| r.remote_len() as u64).sum();
         stats
@@ -339,17 +349,30 @@ impl Relay {
             refusal.count(&mut self.stats.rejects);
             return None;
         }
-        if self.live >= limits.max_sessions + limits.overflow_sessions {
+        // Each cap is taken in one step that fails at the cap (for a shard: the sessions
+        // relay-wide, the handshakes its share, see `Shard`), and given back if the session
+        // is not created after all.
+        let max_sessions = limits.max_sessions;
+        let max_handshaking = match &self.config.shard {
+            Some(shard) => shard.share(limits.max_handshaking),
+            None => limits.max_handshaking,
+        };
+        let Some(held) = self.live.try_add(max_sessions + limits.overflow_sessions) else {
             self.stats.rejects.relay_full += 1;
             return None;
-        }
-        if self.handshaking >= limits.max_handshaking && !self.evict_unproven(now) {
+        };
+        if self.handshaking.try_add(max_handshaking).is_none()
+            && !(self.evict_unproven(now) && self.handshaking.try_add(max_handshaking).is_some())
+        {
+            self.live -= 1;
             self.stats.rejects.too_many_handshakes += 1;
             return None;
         }
         let rtc = match self.template.build(remote_ufrag, now) {
             Ok(rtc) => rtc,
             Err(e) => {
+                self.live -= 1;
+                self.handshaking -= 1;
                 warn!(error = %e, "could not create session");
                 return None;
             }
@@ -357,7 +380,7 @@ impl Relay {
         let peer = self.alloc_peer();
         let limits = &self.config.limits;
         let mut session = Session::new(rtc, peer, remote_ufrag, source, now);
-        session.over_capacity = self.live >= limits.max_sessions;
+        session.over_capacity = held >= max_sessions;
         session.messages = rate::TokenBucket::full(f32::from(limits.message_burst), now);
         session.strikes = rate::TokenBucket::full(f32::from(limits.error_strikes), now);
         let key = match self.free.pop() {
@@ -373,8 +396,6 @@ impl Relay {
         self.by_addr.insert(source, key);
         self.by_ufrag.insert(remote_ufrag.to_owned(), key);
         self.by_peer.insert(peer, key);
-        self.live += 1;
-        self.handshaking += 1;
         self.sources.opened(source.ip());
         self.note_unproven(key, peer);
         self.stats.sessions_created += 1;
@@ -425,16 +446,35 @@ impl Relay {
         false
     }
 
+    /// A free peer id (for a shard, one of the ids it gives out, see [`Shard::owner`]).
     fn alloc_peer(&mut self) -> PeerId {
         // Terminates: there are far fewer sessions than u32 values.
         loop {
             self.next_peer = self.next_peer.wrapping_add(1);
             if let Some(peer) = PeerId::new(self.next_peer) {
-                if !self.by_peer.contains_key(&peer) {
+                let ours = self.config.shard.as_ref().is_none_or(|s| s.owns(peer));
+                if ours && !self.by_peer.contains_key(&peer) {
                     return peer;
                 }
             }
         }
+    }
+
+    /// Whether `addr` is a session of this core (for a shard: of this relay and this shard;
+    /// the other shards' sessions are members it hears of like another relay's).
+    pub(super) fn is_own(&self, addr: PeerAddr) -> bool {
+        addr.relay == self.config.tag
+            && self
+                .config
+                .shard
+                .as_ref()
+                .is_none_or(|s| s.owns(addr.session))
+    }
+
+    /// Whether this core exchanges [`MeshInput`]/[`MeshOutput`]: a federated relay, or a
+    /// shard (with the other shards).
+    pub(super) fn meshes(&self) -> bool {
+        self.config.federated || self.config.shard.is_some()
     }
 
     fn timeout(&mut self, now: Instant) {

@@ -41,11 +41,11 @@ impl Relay {
             return Err(ErrorCode::UnknownType);
         }
         let (from, now) = self.sender_in(key, room)?;
-        if to.relay == self.config.tag {
+        if self.is_own(to) {
             return self.signal_local(now, (room, msg_type::SIGNAL2), from, to.session, blob);
         }
         let known = self.rooms.get(&room).is_some_and(|r| r.has_remote(&to));
-        if !known || !self.config.federated {
+        if !known || !self.meshes() {
             return Err(ErrorCode::UnknownPeer);
         }
         if !self.charge(room, now, self.local_addr_of(from), to, blob.len()) {
@@ -72,8 +72,8 @@ impl Relay {
         to: PeerId,
         blob: &[u8],
     ) {
-        let known = from.relay != self.config.tag
-            && self.rooms.get(&room).is_some_and(|r| r.has_remote(&from));
+        let known =
+            !self.is_own(from) && self.rooms.get(&room).is_some_and(|r| r.has_remote(&from));
         let target = self
             .member_key(room, to)
             .filter(|&t| self.version_of(t) == Some(PROTOCOL_VERSION));

@@ -116,3 +116,46 @@ pub struct Stats {
     /// counted in `mesh_ignored`). Not counted in `joins_limited`.
     pub room_churn_limited: u64,
 }
+
+/// Adds `other`'s fields to `this`'s, one by one. The destructuring names every field, so a
+/// field added to the struct but not here fails to compile instead of being left out.
+macro_rules! add_fields {
+    ($ty:ident, $this:ident, $other:ident; $($field:ident),* $(,)?) => {{
+        let $ty { $($field),* } = $other;
+        $($this.$field += $field;)*
+    }};
+}
+
+impl std::ops::AddAssign for Rejects {
+    fn add_assign(&mut self, other: Self) {
+        add_fields!(Rejects, self, other;
+            unauthenticated, ip_rate_limited, prefix_rate_limited, ip_sessions, prefix_sessions,
+            ip_handshakes, prefix_handshakes, new_address, relay_full, relay_full_notified,
+            too_many_handshakes, shutting_down, message_rate_limited, malformed, refused,
+            send_dropped);
+    }
+}
+
+/// The stats of several shards of one relay together: every counter and gauge summed (a
+/// room with members on two shards counts twice in `rooms`; the sharded driver replaces
+/// that gauge with the relay's distinct rooms).
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, other: Self) {
+        add_fields!(Stats, self, other;
+            sessions, sessions_handshaking, sessions_open, rooms, sessions_created, handshakes,
+            sessions_closed, sessions_timed_out, sessions_stalled, handshakes_evicted,
+            sessions_kicked, rejects, messages_in, messages_out, bytes_in, bytes_out,
+            datagrams_in, datagrams_out, signals_forwarded, signals_unqueued, remote_members,
+            signals_to_relays, signals_from_relays, mesh_signals_dropped, remote_members_refused,
+            mesh_ignored, signals_limited, joins_limited, room_churn_limited);
+    }
+}
+
+impl std::iter::Sum for Stats {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |mut total, s| {
+            total += s;
+            total
+        })
+    }
+}
