@@ -49,6 +49,7 @@ pub mod browser;
 pub mod cdp;
 pub mod check;
 pub mod http;
+pub mod netns;
 pub mod server;
 pub mod watch;
 

@@ -2,19 +2,19 @@
 
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use bootstrap_codec::RelayEntry;
-use harness::browser::BrowserError;
+use harness::browser::{BrowserError, Engine, LaunchOptions};
 use harness::check::{
     check_stored, CheckError, CheckOptions, LoadContext, Problem, Relay, DEFAULT_WATCH,
 };
 use harness::server::Inscription;
 use harness::watch::Observation;
-use harness::InscriptionId;
+use harness::{netns, InscriptionId};
 use indicatif::{ProgressBar, ProgressStyle};
 use keystore::write_atomic;
 use lumamesh_relay::local::LocalRelay;
@@ -90,6 +90,24 @@ pub struct Check {
     /// failure per problem.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// The browser engines that check each page: chromium, firefox or all.
+    ///
+    /// Default: every engine installed (a missing one is named, with how to install it).
+    /// Naming an engine that is not installed is an error. Firefox runs the whole check in
+    /// a private network namespace (loopback and one private address, nothing beyond), so
+    /// a page that leaks reaches nothing; only the check's own throwaway relay is
+    /// reachable there, so Firefox cannot check a page with --relays or with relays of its
+    /// own (those are checked in Chromium).
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    browser: Option<BrowserChoice>,
+}
+
+/// `--browser`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum BrowserChoice {
+    Chromium,
+    Firefox,
+    All,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -106,6 +124,8 @@ struct Output {
     watch_seconds: f64,
     /// Whether the check typed, pressed Enter and clicked.
     gestures: bool,
+    /// The engines every page was checked in.
+    browsers: Vec<Engine>,
     pages: Vec<PageOutput>,
 }
 
@@ -127,6 +147,8 @@ struct PageOutput {
 
 #[derive(Debug, serde::Serialize)]
 struct ContextOutput {
+    /// The engine of this verdict.
+    browser: Engine,
     context: LoadContext,
     url: String,
     ok: bool,
@@ -151,33 +173,105 @@ impl Check {
             ))
             .into());
         }
+        // In the namespace `rerun_in_namespace` made, its network comes first.
+        let inside = netns::inside();
+        let relay_ip = if inside {
+            netns::setup()
+                .map_err(|e| environment(e, "cannot set up the check's network namespace"))?
+        } else {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        };
         let mut targets = load_targets(self.target.as_deref(), &self.reveal)?;
         link_placeholders(&mut targets);
         let relays = match &self.relays {
             Some(path) => Some(read_verified_relays(path)?),
             None => None,
         };
+        let mut engines = self.engines(!inside)?;
+        let mut firefox_error = None;
+        if !inside && engines.contains(&Engine::Firefox) {
+            let own_relays = self.relays.is_some()
+                || targets
+                    .store
+                    .iter()
+                    .any(|(_, i)| !embedded_relays(i).is_empty());
+            let why = if own_relays {
+                Some(
+                    "the pages' relays (--relays, or signed relay entries in the served inscriptions) are outside the private network namespace Firefox checks in, where only the check's own throwaway relay is reachable"
+                        .to_owned(),
+                )
+            } else {
+                netns::probe().err().map(|e| e.to_string())
+            };
+            let Some(why) = why else {
+                return rerun_in_namespace();
+            };
+            let why = format!("firefox cannot check here: {why}");
+            match self.browser {
+                Some(BrowserChoice::Firefox) => return Err(UsageError(why).into()),
+                Some(BrowserChoice::All) => {
+                    eprintln!("error: {why}; checking in chromium only");
+                    firefox_error = Some(why);
+                }
+                _ => eprintln!("note: {why}; checking in chromium only"),
+            }
+            engines.retain(|e| *e != Engine::Firefox);
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        let out = runtime.block_on(self.check_all(targets, relays))?;
+        let out = runtime.block_on(self.check_all(targets, relays, &engines, relay_ip))?;
         if let Some(path) = &self.junit {
             write_atomic(path, junit(&out).as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         output::print(self.json, &out)?;
-        if out.ok {
-            Ok(())
-        } else {
-            Err(Failed.into())
+        match firefox_error {
+            _ if !out.ok => Err(Failed.into()),
+            Some(why) => Err(UsageError(why).into()),
+            None => Ok(()),
         }
+    }
+
+    /// The engines to check in: `--browser`'s, or every one installed. A named engine
+    /// that is missing is an error; without `--browser`, a missing one is noted (if
+    /// `notes`) and an error only if none is installed.
+    fn engines(&self, notes: bool) -> anyhow::Result<Vec<Engine>> {
+        let wanted = match self.browser {
+            Some(BrowserChoice::Chromium) => vec![Engine::Chromium],
+            Some(BrowserChoice::Firefox) => vec![Engine::Firefox],
+            Some(BrowserChoice::All) | None => Engine::ALL.to_vec(),
+        };
+        let (mut found, mut missing) = (Vec::new(), Vec::new());
+        for engine in wanted {
+            match engine.executable(None) {
+                Ok(_) => found.push(engine),
+                Err(e) => missing.push(e.to_string()),
+            }
+        }
+        if self.browser.is_some() && !missing.is_empty() {
+            return Err(UsageError(missing.join("; ")).into());
+        }
+        if found.is_empty() {
+            return Err(
+                UsageError(format!("no browser to check with: {}", missing.join("; "))).into(),
+            );
+        }
+        if notes {
+            for m in missing {
+                eprintln!("note: {m}; checking without it");
+            }
+        }
+        Ok(found)
     }
 
     async fn check_all(
         &self,
         targets: Targets,
         relays: Option<Vec<RelayEntry>>,
+        engines: &[Engine],
+        relay_ip: IpAddr,
     ) -> anyhow::Result<Output> {
         let Targets {
             pages: targets,
@@ -206,7 +300,7 @@ impl Check {
         let entries = match relays {
             Some(entries) => entries,
             None if needs_runtime => {
-                let relay = LocalRelay::start(Ipv4Addr::LOCALHOST.into())
+                let relay = LocalRelay::start(relay_ip)
                     .await
                     .map_err(|e| environment(e, "cannot start a local relay"))?;
                 let entry = relay.entry().clone();
@@ -263,19 +357,23 @@ impl Check {
                     served.insert(*id, runtime_js.clone());
                 }
             }
-            let verdict = match check_stored(served, target.id, &options).await {
-                Ok(verdict) => verdict,
-                Err(e) => {
-                    result = Err(check_error(e));
-                    break;
-                }
-            };
-            let contexts: Vec<ContextOutput> = verdict
-                .contexts
-                .into_iter()
-                .map(|mut c| {
+            let mut contexts: Vec<ContextOutput> = Vec::new();
+            for &engine in engines {
+                let options = CheckOptions {
+                    launch: LaunchOptions::engine(engine),
+                    ..options.clone()
+                };
+                let verdict = match check_stored(served.clone(), target.id, &options).await {
+                    Ok(verdict) => verdict,
+                    Err(e) => {
+                        result = Err(check_error(e));
+                        break;
+                    }
+                };
+                contexts.extend(verdict.contexts.into_iter().map(|mut c| {
                     missing_problems(&mut c.problems, &missing_ids);
                     ContextOutput {
+                        browser: engine,
                         context: c.context,
                         url: c.url,
                         ok: c.data_channel_opened && c.problems.is_empty(),
@@ -283,8 +381,11 @@ impl Check {
                         problems: c.problems,
                         observation: c.observation,
                     }
-                })
-                .collect();
+                }));
+            }
+            if result.is_err() {
+                break;
+            }
             pages.push(PageOutput {
                 page: target.name,
                 id: target.id,
@@ -310,6 +411,7 @@ impl Check {
                 .collect(),
             watch_seconds: self.watch,
             gestures: !self.no_gestures,
+            browsers: engines.to_vec(),
             pages,
         })
     }
@@ -327,6 +429,16 @@ impl Check {
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     }
+}
+
+/// Runs this very command again inside a private network namespace (see
+/// [`harness::netns`]) and exits with its exit code: Firefox reaches the check's relay
+/// there from both load contexts, and nothing the page sends leaves it.
+fn rerun_in_namespace() -> anyhow::Result<()> {
+    let status = netns::rerun(std::env::args_os().skip(1))
+        .map_err(|e| environment(e, "cannot run the check in a network namespace"))?;
+    // The child printed its own report; a signal death is an environment failure.
+    std::process::exit(status.code().unwrap_or(2));
 }
 
 /// An error that means the check could not run here: exit code 2, causes kept.
@@ -395,7 +507,12 @@ impl fmt::Display for Output {
                 } else {
                     "no DataChannel"
                 };
-                writeln!(f, "  {verdict}  {:<17} {channel}", context_name(c.context))?;
+                writeln!(
+                    f,
+                    "  {verdict}  {:<17} {:<9}{channel}",
+                    context_name(c.context),
+                    c.browser.name()
+                )?;
                 for p in &c.problems {
                     let message = served_as(&p.message, &page.id, &page.location);
                     writeln!(f, "        {}: {message}", p.api)?;
@@ -464,9 +581,10 @@ fn junit(out: &Output) -> String {
     for (page, c) in cases {
         let _ = write!(
             xml,
-            "    <testcase classname=\"{}\" name=\"{}\"",
+            "    <testcase classname=\"{}\" name=\"{} ({})\"",
             escape(&page.page),
-            context_name(c.context)
+            context_name(c.context),
+            c.browser.name()
         );
         if c.ok {
             xml.push_str("/>\n");

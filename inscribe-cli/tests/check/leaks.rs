@@ -13,21 +13,23 @@ use lumamesh_relay::local::LocalRelay;
 use serde_json::Value;
 
 /// One negative page.
-struct Fixture {
-    name: String,
-    html: String,
+pub(super) struct Fixture {
+    /// `<leak>-<trigger>`.
+    pub(super) name: String,
+    pub(super) html: String,
     /// What a problem must name.
-    expect: String,
+    pub(super) expect: String,
     /// Whether the sandboxed iframe must name it too (else it must only fail).
-    iframe_names_it: bool,
-    gesture: bool,
+    pub(super) iframe_names_it: bool,
+    pub(super) gesture: bool,
 }
 
-fn id(n: usize) -> InscriptionId {
+pub(super) fn id(n: usize) -> InscriptionId {
     format!("{n:064x}i0").parse().unwrap()
 }
 
-fn fixtures(lib: &InscriptionId, sw: &InscriptionId) -> Vec<Fixture> {
+/// Every leak of fixtures/check/leaks.json with every trigger, importing `lib`.
+pub(super) fn fixtures(lib: &InscriptionId, sw: &InscriptionId) -> Vec<Fixture> {
     let spec: Value = serde_json::from_str(&fixtures::read("check/leaks.json")).unwrap();
     let template = fixtures::read("check/page.html");
     let mut out = Vec::new();

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use crate::{code, json, lumamesh, stderr};
 
+mod firefox;
 mod leaks;
 mod limits;
 
@@ -41,7 +42,7 @@ fn negative(name: &str) -> PathBuf {
 
 /// `lumamesh check … --json` expecting exit 1; returns the JSON report.
 fn check_fails(args: &[&str], cwd: &Path) -> Value {
-    let mut all = vec!["check", "--json"];
+    let mut all = vec!["check", "--json", "--browser", "chromium"];
     all.extend_from_slice(args);
     let out = lumamesh(&all, cwd);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -104,6 +105,8 @@ fn starter_page_opens_a_data_channel_in_both_contexts() {
         &[
             "check",
             "lobby.html",
+            "--browser",
+            "chromium",
             "--json",
             "--timeout",
             OPEN_WAIT,
@@ -193,6 +196,8 @@ fn folder_of_pages_with_junit_report() {
         &[
             "check",
             "pages",
+            "--browser",
+            "chromium",
             "--timeout",
             OPEN_WAIT,
             "--junit",
@@ -256,7 +261,13 @@ fn missing_chromium_exits_2_saying_how_to_install_it() {
     let tmp = tempfile::tempdir().unwrap();
     let page = negative("websocket.html");
     let out = Command::new(env!("CARGO_BIN_EXE_lumamesh"))
-        .args(["check", page.to_str().unwrap(), "--json"])
+        .args([
+            "check",
+            page.to_str().unwrap(),
+            "--json",
+            "--browser",
+            "chromium",
+        ])
         .env("CHROMIUM", "/nonexistent")
         .current_dir(tmp.path())
         .stdin(Stdio::null())
@@ -269,6 +280,40 @@ fn missing_chromium_exits_2_saying_how_to_install_it() {
         stderr(&out)
     );
     assert!(out.stdout.is_empty());
+}
+
+/// `--browser all` needs both engines; without `--browser`, every installed one is used and
+/// none installed is an error naming both packages.
+#[test]
+fn missing_firefox_with_all_exits_2_and_no_engine_at_all_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = negative("websocket.html");
+    let run = |args: &[&str], chromium: &str| {
+        Command::new(env!("CARGO_BIN_EXE_lumamesh"))
+            .args(["check", page.to_str().unwrap(), "--json"])
+            .args(args)
+            .env("FIREFOX", "/nonexistent")
+            .env("CHROMIUM", chromium)
+            .current_dir(tmp.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run lumamesh")
+    };
+    let chromium = harness::browser::find_chromium().expect("chromium installed");
+    let out = run(&["--browser", "all"], chromium.to_str().unwrap());
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("firefox not found")
+            && stderr(&out).contains("apt-get install -y firefox-esr"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+    let out = run(&[], "/nonexistent");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    for package in ["install -y chromium", "install -y firefox-esr"] {
+        assert!(stderr(&out).contains(package), "{}", stderr(&out));
+    }
 }
 
 #[test]
@@ -499,7 +544,15 @@ fn published_flavour_is_checked_with_the_runtime_at_the_placeholder() {
         dir,
     ));
     let out = lumamesh(
-        &["check", "lobby.html", "--json", "--timeout", OPEN_WAIT],
+        &[
+            "check",
+            "lobby.html",
+            "--json",
+            "--browser",
+            "chromium",
+            "--timeout",
+            OPEN_WAIT,
+        ],
         dir,
     );
     let report = json(&out);
