@@ -239,6 +239,8 @@ struct Client {
 #[derive(Default, Clone, Copy)]
 struct Tally {
     sessions: u64,
+    /// Datagrams into and out of the server.
+    datagrams: u64,
     server: Duration,
     client: Duration,
     process: Duration,
@@ -302,6 +304,7 @@ fn run(
                     match polled {
                         ClientOutput::Transmit(t) => {
                             moved = true;
+                            tally.datagrams += 1;
                             let t0 = thread_cpu();
                             server.receive(*now, c.addr, &t.contents, &mut out);
                             server_cpu += thread_cpu() - t0;
@@ -358,6 +361,7 @@ fn run(
             let t0 = thread_cpu();
             for (dest, contents) in out.drain(..) {
                 moved = true;
+                tally.datagrams += 1;
                 if let Some(&i) = by_addr.get(&dest) {
                     clients[i].conn.handle_receive(*now, SERVER, &contents);
                 }
@@ -495,6 +499,7 @@ fn main() {
         );
         for (all, t) in [(&mut bare_all, a), (&mut core_all, b)] {
             all.sessions += t.sessions;
+            all.datagrams += t.datagrams;
             all.server += t.server;
             all.client += t.client;
             all.process += t.process;
@@ -516,5 +521,10 @@ fn main() {
         "process CPU per session (server + client + harness): bare {:.0} µs, core {:.0} µs",
         micros_per(bare_all.process, bare_all.sessions),
         micros_per(core_all.process, core_all.sessions),
+    );
+    println!(
+        "server datagrams (in + out) per session: bare {:.1}, core {:.1}",
+        bare_all.datagrams as f64 / bare_all.sessions as f64,
+        core_all.datagrams as f64 / core_all.sessions as f64,
     );
 }
