@@ -611,6 +611,21 @@ pub fn problems(
             },
         );
     }
+    for w in &observation.wire {
+        let (url, at_ms) = (Some(w.target.clone()), Some(w.at_ms));
+        let message = w.message();
+        push(
+            &mut out,
+            Problem {
+                api: "wire".into(),
+                url,
+                source: None,
+                line: None,
+                at_ms,
+                message,
+            },
+        );
+    }
     for link in &observation.links {
         let rel = link.rel.to_ascii_lowercase();
         let fetches = rel.split_whitespace().any(|r| {

@@ -187,6 +187,9 @@ pub struct Observation {
     pub network: NetworkLog,
     /// What the check did as a visitor (typed, pressed, clicked).
     pub gestures: Vec<String>,
+    /// Packets seen leaving for neither the server nor a relay (a visit in the check's
+    /// own network namespace, [`super::packets`]).
+    pub wire: Vec<super::packets::WireRecord>,
 }
 
 /// One attached target.

@@ -442,3 +442,34 @@ proptest! {
         let _ = parse(ethertype, &bytes);
     }
 }
+
+#[test]
+fn the_check_names_a_wire_leak_in_its_verdict() {
+    use crate::check::{problems, Allowed};
+    use crate::watch::Observation;
+    let attempts = [attempt(
+        "lm0",
+        event(
+            "10.77.0.1:41000",
+            "192.0.2.53:53",
+            What::Dns {
+                name: "leak.example".into(),
+            },
+        ),
+    )];
+    let observation = Observation {
+        wire: judge(&attempts, &[]),
+        ..Observation::default()
+    };
+    let allowed = Allowed {
+        relays: &[],
+        local_ports: &[],
+    };
+    let found = problems(&observation, "http://127.0.0.1:1", "/content/x", &allowed);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].api, "wire");
+    assert_eq!(found[0].url.as_deref(), Some("leak.example"));
+    assert!(found[0]
+        .message
+        .contains("to 192.0.2.53:53, seen on the wire"));
+}
