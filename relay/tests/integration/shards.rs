@@ -17,6 +17,28 @@ fn shard(addr: PeerAddr) -> u32 {
     (addr.session.get() - 1) % 2
 }
 
+/// `from` (at address `addrs.0`) signals `to` (at `addrs.1`), which gets it from `addrs.0`.
+async fn signal(
+    from: &mut UdpClient,
+    to: &mut UdpClient,
+    room: RoomId,
+    addrs: (PeerAddr, PeerAddr),
+    blob: &[u8],
+) {
+    let message = ClientMessage::Signal2 {
+        room,
+        to: addrs.1,
+        blob,
+    };
+    from.send(&message).await.expect("signal");
+    let got = until(to, "Signal2", |m| match m {
+        RelayMessage::Signal2 { from, blob, .. } => Some((from, blob.to_vec())),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, (addrs.0, blob.to_vec()));
+}
+
 #[test]
 fn clients_on_two_shards_meet_and_signal() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -82,24 +104,8 @@ fn clients_on_two_shards_meet_and_signal() {
         .await;
         assert_eq!(joined, pb);
 
-        for (from, to, me, other, blob) in [
-            (&mut a, &mut b, pa, pb, &b"offer"[..]),
-            (&mut b, &mut a, pb, pa, &b"answer"[..]),
-        ] {
-            from.send(&ClientMessage::Signal2 {
-                room,
-                to: other,
-                blob,
-            })
-            .await
-            .expect("signal");
-            let got = until(to, "Signal2", |m| match m {
-                RelayMessage::Signal2 { from, blob, .. } => Some((from, blob.to_vec())),
-                _ => None,
-            })
-            .await;
-            assert_eq!(got, (me, blob.to_vec()));
-        }
+        signal(&mut a, &mut b, room, (pa, pb), b"offer").await;
+        signal(&mut b, &mut a, room, (pb, pa), b"answer").await;
 
         // /statsz sums both shards: every session, both signals, one room.
         let sessions = clients.len() as u64 + 2;
