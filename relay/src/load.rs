@@ -24,6 +24,17 @@
 //! arrived), `from_absent` (the sender did, before the relay forwarded it); every `Error`
 //! frame is counted by code and by the request it answers.
 //!
+//! Members are addressed by the full address the relay announced, never by assuming the
+//! entry's tag: `Welcome` gives only a session id, and a relay may serve a session under
+//! another tag than its entry's (a shard with a tag of its own; today's shards share the
+//! relay's tag and split the session ids), so the ledger learns who owns which address from
+//! deliveries (see [`ledger`]).
+//! Signals within one relay and across relays are told apart by the entries the two clients
+//! dialled, not by tags.
+//!
+//! With [`LoadPlan::session_hold`] every client instead closes that long after its
+//! `Welcome` and signals nothing: new sessions at a sustained rate, each short-lived.
+//!
 //! [`attack`] floods one relay instead, as issue 14's adversary does, and measures ordinary
 //! clients connecting under the flood.
 
@@ -31,6 +42,7 @@ pub mod attack;
 mod ledger;
 mod members;
 mod report;
+pub mod usage;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -41,9 +53,10 @@ use str0m::config::DtlsCert;
 
 use crate::client::{ClientError, UdpClient};
 use crate::protocol::{
-    msg_type, ClientMessage, PeerAddr, RelayMessage, RelayTag, RoomId, PROTOCOL_VERSION,
+    msg_type, ClientMessage, PeerId, RelayMessage, RelayTag, RoomId, PROTOCOL_VERSION,
 };
 use ledger::Ledger;
+pub use ledger::HEADER_LEN as MIN_BLOB_LEN;
 use members::Members;
 pub use report::{ErrorCount, LoadReport, Pair, PairReport, Percentiles, RelayShare};
 use report::{Tally, Totals};
@@ -85,7 +98,7 @@ pub struct LoadPlan {
     pub rooms: usize,
     /// Signals each client sends per second once joined (0: none).
     pub signals_per_sec: f64,
-    /// Signal blob size in bytes (at least 16).
+    /// Signal blob size in bytes (at least [`MIN_BLOB_LEN`]).
     pub blob_size: usize,
     /// How long the clients keep signalling once the last one has started (the ramp); all
     /// stop together, wait [`DRAIN`] for signals in flight and close.
@@ -94,6 +107,10 @@ pub struct LoadPlan {
     pub connect_timeout: Duration,
     /// Source addresses to spread clients over, round robin (empty: let the route choose).
     pub local_ips: Vec<IpAddr>,
+    /// Sustained mode: each client joins its room, closes this long after its `Welcome`
+    /// and signals nothing (`hold` and the drain do not apply). `None`: every client stays
+    /// until the run's end.
+    pub session_hold: Option<Duration>,
 }
 
 /// The least clients wait, after they all stop signalling, before they close: signals still
@@ -141,6 +158,8 @@ struct Shared {
     ledger: Ledger,
     /// When the first client saw the run's signals settled.
     settled: Option<Instant>,
+    /// When the last client got its `Welcome`.
+    last_welcome: Option<Instant>,
 }
 
 impl Shared {
@@ -206,6 +225,11 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
     std::mem::take(&mut s.totals).finish(&mut report);
     let outcome = s.ledger.outcome();
     report.signals_delivered = outcome.delivered;
+    // Sent counts come from the ledger: only it knows which client a target address is.
+    report.signals_sent = outcome.sent_pairs.iter().sum();
+    report.same_relay.signals_sent = outcome.sent_pairs[0];
+    report.cross_relay.signals_sent = outcome.sent_pairs[1];
+    report.to_unidentified = outcome.to_unidentified;
     report.lost_to_present = outcome.lost_to_present;
     report.to_absent = outcome.to_absent;
     report.from_absent = outcome.from_absent;
@@ -215,6 +239,14 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
         .settled
         .map_or(0.0, |t| t.saturating_duration_since(stop).as_secs_f64());
     report.elapsed_secs = start.elapsed().as_secs_f64();
+    report.offered_rate = plan.connect_rate;
+    report.achieved_rate = s.last_welcome.map_or(0.0, |last| {
+        report.connected as f64
+            / last
+                .saturating_duration_since(start)
+                .as_secs_f64()
+                .max(1e-3)
+    });
     report
 }
 
@@ -233,13 +265,14 @@ fn age(epoch: Instant, blob: &[u8]) -> Option<Duration> {
 
 /// Connects one client to `target` from `local_ip` (the route's choice if `None`), says
 /// `Hello` in [`PROTOCOL_VERSION`] and waits for `Welcome`, each step within `timeout`;
-/// gives the client and its peer address.
+/// gives the client and its session id (its full address carries the tag of the shard that
+/// serves it, which `Welcome` does not say).
 async fn open(
     target: &LoadTarget,
     local_ip: Option<IpAddr>,
     cert: Option<DtlsCert>,
     timeout: Duration,
-) -> Result<(UdpClient, PeerAddr), ClientFailure> {
+) -> Result<(UdpClient, PeerId), ClientFailure> {
     let mut client =
         UdpClient::connect_from(local_ip, &target.entry, target.addr, cert, timeout).await?;
     client
@@ -259,12 +292,7 @@ async fn open(
     if welcome.version != PROTOCOL_VERSION {
         return Err(ClientFailure::Version(welcome.version));
     }
-    // The entry we dialled names the relay (DTLS checked its fingerprint).
-    let me = PeerAddr {
-        relay: target.tag(),
-        session: welcome.peer,
-    };
-    Ok((client, me))
+    Ok((client, welcome.peer))
 }
 
 async fn one_client(
@@ -279,14 +307,21 @@ async fn one_client(
     let (relay, room_index) = placement(i, plan.relays.len(), plan.rooms);
     let target = &plan.relays[relay];
     let local_ip = (!plan.local_ips.is_empty()).then(|| plan.local_ips[i % plan.local_ips.len()]);
-    let (mut client, me) = open(target, local_ip, cert, plan.connect_timeout).await?;
+    let (mut client, session) = open(target, local_ip, cert, plan.connect_timeout).await?;
+    let welcomed = Instant::now();
     {
         let mut s = Shared::lock(shared);
-        s.connect.push(begun.elapsed());
+        s.connect.push(welcomed.saturating_duration_since(begun));
         s.report.connected += 1;
         s.report.relays[relay].connected += 1;
-        s.ledger.register(i, me);
+        s.last_welcome = s.last_welcome.max(Some(welcomed));
+        s.ledger.register(i, relay, session);
     }
+    // Sustained mode: this client's own end, no drain.
+    let (stop, drain) = match plan.session_hold {
+        Some(hold) => (welcomed + hold, false),
+        None => (stop, true),
+    };
     let mut room_bytes = [0u8; 32];
     room_bytes[..8].copy_from_slice(&(room_index as u64).to_be_bytes());
     let room = RoomId::from_bytes(room_bytes);
@@ -294,9 +329,9 @@ async fn one_client(
     let result = signal_loop(
         i,
         plan,
-        (&mut client, me, room),
+        (&mut client, relay, room),
         epoch,
-        stop,
+        (stop, drain),
         shared,
         &mut tally,
     )
@@ -313,28 +348,32 @@ async fn one_client(
     Ok(client.close().await?)
 }
 
-/// Joins `room`, signals present members until `stop`, then reads until the run's signals
-/// have settled (see the module docs).
+/// Joins `room` as a client of relay `relay` (its index in the plan), signals present
+/// members until `stop`, then, with `drain`, reads until the run's signals have settled (see
+/// the module docs); without, returns at `stop`.
 async fn signal_loop(
     i: usize,
     plan: &LoadPlan,
-    (client, me, room): (&mut UdpClient, PeerAddr, RoomId),
+    (client, relay, room): (&mut UdpClient, usize, RoomId),
     epoch: Instant,
-    stop: Instant,
+    (stop, drain): (Instant, bool),
     shared: &Mutex<Shared>,
     tally: &mut Tally,
 ) -> Result<(), ClientFailure> {
     client.send(&ClientMessage::Join { room }).await?;
-    let mut members = Members::new(room, me);
-    let mut blob = vec![0x5a; plan.blob_size.max(16)];
-    let interval =
-        (plan.signals_per_sec > 0.0).then(|| Duration::from_secs_f64(1.0 / plan.signals_per_sec));
+    let mut members = Members::new(room);
+    let mut blob = vec![0x5a; plan.blob_size.max(MIN_BLOB_LEN)];
+    let interval = (plan.signals_per_sec > 0.0 && drain)
+        .then(|| Duration::from_secs_f64(1.0 / plan.signals_per_sec));
     let mut next_send = interval.map(|every| Instant::now() + every);
     let (mut turn, mut seq) = (i, 0u32);
     // Client indexes fit in u32: a run has far fewer clients.
     let index = i as u32;
     loop {
         let now = Instant::now();
+        if !drain && now >= stop {
+            return Ok(());
+        }
         if now >= stop + DRAIN {
             let mut s = Shared::lock(shared);
             if now >= stop + DRAIN_MAX || s.ledger.outstanding() == 0 {
@@ -348,8 +387,11 @@ async fn signal_loop(
                 .filter(|next| *next < stop);
             let to = {
                 let mut s = Shared::lock(shared);
-                let to = members.pick(turn, |peer| s.ledger.present(peer));
-                if let Some(to) = &to {
+                // Never ourselves: an address the ledger names as this client.
+                let to = members.pick(turn, |peer| {
+                    s.ledger.present(peer) && s.ledger.resolve(peer) != Some(i)
+                });
+                if let Some(to) = to {
                     s.ledger.sent(index, seq, to);
                 }
                 to
@@ -357,7 +399,7 @@ async fn signal_loop(
             if let Some(to) = to {
                 turn += 1;
                 blob[..8].copy_from_slice(&stamp(epoch).to_be_bytes());
-                ledger::write_id(&mut blob, index, seq);
+                ledger::write_id(&mut blob, index, seq, &to);
                 seq = seq.wrapping_add(1);
                 let signal = ClientMessage::Signal2 {
                     room,
@@ -365,12 +407,12 @@ async fn signal_loop(
                     blob: &blob,
                 };
                 client.send(&signal).await?;
-                tally.sent(Pair::of(me.relay, to.relay));
             }
             continue;
         }
         let wake = match next_send {
             Some(due) => due,
+            None if !drain => stop,
             None if now < stop + DRAIN => stop + DRAIN,
             None => now + SETTLE_POLL,
         };
@@ -385,12 +427,21 @@ async fn signal_loop(
         members.apply(&message);
         match message {
             RelayMessage::Signal2 { from, blob, .. } => {
+                let Some(id @ (sender, _, me)) = ledger::read_id(blob) else {
+                    Shared::lock(shared).ledger.delivered_foreign();
+                    continue;
+                };
                 if let Some(latency) = age(epoch, blob) {
-                    tally.delivered(Pair::of(me.relay, from.relay), latency);
+                    let theirs = placement(sender as usize, plan.relays.len(), plan.rooms).0;
+                    let pair = match theirs == relay {
+                        true => Pair::SameRelay,
+                        false => Pair::CrossRelay,
+                    };
+                    tally.delivered(pair, latency);
                 }
-                if let Some((sender, seq)) = ledger::read_id(blob) {
-                    Shared::lock(shared).ledger.delivered(sender, seq);
-                }
+                // The sender wrote the address it reached us at: ours.
+                members.set_me(me);
+                Shared::lock(shared).ledger.delivered(i, from, id);
             }
             RelayMessage::Error { code, request } => {
                 tally.error(code, request);

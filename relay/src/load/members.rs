@@ -1,4 +1,6 @@
-//! The other members of a load client's room, as the relay's version 2 frames tell them.
+//! The other members of a load client's room, as the relay's version 2 frames tell them:
+//! each by the full address the relay announced (a member on another shard or relay carries
+//! that shard's or relay's tag, not the tag of the entry this client dialled).
 
 use crate::protocol::{PeerAddr, RelayMessage, RoomId};
 
@@ -6,17 +8,26 @@ use crate::protocol::{PeerAddr, RelayMessage, RoomId};
 #[derive(Debug)]
 pub(super) struct Members {
     room: RoomId,
-    me: PeerAddr,
+    /// Our own address, once a delivery has shown it (see the ledger).
+    me: Option<PeerAddr>,
     peers: Vec<PeerAddr>,
 }
 
 impl Members {
-    /// No member yet, in `room`, for the client with address `me`.
-    pub(super) fn new(room: RoomId, me: PeerAddr) -> Self {
+    /// No member yet, in `room`; our own address is not known yet.
+    pub(super) fn new(room: RoomId) -> Self {
         Self {
             room,
-            me,
+            me: None,
             peers: Vec::new(),
+        }
+    }
+
+    /// Our own address is `me` (a signal addressed to it reached us): it is no member.
+    pub(super) fn set_me(&mut self, me: PeerAddr) {
+        if self.me.is_none() {
+            self.me = Some(me);
+            self.peers.retain(|p| *p != me);
         }
     }
 
@@ -40,7 +51,7 @@ impl Members {
 
     fn add(&mut self, peer: PeerAddr) {
         // Rooms hold at most MAX_ROOM_SIZE_LIMIT members: a linear scan is cheap enough.
-        if peer != self.me && !self.peers.contains(&peer) {
+        if Some(peer) != self.me && !self.peers.contains(&peer) {
             self.peers.push(peer);
         }
     }
@@ -83,7 +94,8 @@ mod tests {
     #[test]
     fn members_come_from_room2_and_joined2_once_each() {
         let me = addr(1, 1);
-        let mut members = Members::new(ROOM, me);
+        let mut members = Members::new(ROOM);
+        members.set_me(me);
         let mut wire = Vec::new();
         AddrList::encode_into([addr(1, 2), addr(2, 7)], &mut wire);
         let peers = AddrList::from_wire(&wire).expect("valid list");
@@ -105,8 +117,26 @@ mod tests {
     }
 
     #[test]
+    fn our_own_address_is_dropped_once_known() {
+        // Before a delivery shows it, our address (a shard's tag, unknown to us) looks like
+        // anyone's; once known it is no member.
+        let mut members = Members::new(ROOM);
+        for peer in [addr(3, 1), addr(1, 1)] {
+            members.apply(&RelayMessage::Joined2 { room: ROOM, peer });
+        }
+        members.set_me(addr(3, 1));
+        assert_eq!(members.len(), 1);
+        assert_eq!(members.pick(0, |_| true), Some(addr(1, 1)));
+        members.apply(&RelayMessage::Joined2 {
+            room: ROOM,
+            peer: addr(3, 1),
+        });
+        assert_eq!(members.len(), 1);
+    }
+
+    #[test]
     fn left2_and_other_rooms() {
-        let mut members = Members::new(ROOM, addr(1, 1));
+        let mut members = Members::new(ROOM);
         members.apply(&RelayMessage::Joined2 {
             room: ROOM,
             peer: addr(2, 7),

@@ -151,6 +151,9 @@ pub struct LoadReport {
     /// Signals whose sender failed or was closed before they arrived (its target still
     /// there): they may never have left the sender.
     pub from_absent: u64,
+    /// Signals never delivered to an address no client of the run could be named for (the
+    /// relay announced it, no delivery or `Welcome` ties it to one client). Should be 0.
+    pub to_unidentified: u64,
     /// Signals the relay answered with an `Error` frame (also in `errors`).
     pub signals_refused: u64,
     /// Deliveries the ledger could not match to a signal sent (repeats, foreign blobs).
@@ -168,6 +171,11 @@ pub struct LoadReport {
     pub failures: Vec<String>,
     /// Wall time of the run.
     pub elapsed_secs: f64,
+    /// Clients started per second, as planned.
+    pub offered_rate: f64,
+    /// Clients welcomed per second: `connected` over the time from the start to the last
+    /// `Welcome`.
+    pub achieved_rate: f64,
 }
 
 /// `Error` frames of one code answering one kind of request.
@@ -209,7 +217,8 @@ pub(super) struct Tally {
 }
 
 impl Tally {
-    /// A signal sent to a member of `pair`.
+    /// A signal sent to a member of `pair` (a run counts these in its ledger instead).
+    #[cfg(test)]
     pub(super) fn sent(&mut self, pair: Pair) {
         self.sent[pair.index()] += 1;
     }

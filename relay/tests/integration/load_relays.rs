@@ -89,6 +89,7 @@ fn plan(relays: &[LocalRelay], hold: Duration) -> LoadPlan {
         hold,
         connect_timeout: WAIT,
         local_ips: Vec::new(),
+        session_hold: None,
     }
 }
 
@@ -356,9 +357,14 @@ fn no_signal_to_a_present_member_is_lost() {
     assert!(report.signals_sent > 0, "{report:#?}");
     assert_eq!(report.lost_to_present, 0, "{report:#?}");
     // Every signal is in exactly one column.
-    let sorted =
-        report.signals_delivered + report.lost_to_present + report.to_absent + report.from_absent;
+    let sorted = report.signals_delivered
+        + report.lost_to_present
+        + report.to_absent
+        + report.from_absent
+        + report.to_unidentified;
     assert_eq!(sorted, report.signals_sent, "{report:#?}");
+    // Every target was named: by a delivery, or as the one client with its session id.
+    assert_eq!(report.to_unidentified, 0, "{report:#?}");
     assert_eq!(report.signals_unexpected, 0, "{report:#?}");
     // Every error frame is counted under a code the protocol names, and its request.
     let explained: u64 = report.errors.iter().map(|e| e.count).sum();

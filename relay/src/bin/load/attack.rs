@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 use bootstrap_codec::RelayEntry;
 use lumamesh_relay::load::attack::{self, AttackPlan, Comparison};
-use lumamesh_relay::load::{LoadPlan, LoadTarget};
+use lumamesh_relay::load::{self, LoadPlan, LoadTarget};
 use report::{usage, UsageContext};
 
 /// Attack one relay (issue 14): (a) authenticated STUN binding requests with fresh ufrags,
@@ -117,13 +117,14 @@ pub async fn run(args: Args) -> Result<()> {
             connect_rate: args.connect_rate,
             rooms: args.clients,
             signals_per_sec: 0.0,
-            blob_size: 16,
+            blob_size: load::MIN_BLOB_LEN,
             hold: Duration::ZERO,
             connect_timeout,
             local_ips: match args.client_ips.is_empty() {
                 true => client_ips(args.clients),
                 false => args.client_ips,
             },
+            session_hold: None,
         };
         let warmup = secs("--warmup-secs", args.warmup_secs)?;
         attack::compare(plan, clients, !args.skip_quiet, warmup).await?
