@@ -13,6 +13,17 @@ export interface ConnectOptions {
   lite?: boolean;
   /** Milliseconds to wait for each relay's Welcome (default 8000). */
   timeout?: number;
+  /** Whose learned relays to keep and use (`localStorage` key `lumamesh.relays.<app>`). */
+  app?: string;
+  /** Dial learned relays at once, not only when none of the page's own has answered. */
+  learned?: boolean;
+  /**
+   * The relay link, started by the page while the library loads (an inline classic script
+   * runs before any module): `[pc, pc.createDataChannel('lumamesh'), pc.setLocalDescription()]`
+   * for `pc = new RTCPeerConnection()`. The first dial uses it, so the browser's own set-up
+   * (~20 ms in Chromium) overlaps the library's fetch and evaluation.
+   */
+  pc?: [RTCPeerConnection, RTCDataChannel, Promise<void>];
 }
 
 export interface Welcome {

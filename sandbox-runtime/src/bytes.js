@@ -6,7 +6,7 @@ export const td = new TextDecoder();
 
 /** Decodes base64url without padding; throws on any other character. */
 export function fromB64u(s) {
-  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw Error('not a relay entry: expected base64url text');
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw Error('not a relay entry');
   const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }

@@ -27,14 +27,16 @@ class Net extends Emitter {
     super();
     this._opts = { timeout: 8000, ...opts };
     this._dir = directory(opts.relays || RELAYS, opts.app);
+    // The first dial settles connect(); later ones are the core's. The page's own relays'
+    // peer connections exist when it returns; only then is storage read (the learned relays).
+    this._dial().then(() => ready(this), failed);
+    this._dir.read();
     // Core record (room or peer) → { view, act, keys, rtc } on this side.
     this._views = new Map();
     this._rx = {};
     this._tx = Promise.resolve();
     this._mesh = new Mesh(hex(crypto.getRandomValues(new Uint8Array(8))));
     this._feed = (input) => this._run(input);
-    // The first dial settles connect(); later ones are the core's.
-    this._dial().then(() => ready(this), failed);
   }
 
   /** Gives the core one input, carries out every action it yields, re-arms the timer. */
@@ -116,7 +118,7 @@ class Net extends Emitter {
    * Dials the page's own relays at once, the one whose link was lost only after PAUSE (it may
    * be gone); the learned ones only if none of those answers within the timeout, or at once
    * with `learned`. The first Welcome wins and the others are closed; a learned relay that
-   * fails is forgotten.
+   * fails is forgotten. Each dial starts before this returns, unless it waits.
    */
   async _dial() {
     const { own, rest, drop } = this._dir;
@@ -124,8 +126,7 @@ class Net extends Emitter {
     const go = (map) =>
       map.forEach((e) =>
         tries.push(
-          wait(e == this._lost && PAUSE)
-            .then(() => dial(e, e.verified, this._opts))
+          (async () => (e == this._lost && (await wait(PAUSE)), dial(e, e.verified, this._opts)))()
             .catch((err) => {
               throw (map == rest && drop(e), err);
             }),
@@ -133,7 +134,8 @@ class Net extends Emitter {
       );
     const any = () => Promise.any(tries);
     go(own);
-    let link = !this._opts.learned && (await Promise.race([any().catch(() => 0), wait(this._opts.timeout)]));
+    // Always waits (for `read()` to fill `rest`, with `learned`).
+    let link = await (!this._opts.learned && Promise.race([any().catch(() => 0), wait(this._opts.timeout)]));
     if (!link) {
       go(rest);
       link = await any().catch((e) => {
@@ -171,7 +173,9 @@ class Net extends Emitter {
  * Connects to the first reachable relay. Options: `relays` (relay.txt lines instead of the
  * embedded ones), `lite` (announce a=ice-lite, default false: Chromium nominates sooner
  * without it), `timeout` (ms per relay), `app` (whose learned relays to keep and use),
- * `learned` (dial learned relays at once, not only when none of the page's own answers).
+ * `learned` (dial learned relays at once, not only when none of the page's own answers), `pc`
+ * (`[pc, dc, pc.setLocalDescription()]`: a peer connection with one data channel, its implicit
+ * offer under way, that the page started while the library loaded; the first dial uses it).
  */
 export const connect = (opts = {}) =>
   new Promise((ready, failed) => new Net(opts, ready, failed)).then((net) => {

@@ -7,11 +7,14 @@ import { hello, decode, address, WELCOME, CLOSING } from './proto.js';
  * Dials a relay. Resolves to a link once the relay's Welcome arrives:
  * `{ entry, welcome, send(frame), close(), onframe, onclose }`, with our own address on the
  * relay in `welcome.me`. `verified` is the promise of the entry's signature check; the link
- * is abandoned if it rejects, or if no Welcome comes within `timeout` ms.
+ * is abandoned if it rejects, or if no Welcome comes within `o.timeout` ms. The peer
+ * connection, its channel and its implicit offer are made before anything waits, or taken
+ * from `o.pc` (`[pc, dc, pc.setLocalDescription()]`, made by the page while the library
+ * loaded), which only the first dial takes.
  */
-export async function dial(entry, verified, { lite, timeout }) {
-  const pc = new RTCPeerConnection();
-  const dc = pc.createDataChannel('lumamesh');
+export async function dial(entry, verified, o) {
+  const [pc = new RTCPeerConnection(), dc = pc.createDataChannel('lumamesh'), offered = pc.setLocalDescription()] = o.pc || [];
+  o.pc = 0;
   dc.binaryType = 'arraybuffer';
   const link = { entry, onframe() {}, onclose() {}, send: (f) => dc.send(f) };
   let done = false;
@@ -23,11 +26,11 @@ export async function dial(entry, verified, { lite, timeout }) {
   };
   try {
     // Implicit offer: one call instead of createOffer + setLocalDescription.
-    await pc.setLocalDescription();
+    await offered;
     const e = await verified;
-    await pc.setRemoteDescription({ type: 'answer', sdp: staticAnswer(e, offerMid(pc.localDescription.sdp), lite) });
+    await pc.setRemoteDescription({ type: 'answer', sdp: staticAnswer(e, offerMid(pc.localDescription.sdp), o.lite) });
     link.welcome = await new Promise((ok, no) => {
-      const t = setTimeout(() => no(Error('relay did not answer')), timeout);
+      const t = setTimeout(() => no(Error('relay did not answer')), o.timeout);
       dc.onopen = () => dc.send(hello());
       dc.onmessage = (m) => {
         const f = decode(m.data);

@@ -5,8 +5,8 @@ import { fpText } from './entry.js';
 /** The `a=mid` of our own offer. */
 export const offerMid = (sdp) => (/^a=mid:(\S+)/m.exec(sdp) || [, '0'])[1];
 
-/** Builds the answer for a verified entry; byte-identical to bootstrap-codec's. */
-export function staticAnswer(e, mid, lite = true) {
+/** Builds the answer for a verified entry, with `a=ice-lite` if `lite`; byte-identical to bootstrap-codec's. */
+export function staticAnswer(e, mid, lite) {
   // A host name goes only into the candidate (docs/relay-txt.md, "Host names").
   const c = `IN IP${e.v6 ? 6 : 4} ${e.ip || '0.0.0.0'}`;
   return [

@@ -20,9 +20,10 @@ export const range = ({ ip, host }) =>
 
 /**
  * The directory for `app`: the page's own relays (`own`, from `lines`) and the learned ones
- * (`rest`, read from localStorage where the page may use it), maps of entries by relay.txt token;
- * `learn(line)` adds one, `drop(e)` forgets a learned one, `save()` writes the learned ones,
- * then the page's own.
+ * (`rest`, from localStorage where the page may use it, once `read()` has read them: the
+ * page dials its own relays first, so storage stays off its critical path), maps of entries
+ * by relay.txt token; `learn(line)` adds one, `drop(e)` forgets a learned one, `save()`
+ * writes the learned ones, then the page's own.
  */
 export function directory(lines, app) {
   // `lumamesh.relays.<app>`, or `lumamesh.relays` without an app ([undefined] joins as '').
@@ -57,12 +58,14 @@ export function directory(lines, app) {
     }
   };
   for (const line of lines) learn(line, own);
-  try {
-    // Bounded in bytes before it is parsed. Anything but an array of [line, time] throws
-    // (what came before it is kept); an item without a time is too old.
-    const v = localStorage.getItem(key);
-    if (v.length < 3e4) for (const [line, seen] of JSON.parse(v).slice(0, LEARNED)) learn(line, rest, +seen);
-  } catch {}
-  save();
-  return { own, rest, learn, save, drop: (e) => rest.delete(e.line) && save() };
+  const read = () => {
+    try {
+      // Bounded in bytes before it is parsed. Anything but an array of [line, time] throws
+      // (what came before it is kept); an item without a time is too old.
+      const v = localStorage.getItem(key);
+      if (v.length < 3e4) for (const [line, seen] of JSON.parse(v).slice(0, LEARNED)) learn(line, rest, +seen);
+    } catch {}
+    save();
+  };
+  return { own, rest, learn, save, read, drop: (e) => rest.delete(e.line) && save() };
 }

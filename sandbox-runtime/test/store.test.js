@@ -12,16 +12,20 @@ install();
 // `hang` never answers.
 const dialled = [];
 const hang = new Set();
+// Every static answer applied.
+const answers = [];
 globalThis.RTCPeerConnection = class extends FakePc {
   async setRemoteDescription(d) {
     const port = /a=candidate:\S+ \S+ udp \S+ \S+ (\d+) typ host/.exec(d.sdp)?.[1];
-    if (port) dialled.push(+port);
+    if (port) dialled.push(+port), answers.push(d.sdp);
     if (!hang.has(+port)) return super.setRemoteDescription(d);
   }
 };
 const data = new Map();
+// How many peer connections existed at each storage read.
+const reads = [];
 globalThis.localStorage = {
-  getItem: (k) => data.get(k) ?? null,
+  getItem: (k) => (reads.push(rtc.n), data.get(k) ?? null),
   setItem: (k, v) => data.set(k, String(v)),
 };
 const { connect } = await import('../src/index.js');
@@ -253,4 +257,39 @@ test('issue 14: a learned entry is verified before it is dialled', async () => {
   await page({ relays: [own], learned: true });
   await until(() => !data.get(KEY).includes(toB64u(b)), 5000, 'the tampered entry dropped');
   assert.ok(!dialled.includes((b[6] << 8) | b[7]));
+});
+
+test("issue 17: storage is read only once the page's own relays' peer connections exist", async () => {
+  const [a] = await live();
+  const [b] = await live();
+  const [other] = await live();
+  data.set(KEY, JSON.stringify([[other, Date.now()]]));
+  reads.length = 0;
+  const made = rtc.n;
+  await page({ relays: [a, b] });
+  assert.equal(reads[0], made + 2, 'both own relays dialled before the first storage read');
+  // The learned relay was read all the same (and kept).
+  assert.ok(lines().includes(other));
+});
+
+test('issue 17: the static answer carries no a=ice-lite unless `lite` asks for it', async () => {
+  const [own] = await live();
+  answers.length = 0;
+  await page({ relays: [own] });
+  await page({ relays: [own], lite: true });
+  assert.deepEqual(answers.map((sdp) => sdp.includes('\r\na=ice-lite\r\n')), [false, true]);
+});
+
+test('issue 17: a peer connection the page started while the library loaded is the one the first dial uses', async () => {
+  const [own, ra] = await live();
+  const pc = new RTCPeerConnection();
+  const dc = pc.createDataChannel('lumamesh');
+  const made = rtc.n;
+  const net = await page({ relays: [own], pc: [pc, dc, pc.setLocalDescription()] });
+  assert.equal(rtc.n, made, 'no other peer connection made');
+  assert.ok(pc.remoteDescription?.sdp.includes(`a=candidate:1 1 udp 2130706431 127.0.0.1 ${port(own)} typ host`));
+  assert.equal(dc.binaryType, 'arraybuffer');
+  // A later dial (after the relay dropped us) makes its own.
+  await redial(net, ra);
+  assert.equal(rtc.n, made + 1);
 });
