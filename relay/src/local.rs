@@ -88,9 +88,11 @@ pub struct LocalOptions {
     pub limits: Option<Limits>,
 }
 
-/// One core, run by [`driver::run`], or several shards (never federated).
+/// One core, run by [`driver::run`], or several shards (never federated). The one core is
+/// boxed: it is much larger than the shards' handle, and the value lives only until the task
+/// starts.
 enum Cores {
-    One(Relay),
+    One(Box<Relay>),
     Sharded(Shards),
 }
 
@@ -150,7 +152,7 @@ impl LocalRelay {
         let cores = if threads > 1 {
             Cores::Sharded(Shards::new(config, threads, Instant::now())?)
         } else {
-            Cores::One(Relay::new(config, Instant::now())?)
+            Cores::One(Box::new(Relay::new(config, Instant::now())?))
         };
         let mesh = match &options.mesh {
             Some(settings) => Some(Mesh::start(settings, identity.node_secret(), &entry).await?),
@@ -165,7 +167,9 @@ impl LocalRelay {
             let _ = shutdown_rx.await;
         };
         let task = match cores {
-            Cores::One(relay) => tokio::spawn(driver::run(relay, socket, mesh, shutdown, stats_tx)),
+            Cores::One(relay) => {
+                tokio::spawn(driver::run(*relay, socket, mesh, shutdown, stats_tx))
+            }
             Cores::Sharded(shards) => tokio::spawn(shards.run(socket, shutdown, stats_tx)),
         };
         Ok(Self {

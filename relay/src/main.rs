@@ -446,7 +446,9 @@ async fn run(args: Args, threads: usize) -> Result<()> {
     config.federated = federated;
     let started = Instant::now();
     let cores = if threads == 1 {
-        Cores::One(Relay::new(config, started).usage("invalid limits")?)
+        Cores::One(Box::new(
+            Relay::new(config, started).usage("invalid limits")?,
+        ))
     } else {
         Cores::Sharded(Shards::new(config, threads, started).usage("invalid limits")?)
     };
@@ -496,15 +498,16 @@ async fn run(args: Args, threads: usize) -> Result<()> {
     info!(%local_addr, threads, "relay serving");
 
     match cores {
-        Cores::One(relay) => driver::run(relay, socket, mesh, shutdown_signal(), stats_tx).await,
+        Cores::One(relay) => driver::run(*relay, socket, mesh, shutdown_signal(), stats_tx).await,
         Cores::Sharded(shards) => shards.run(socket, shutdown_signal(), stats_tx).await,
     }
     .context("UDP driver failed")
 }
 
-/// The relay's cores: one, run by [`driver::run`], or several shards (never federated).
+/// The relay's cores: one (boxed: far larger than the shards' handle), run by
+/// [`driver::run`], or several shards (never federated).
 enum Cores {
-    One(Relay),
+    One(Box<Relay>),
     Sharded(Shards),
 }
 

@@ -198,7 +198,7 @@ mod tests {
             &mut out,
         );
         assert_eq!(
-            out.drain(..).collect::<Vec<_>>(),
+            std::mem::take(&mut out),
             vec![
                 (
                     0,
@@ -226,7 +226,7 @@ mod tests {
             &mut out,
         );
         assert_eq!(
-            out.drain(..).collect::<Vec<_>>(),
+            std::mem::take(&mut out),
             vec![(
                 0,
                 MeshInput::Joined {
@@ -245,7 +245,7 @@ mod tests {
             &mut out,
         );
         assert_eq!(
-            out.drain(..).collect::<Vec<_>>(),
+            std::mem::take(&mut out),
             vec![
                 (
                     0,
@@ -279,7 +279,7 @@ mod tests {
         };
         hub.handle(2, signal(addr(5)), &mut out);
         assert_eq!(
-            out.drain(..).collect::<Vec<_>>(),
+            std::mem::take(&mut out),
             vec![(
                 1,
                 MeshInput::Signal {
@@ -308,7 +308,7 @@ mod tests {
             &mut out,
         );
         assert_eq!(
-            out.drain(..).collect::<Vec<_>>(),
+            std::mem::take(&mut out),
             vec![
                 (
                     1,
