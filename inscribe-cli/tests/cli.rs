@@ -192,6 +192,51 @@ fn fixture_relay_txt_verifies_from_stdin() {
 }
 
 #[test]
+fn endless_inputs_are_refused_not_read_into_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A device that never ends, named as a file.
+    let out = lumamesh(&["relay", "verify", "/dev/zero"], tmp.path());
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/dev/zero: larger than 16 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    // Standard input that goes on past the cap (valid comment lines, so only size fails).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lumamesh"))
+        .args(["relay", "verify", "-"])
+        .current_dir(tmp.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let line = b"# a comment line that is long enough to add up quickly\n".repeat(64);
+        // Stops when lumamesh closes the pipe (it must, long before 64 MiB).
+        for _ in 0..(64 << 20) / line.len() {
+            if stdin.write_all(&line).is_err() {
+                return false;
+            }
+        }
+        true
+    });
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !writer.join().unwrap(),
+        "lumamesh read 64 MiB of standard input"
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("<stdin>: larger than 16 MiB"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn every_invalid_vector_fails_verify_with_its_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let vectors: Value = serde_json::from_str(&fixtures::read("relay/vectors.json")).unwrap();
