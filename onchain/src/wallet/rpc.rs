@@ -347,6 +347,7 @@ fn read_cookie(file: &Path) -> Result<String, RpcError> {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use std::net::SocketAddr;
     use std::path::Path;
 
     use bitcoin::base64::engine::general_purpose::STANDARD;
@@ -355,7 +356,7 @@ pub(crate) mod tests {
 
     pub(crate) use fixtures::rpc::serve_once;
 
-    use super::{fetch_listunspent, Reach, Rpc, RpcError, RpcUrl};
+    use super::{check_reach, fetch_listunspent, Reach, Rpc, RpcError, RpcUrl};
 
     const TXID: &str = "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b";
 
