@@ -133,8 +133,9 @@ fn snapshot(relay: &Relay, mesh: Option<&MeshTask>) -> Snapshot {
     }
 }
 
-/// Sends every queued datagram; returns when the core next wants a timeout.
-async fn flush(relay: &mut Relay, socket: &UdpSocket) -> Instant {
+/// Sends every queued datagram; returns when the core next wants a timeout. (Also each
+/// shard's, [`crate::shard`].)
+pub(crate) async fn flush(relay: &mut Relay, socket: &UdpSocket) -> Instant {
     loop {
         match relay.poll_output() {
             Output::Transmit(t) => {

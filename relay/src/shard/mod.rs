@@ -37,10 +37,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{debug, info};
 
-use crate::core::{
-    ConfigError, Input, MeshInput, Output, Relay, RelayConfig, Shard, Shared, Stats,
-};
-use crate::driver::{RECV_BUF, SHUTDOWN_GRACE, STATS_INTERVAL};
+use crate::core::{ConfigError, Input, MeshInput, Relay, RelayConfig, Shard, Shared, Stats};
+use crate::driver::{flush, RECV_BUF, SHUTDOWN_GRACE, STATS_INTERVAL};
 use crate::health::Snapshot;
 use hub::Hub;
 
@@ -364,19 +362,4 @@ impl ShardTask {
 /// Resolves once the relay is told to stop (or whoever could tell it is gone).
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
-}
-
-/// Sends every queued datagram; returns when the core next wants a timeout.
-async fn flush(relay: &mut Relay, socket: &UdpSocket) -> Instant {
-    loop {
-        match relay.poll_output() {
-            Output::Transmit(t) => {
-                // UDP is best effort; a failed send is a lost packet, which str0m recovers.
-                if let Err(e) = socket.send_to(&t.contents, t.destination).await {
-                    debug!(error = %e, destination = %t.destination, "send_to failed");
-                }
-            }
-            Output::Timeout(at) => return at,
-        }
-    }
 }
