@@ -4,15 +4,21 @@
 //! Firefox gathers ICE candidates in an opaque origin (the explorer's sandboxed iframe)
 //! only on the address of its default route, so a relay on 127.0.0.1 is out of its reach
 //! there. Inside the namespace, [`setup`] makes that default route: a veth pair whose one
-//! end holds [`ADDRESS`], with no peer beyond it. A relay bound on [`ADDRESS`] is then
-//! reached by both load contexts, and a page that leaks reaches nothing at all.
+//! end holds [`ADDRESS`] and [`ADDRESS_V6`], with no peer beyond it. A relay bound on
+//! [`ADDRESS`] is then reached by both load contexts, and a page that leaks reaches nothing
+//! at all.
+//!
+//! Every packet sent to anything but the namespace's own addresses is transmitted on that
+//! veth at once, so a packet capture ([`crate::watch::packets`]) sees each attempt: the
+//! veth resolves no neighbours (`arp off`: no ARP request or neighbour solicitation waits
+//! unanswered, holding the packet back), and IPv4 and IPv6 both have a default route.
 //!
 //! `unshare(2)` cannot move a process with several threads, so [`rerun`] starts this
 //! program again (`/proc/self/exe`) under the `unshare` command with [`MARKER`] set; the
 //! new process calls [`setup`] first.
 
 use std::ffi::OsString;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
@@ -23,7 +29,11 @@ pub const MARKER: &str = "LUMAMESH_CHECK_NETNS";
 /// The namespace's one address besides loopback (a private range; nothing routes to it).
 pub const ADDRESS: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 
-/// The veth pair's two ends; the first holds [`ADDRESS`] and the default route.
+/// The namespace's IPv6 address (a unique local one; nothing routes to it either).
+pub const ADDRESS_V6: Ipv6Addr = Ipv6Addr::new(0xfd77, 0, 0, 0, 0, 0, 0, 1);
+
+/// The veth pair's two ends; the first holds [`ADDRESS`], [`ADDRESS_V6`] and the default
+/// routes.
 const LINKS: [&str; 2] = ["lmcheck0", "lmcheck1"];
 
 /// Why the namespace could not be made or set up.
@@ -129,8 +139,10 @@ pub fn rerun(args: impl IntoIterator<Item = OsString>) -> Result<ExitStatus, Net
 }
 
 /// Inside the namespace [`rerun`] made: brings `lo` up and makes a veth pair whose first
-/// end holds [`ADDRESS`]/24 and the default route. Returns [`ADDRESS`]. Refuses to run
-/// where a route exists already (not a fresh namespace).
+/// end holds [`ADDRESS`]/24, [`ADDRESS_V6`]/64 and both default routes, and resolves no
+/// neighbours (every packet off the namespace's own addresses is transmitted there at
+/// once, where a capture sees it). Returns [`ADDRESS`]. Refuses to run where a route
+/// exists already (not a fresh namespace).
 pub fn setup() -> Result<IpAddr, NetnsError> {
     let ip = find("ip").ok_or(NetnsError::NoIp)?;
     // /proc/self/net is this process's namespace (/sys/class/net is the mounter's). A
@@ -147,15 +159,19 @@ pub fn setup() -> Result<IpAddr, NetnsError> {
             routes.join(", ")
         )));
     }
-    let address = format!("{ADDRESS}/24");
+    let (address, address_v6) = (format!("{ADDRESS}/24"), format!("{ADDRESS_V6}/64"));
     let [first, second] = LINKS;
-    let steps: [&[&str]; 6] = [
+    let steps: [&[&str]; 9] = [
         &["link", "set", "lo", "up"],
         &["link", "add", first, "type", "veth", "peer", "name", second],
+        &["link", "set", first, "arp", "off"],
         &["addr", "add", &address, "dev", first],
+        // No duplicate address detection: the address is usable at once.
+        &["-6", "addr", "add", &address_v6, "dev", first, "nodad"],
         &["link", "set", first, "up"],
         &["link", "set", second, "up"],
         &["route", "add", "default", "dev", first],
+        &["-6", "route", "add", "default", "dev", first],
     ];
     for args in steps {
         let out = Command::new(&ip)

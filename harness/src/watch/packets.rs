@@ -33,6 +33,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub mod build;
+
 /// EtherType of IPv4.
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
 /// EtherType of IPv6.

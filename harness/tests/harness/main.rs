@@ -5,6 +5,7 @@ mod browser;
 mod check;
 mod check_firefox;
 mod firefox;
+mod packets;
 mod reveal;
 mod server;
 

@@ -1,10 +1,11 @@
 //! The parser on hand-made packets and on garbage; the tracker; the judge.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use proptest::prelude::*;
 
+use super::build::packet;
 use super::{
     judge, parse, Attempt, PacketEvent, Tracker, What, ETHERTYPE_IPV4, ETHERTYPE_IPV6,
     PACKET_OUTGOING,
@@ -14,80 +15,6 @@ const PACKET_HOST: u8 = 0;
 
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
-}
-
-/// The transport header and payload of `what` from `src` to `dst`; returns the IP
-/// protocol number and bytes.
-fn l4(src: SocketAddr, dst: SocketAddr, what: &What) -> (u8, Vec<u8>) {
-    let mut b = Vec::new();
-    b.extend(src.port().to_be_bytes());
-    b.extend(dst.port().to_be_bytes());
-    if *what == What::TcpSyn {
-        b.extend([0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
-        return (6, b);
-    }
-    let payload = match what {
-        What::Udp => vec![0xff; 4],
-        What::Stun { message_type } => {
-            let mut p = message_type.to_be_bytes().to_vec();
-            p.extend([0, 0, 0x21, 0x12, 0xa4, 0x42]);
-            p.extend([7; 12]);
-            p
-        }
-        What::Dns { name } => dns_query(name),
-        What::TcpSyn => unreachable!(),
-    };
-    b.extend((8 + payload.len() as u16).to_be_bytes());
-    b.extend([0, 0]);
-    b.extend(payload);
-    (17, b)
-}
-
-fn dns_query(name: &str) -> Vec<u8> {
-    let mut p = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
-    for label in name.split('.') {
-        p.push(label.len() as u8);
-        p.extend(label.as_bytes());
-    }
-    p.extend([0, 0, 1, 0, 1]);
-    p
-}
-
-/// A whole L3 packet; `ext` are IPv6 extension headers to put in front (their numbers).
-fn packet(event: &PacketEvent, ext: &[u8]) -> (u16, Vec<u8>) {
-    let (proto, l4) = l4(event.src, event.dst, &event.what);
-    match (event.src.ip(), event.dst.ip()) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let mut p = vec![0x45, 0];
-            p.extend((20 + l4.len() as u16).to_be_bytes());
-            p.extend([0, 1, 0x40, 0, 64, proto, 0, 0]);
-            p.extend(s.octets());
-            p.extend(d.octets());
-            p.extend(l4);
-            (ETHERTYPE_IPV4, p)
-        }
-        (IpAddr::V6(s), IpAddr::V6(d)) => {
-            let mut headers = Vec::new();
-            for (i, &kind) in ext.iter().enumerate() {
-                let next = ext.get(i + 1).copied().unwrap_or(proto);
-                match kind {
-                    44 => headers.extend([next, 0, 0, 1, 0, 0, 0, 9]),
-                    51 => headers.extend([next, 1, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1]),
-                    _ => headers.extend([next, 1, 1, 4, 0, 0, 0, 0, 1, 6, 0, 0, 0, 0, 0, 0]),
-                }
-            }
-            let first = ext.first().copied().unwrap_or(proto);
-            let mut p = vec![0x60, 0, 0, 0];
-            p.extend(((headers.len() + l4.len()) as u16).to_be_bytes());
-            p.extend([first, 64]);
-            p.extend(s.octets());
-            p.extend(d.octets());
-            p.extend(headers);
-            p.extend(l4);
-            (ETHERTYPE_IPV6, p)
-        }
-        _ => unreachable!("one family per packet"),
-    }
 }
 
 fn event(src: &str, dst: &str, what: What) -> PacketEvent {
