@@ -37,7 +37,8 @@ pub enum FundingError {
     Ord(OrdError),
 }
 
-/// The UTXOs of `file` and of `node` together, combined by [`merge_node_utxos`] (the file's
+/// The UTXOs of `file` and of `node` together (a node whose chain is not `network`'s is
+/// refused before it is asked for outputs), combined by [`merge_node_utxos`] (the file's
 /// word wins), then each checked with `ord` if given ([`OrdServer::check`]). Which of them
 /// may pay fees is [`crate::policy::may_pay_fees`]'s to say.
 pub fn load_funding(
@@ -53,6 +54,9 @@ pub fn load_funding(
     let fetched = match node {
         Some(n) => {
             let rpc = Rpc::new(n.url, n.cookie, n.reach).map_err(FundingError::Node)?;
+            // Testnet, testnet4 and signet share `tb1` addresses: only the node's own word
+            // tells their outputs apart.
+            rpc.check_chain(network).map_err(FundingError::Node)?;
             rpc.listunspent(network, n.min_conf)
                 .map_err(FundingError::Node)?
         }
@@ -72,8 +76,9 @@ mod tests {
     use super::{load_funding, FundingError, Node, Reach};
     use crate::policy::{fee_coins, set_aside, AsideReason};
     use crate::testing::wallet;
-    use crate::wallet::rpc::tests::{cookie, serve_once};
+    use crate::wallet::rpc::tests::cookie;
     use crate::wallet::{Chain, Checked, RpcError, UtxoError};
+    use fixtures::rpc::{chain_reply, serve};
 
     fn txid(n: u8) -> String {
         format!("{n:02x}").repeat(32)
@@ -106,7 +111,10 @@ mod tests {
             entry(2, "0.00020000"),
             entry(3, "0.00020001")
         );
-        let (url, server) = serve_once("200 OK", result, false);
+        let (url, server) = serve(
+            vec![("200 OK", chain_reply("regtest")), ("200 OK", result)],
+            false,
+        );
         let node = Node {
             url: &url,
             cookie: &cookie(tmp.path()),
@@ -160,5 +168,30 @@ mod tests {
         assert!(load_funding(None, None, None, Network::Regtest)
             .unwrap()
             .is_empty());
+    }
+
+    /// A testnet node's outputs have the same `tb1` addresses as signet's: without asking
+    /// the node which chain it follows, a signet run would take them as its own.
+    #[test]
+    fn a_node_on_another_chain_is_refused_before_its_outputs_are_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        for chain in ["test", "testnet4", "main"] {
+            // One reply only: the node is asked which chain it follows, and nothing else.
+            let (url, server) = serve(vec![("200 OK", chain_reply(chain))], false);
+            let node = Node {
+                url: &url,
+                cookie: &cookie(tmp.path()),
+                min_conf: 1,
+                reach: Reach::LoopbackOnly,
+            };
+            let err = load_funding(None, Some(node), None, Network::Signet).unwrap_err();
+            assert!(
+                matches!(&err, FundingError::Node(RpcError::WrongChain { chain: c, .. }) if c == chain),
+                "{chain}: {err}"
+            );
+            assert!(err.to_string().contains("signet"), "{err}");
+            let asked = server.join().unwrap();
+            assert!(asked[0].body.contains("\"getblockchaininfo\""), "{chain}");
+        }
     }
 }

@@ -516,7 +516,13 @@ fn utxos_from_bitcoin_core_rpc() {
         r#"{{"result":[{{"txid":"{txid}","vout":3,"address":"{}","amount":0.00012345,"confirmations":1}}],"error":null,"id":"lumamesh"}}"#,
         address.trim()
     );
-    let (url, server) = fixtures::rpc::serve_once("200 OK", reply, false);
+    let (url, server) = fixtures::rpc::serve(
+        vec![
+            ("200 OK", fixtures::rpc::chain_reply("regtest")),
+            ("200 OK", reply),
+        ],
+        false,
+    );
     let out = json(&lumamesh(
         &[
             "wallet",
@@ -539,7 +545,13 @@ fn utxos_from_bitcoin_core_rpc() {
     assert_eq!(out["spendable"], 0);
     assert_eq!(out["utxos"][0]["wallet"], "change/0");
     assert_eq!(out["utxos"][0]["outpoint"], format!("{txid}:3"));
-    let received = server.join().unwrap();
+    let asked = server.join().unwrap();
+    assert!(
+        asked[0].body.contains("\"getblockchaininfo\""),
+        "{}",
+        asked[0].body
+    );
+    let received = &asked[1];
     assert!(
         received.head.starts_with("POST /wallet/lm HTTP/1.1"),
         "{}",
