@@ -6,6 +6,7 @@
 //! the same connection type carries it. The profile is fresh per launch; its `user.js`
 //! holds [`FIREFOX_PREFS`].
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -54,11 +55,19 @@ pub const FIREFOX_PREFS: &[(&str, &str)] = &[
     // Firefox fetches `/favicon.ico` for every page itself; ord's CSP refuses it, and
     // the page did not ask.
     ("browser.chrome.site_icons", "false"),
+    // Firefox's own traffic, which a check's packet capture would judge the page's: the
+    // media plug-in (OpenH264, Widevine) manager, …
+    ("media.gmp-manager.updateEnabled", "false"),
+    ("media.gmp-manager.url", "\"data:,\""),
+    // … and names resolved by the system resolver, as plain DNS packets a capture reads,
+    // never over DNS-over-HTTPS (`5`: off by choice).
+    ("network.trr.mode", "5"),
 ];
 
 /// One headless Firefox process with a BiDi session; killed when dropped.
 pub struct Firefox {
     bidi: Cdp,
+    address: Option<SocketAddr>,
     child: tokio::sync::Mutex<Child>,
     _profile: tempfile::TempDir,
     timeout: Duration,
@@ -93,8 +102,13 @@ impl Firefox {
         )
         .await?;
         let (bidi, events) = Cdp::connect(&format!("{url}/session"), options.timeout).await?;
+        let address = url
+            .strip_prefix("ws://")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|host| host.parse().ok());
         let firefox = Self {
             bidi,
+            address,
             child: tokio::sync::Mutex::new(child),
             _profile: profile,
             timeout: options.timeout,
@@ -108,6 +122,12 @@ impl Firefox {
     /// Sends one BiDi command and returns its `result`.
     pub async fn send(&self, method: &str, params: Value) -> Result<Value, BrowserError> {
         Ok(self.bidi.send(None, method, params).await?)
+    }
+
+    /// The address its BiDi server listens on (the harness's own connection to it, not
+    /// the page's).
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.address
     }
 
     /// Bound on each command.
@@ -137,6 +157,9 @@ fn spawn(executable: &Path, profile: &Path, extra: &[String]) -> Result<Child, B
         .args(extra)
         .arg("about:blank")
         .env("MOZ_CRASHREPORTER_DISABLE", "1")
+        // Release builds ignore `services.settings.server` without it: remote settings
+        // would still be fetched from Mozilla.
+        .env("MOZ_REMOTE_SETTINGS_DEVTOOLS", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::browser::{BrowserError, Engine, LaunchOptions};
 use crate::server::{ContentServer, Inscription, ServerConfig, ServerError, Store};
+use crate::watch::packets::{self, PacketError, PacketWatch};
 use crate::watch::{firefox, Observation, TargetKind, Watcher, Where};
 use crate::InscriptionId;
 
@@ -55,6 +56,12 @@ pub struct CheckOptions {
     /// Browser settings; `launch.engine` picks the engine (Chromium, watched wholly from
     /// outside, or Firefox, see [`crate::watch::firefox`]).
     pub launch: LaunchOptions,
+    /// Whether to capture every packet sent in this network namespace while the page is
+    /// checked ([`crate::watch::packets`]) and judge each one that reaches neither the
+    /// content server, a relay nor the check's own browsers. Only for a check in a private
+    /// namespace of its own ([`crate::netns`]): elsewhere the capture would see the whole
+    /// machine's traffic. Used with Firefox, which has no NetLog.
+    pub wire: bool,
 }
 
 impl Default for CheckOptions {
@@ -67,6 +74,7 @@ impl Default for CheckOptions {
             relays: Vec::new(),
             server: ServerConfig::default(),
             launch: LaunchOptions::engine(default_engine()),
+            wire: false,
         }
     }
 }
@@ -90,6 +98,9 @@ pub enum CheckError {
     /// The browser failed.
     #[error("browser")]
     Browser(#[from] BrowserError),
+    /// The packet capture could not start, or is not whole.
+    #[error("packet capture")]
+    Wire(#[from] PacketError),
 }
 
 /// How the page was loaded.
@@ -164,6 +175,11 @@ pub async fn check(
 
 /// Serves the whole `store` and checks `/content/<id>` and `/explorer/<id>` at once, each
 /// in its own browser.
+///
+/// With [`CheckOptions::wire`], one packet capture spans both visits: it starts before
+/// either browser is launched and stops once both have exited, so whatever either sent
+/// at any moment is on it. A packet does not say which browser sent it, so each leak it
+/// shows is judged in both load contexts.
 pub async fn check_stored(
     store: Store,
     id: InscriptionId,
@@ -173,19 +189,42 @@ pub async fn check_stored(
     let top_url = server.content_url(&id);
     let iframe_url = server.explorer_url(&id);
     let (top_path, iframe_path) = (format!("/content/{id}"), format!("/preview/{id}"));
+    let capture = match options.wire {
+        true => Some(PacketWatch::start()?),
+        false => None,
+    };
     let (top, iframe) = tokio::join!(
         visit(&top_url, &top_path, options),
         visit(&iframe_url, &iframe_path, options),
     );
+    let attempts = capture.map(PacketWatch::stop).transpose()?;
+    let (top, iframe) = (top?, iframe?);
+    let wire = match attempts {
+        Some(attempts) => {
+            let mut endpoints: Vec<SocketAddr> = options
+                .relays
+                .iter()
+                .filter_map(|r| Some(SocketAddr::new(r.host.parse().ok()?, r.port)))
+                .collect();
+            endpoints.extend(server_address(server.origin()));
+            endpoints.extend(top.2.iter().chain(&iframe.2));
+            packets::judge(&attempts, &endpoints)
+        }
+        None => Vec::new(),
+    };
     let visits = [
-        (LoadContext::TopLevel, top_url, top_path, top?),
+        (LoadContext::TopLevel, top_url, top_path, (top.0, top.1)),
         (
             LoadContext::SandboxedIframe,
             iframe_url,
             iframe_path,
-            iframe?,
+            (iframe.0, iframe.1),
         ),
-    ];
+    ]
+    .map(|(context, url, path, (opened, mut observation))| {
+        observation.wire = wire.clone();
+        (context, url, path, (opened, observation))
+    });
     // Both browsers of this check are the only peers a page may reach directly.
     let local_ports: Vec<u16> = visits
         .iter()
@@ -228,21 +267,29 @@ pub async fn check_stored(
     })
 }
 
+/// `http://127.0.0.1:8080` as an address.
+fn server_address(origin: &str) -> Option<SocketAddr> {
+    origin.split_once("://")?.1.parse().ok()
+}
+
 /// One whole visit in a fresh browser: load, wait for a connection, watch, act, watch.
+/// Returns whether a connection opened, what was seen, and where the harness reached the
+/// browser (its own connection, not the page's).
 async fn visit(
     url: &str,
     frame_path: &str,
     options: &CheckOptions,
-) -> Result<(bool, Observation), CheckError> {
+) -> Result<(bool, Observation, Option<SocketAddr>), CheckError> {
     if options.launch.engine == Engine::Firefox {
-        return Ok(firefox::visit(
+        let visit = firefox::visit(
             &options.launch,
             url,
             options.timeout,
             options.watch,
             options.exercise,
         )
-        .await?);
+        .await?;
+        return Ok((visit.opened, visit.observation, visit.control));
     }
     let watcher = Watcher::launch(&options.launch).await?;
     let tab = watcher.open(url).await?;
@@ -257,7 +304,7 @@ async fn visit(
     }
     let mut observation = watcher.finish().await?;
     observation.gestures = gestures;
-    Ok((opened, observation))
+    Ok((opened, observation, None))
 }
 
 fn channel_summary(observation: &Observation) -> String {
@@ -613,7 +660,10 @@ pub fn problems(
     }
     for w in &observation.wire {
         let (url, at_ms) = (Some(w.target.clone()), Some(w.at_ms));
-        let message = w.message();
+        let message = format!(
+            "{}; one capture watches both load contexts, and a packet does not say which sent it",
+            w.message()
+        );
         push(
             &mut out,
             Problem {

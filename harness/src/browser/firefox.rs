@@ -170,6 +170,11 @@ impl Browser {
     pub(super) async fn close(self) -> Result<(), BrowserError> {
         self.firefox.close().await
     }
+
+    /// Where its BiDi server listens.
+    pub(super) fn control_address(&self) -> Option<std::net::SocketAddr> {
+        self.firefox.address()
+    }
 }
 
 /// One open Firefox tab.

@@ -247,6 +247,15 @@ impl Browser {
         Ok(Page { inner })
     }
 
+    /// Where the harness's own control connection reaches the browser (Firefox's BiDi
+    /// server); `None` for Chromium (its DevTools connection is a pipe or not recorded).
+    pub fn control_address(&self) -> Option<std::net::SocketAddr> {
+        match &self.inner {
+            Engines::Chromium(_) => None,
+            Engines::Firefox(b) => b.control_address(),
+        }
+    }
+
     /// Closes the browser and waits for the process to exit.
     pub async fn close(self) -> Result<(), BrowserError> {
         match self.inner {

@@ -8,6 +8,7 @@
 //! events (`click()`, a submitted form), not trusted input. docs/check.md says what this
 //! covers and what it does not.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::netlog::NetworkLog;
@@ -28,20 +29,32 @@ const EXERCISE: &str = "(() => { const done = []; \
      for (const b of document.querySelectorAll('button, input[type=button], input[type=submit]')) { b.click(); done.push('clicked ' + (b.id || b.textContent.trim() || 'a button')); } \
      return done; })()";
 
+/// One visit in Firefox, as [`visit`] saw it.
+pub struct Visit {
+    /// Whether a data channel opened.
+    pub opened: bool,
+    /// What was seen.
+    pub observation: Observation,
+    /// Where the harness reached the browser's BiDi server (its own connection, which a
+    /// packet capture of the visit sees, not the page's).
+    pub control: Option<SocketAddr>,
+}
+
 /// One whole visit in a fresh Firefox: load, wait for a data channel (at most `timeout`),
-/// watch, act (if `exercise`), watch. Returns whether a channel opened, and what was seen.
+/// watch, act (if `exercise`), watch.
 pub async fn visit(
     launch: &LaunchOptions,
     url: &str,
     timeout: Duration,
     watch: Duration,
     exercise: bool,
-) -> Result<(bool, Observation), BrowserError> {
+) -> Result<Visit, BrowserError> {
     let options = LaunchOptions {
         engine: Engine::Firefox,
         ..launch.clone()
     };
     let browser = Browser::launch(options).await?;
+    let control = browser.control_address();
     let start = Instant::now();
     let page = browser.open(url).await?;
     let opened = match page.wait_for_data_channel_open(timeout).await {
@@ -80,7 +93,11 @@ pub async fn visit(
         }
     }
     observation.gestures = gestures;
-    Ok((opened, observation))
+    Ok(Visit {
+        opened,
+        observation,
+        control,
+    })
 }
 
 /// The report as the watcher's record. Times are not known per event: each carries the

@@ -126,6 +126,9 @@ struct Output {
     gestures: bool,
     /// The engines every page was checked in.
     browsers: Vec<Engine>,
+    /// The engines whose every packet was captured and judged (Firefox, in the check's
+    /// private network namespace): a problem of api `wire` is one such packet.
+    wire_capture: Vec<Engine>,
     pages: Vec<PageOutput>,
 }
 
@@ -361,6 +364,7 @@ impl Check {
             for &engine in engines {
                 let options = CheckOptions {
                     launch: LaunchOptions::engine(engine),
+                    wire: wire_capture(engine),
                     ..options.clone()
                 };
                 let verdict = match check_stored(served.clone(), target.id, &options).await {
@@ -412,6 +416,11 @@ impl Check {
             watch_seconds: self.watch,
             gestures: !self.no_gestures,
             browsers: engines.to_vec(),
+            wire_capture: engines
+                .iter()
+                .copied()
+                .filter(|e| wire_capture(*e))
+                .collect(),
             pages,
         })
     }
@@ -429,6 +438,12 @@ impl Check {
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     }
+}
+
+/// Whether `engine`'s checks capture every packet: Firefox (it has no NetLog), in the
+/// private network namespace only (elsewhere a capture would see the whole machine).
+fn wire_capture(engine: Engine) -> bool {
+    engine == Engine::Firefox && netns::inside()
 }
 
 /// Runs this very command again inside a private network namespace (see
@@ -452,6 +467,10 @@ fn check_error(error: CheckError) -> anyhow::Error {
         CheckError::Browser(e @ BrowserError::NotFound(_)) => UsageError(e.to_string()).into(),
         CheckError::Browser(e) => environment(e, "the browser failed; the page was not checked"),
         CheckError::Server(e) => environment(e, "cannot serve the page"),
+        CheckError::Wire(e) => environment(
+            e,
+            "the packet capture failed; what the page sent is not known, so it was not checked",
+        ),
     }
 }
 
@@ -524,9 +543,18 @@ impl fmt::Display for Output {
         } else {
             String::new()
         };
+        let wire = if self.wire_capture.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = self.wire_capture.iter().map(|e| e.name()).collect();
+            format!(
+                "; in {}, every packet sent was captured and judged",
+                names.join(", ")
+            )
+        };
         writeln!(
             f,
-            "watched each page {} s after its DataChannel opened{gestures}; UDP allowed only to {}",
+            "watched each page {} s after its DataChannel opened{gestures}; UDP allowed only to {}{wire}",
             self.watch_seconds,
             if self.allowed_relays.is_empty() {
                 "no relay".to_owned()

@@ -22,6 +22,10 @@ pub(super) struct Fixture {
     /// Whether the sandboxed iframe must name it too (else it must only fail).
     pub(super) iframe_names_it: bool,
     pub(super) gesture: bool,
+    /// For a check that captures every packet: whether the naming problem must be a
+    /// packet seen on the wire (`Some(true)`), or nothing may be seen there
+    /// (`Some(false)`); `None` says nothing about the wire.
+    pub(super) wire: Option<bool>,
 }
 
 pub(super) fn id(n: usize) -> InscriptionId {
@@ -54,12 +58,41 @@ pub(super) fn fixtures(lib: &InscriptionId, sw: &InscriptionId) -> Vec<Fixture> 
                 expect: fill(leak["expect"].as_str().unwrap()),
                 iframe_names_it: leak["iframe"] == "same",
                 gesture: trigger == "gesture",
+                wire: None,
                 name,
                 html,
             });
         }
     }
     out
+}
+
+/// The pages of fixtures/check/wire-leaks.json (each must be named in both contexts),
+/// importing `lib`. Only for a check in its private network namespace: they aim off
+/// loopback.
+pub(super) fn wire_fixtures(lib: &InscriptionId) -> Vec<Fixture> {
+    let spec: Value = serde_json::from_str(&fixtures::read("check/wire-leaks.json")).unwrap();
+    let template = fixtures::read("check/page.html");
+    let leaks = spec["leaks"].as_array().unwrap();
+    leaks
+        .iter()
+        .map(|leak| {
+            let field = |key: &str| leak[key].as_str().unwrap().to_owned();
+            Fixture {
+                html: template
+                    .replace("{{name}}", &field("name"))
+                    .replace("{{lib}}", &lib.to_string())
+                    .replace("{{helpers}}", "")
+                    .replace("{{trigger}}", &field("trigger"))
+                    .replace("{{leak}}", &field("leak")),
+                name: field("name"),
+                expect: field("expect"),
+                iframe_names_it: true,
+                gesture: false,
+                wire: leak["wire"].as_bool(),
+            }
+        })
+        .collect()
 }
 
 fn names(context: &ContextVerdict, expect: &str) -> bool {

@@ -40,14 +40,35 @@ fn negative(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// `lumamesh check … --json` expecting exit 1; returns the JSON report.
-fn check_fails(args: &[&str], cwd: &Path) -> Value {
-    let mut all = vec!["check", "--json", "--browser", "chromium"];
-    all.extend_from_slice(args);
-    let out = lumamesh(&all, cwd);
+/// `lumamesh check --json --browser <browser> <args…>` in `cwd`, output captured, not
+/// started yet (several may run at once).
+fn check_command(browser: &str, args: &[&str], cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lumamesh"));
+    command
+        .args(["check", "--json", "--browser", browser])
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// The JSON report of a check that failed its pages (exit 1); panics with the output
+/// otherwise.
+fn failed_report(out: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(code(&out), 1, "stdout: {stdout}\nstderr: {}", stderr(&out));
+    assert_eq!(code(out), 1, "stdout: {stdout}\nstderr: {}", stderr(out));
     serde_json::from_str(&stdout).expect("JSON output")
+}
+
+/// `lumamesh check … --json` in Chromium expecting exit 1; returns the JSON report.
+fn check_fails(args: &[&str], cwd: &Path) -> Value {
+    failed_report(
+        &check_command("chromium", args, cwd)
+            .output()
+            .expect("run lumamesh"),
+    )
 }
 
 /// `lumamesh check fixtures/pages/negative/<name> --lib NEGATIVE_LIB --timeout <wait>`
