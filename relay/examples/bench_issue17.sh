@@ -13,7 +13,8 @@
 # Usage: relay/examples/bench_issue17.sh [burst|sustained|signals|all]
 # Env: BIN (dir with lumamesh-relay and lumamesh-load; default the release target dir),
 #      THREADS (passed to the relay if set), RATE (2000), SECS (20), OUT (/tmp/bench17),
-#      PORT (35017).
+#      PORT (35017; the relay's /statsz is on PORT+1, and its `io` counters, the datagrams the
+#      relay itself dropped, are printed after each run).
 set -euo pipefail
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release}
 OUT=${OUT:-/tmp/bench17}
@@ -30,6 +31,7 @@ start_relay() {
     NEW_SESSIONS_PER_PREFIX=5000 NEW_SESSION_BURST_PER_PREFIX=5000 MAX_SESSIONS_PER_IP=12000 \
     MAX_SESSIONS_PER_PREFIX=12000 MAX_HANDSHAKING_PER_IP=1024 MAX_HANDSHAKING_PER_PREFIX=1024 \
     ${THREADS:+THREADS=$THREADS} UDP_PORT=$PORT UDP_BIND=127.0.0.1 RUST_LOG=warn \
+    HEALTH_LISTEN=127.0.0.1:$((PORT + 1)) \
     "$BIN/lumamesh-relay" > "$OUT/relay.out" 2>&1 &
   relay=$!
   for _ in $(seq 100); do
@@ -60,6 +62,7 @@ load() {
   start_relay
   "$BIN/lumamesh-load" --relays "$OUT/relay.txt" --relay-pid "$relay" --prefixes 8 \
     --json "$@" > "$OUT/$name-$tag.json" || true
+  echo "relay io: $(curl -s "http://127.0.0.1:$((PORT + 1))/statsz" | jq -c .io)" >&2
   stop_relay
   echo "udp RcvbufErrors during the run: $(($(rcvbuf_errors) - drops_before))" >&2
   jq -c '{connected, failed, connect, achieved_rate, cpu, lost_to_present, to_absent,

@@ -1,7 +1,7 @@
 //! CPU per new session, in memory (a benchmark, not a test): the same native str0m clients
-//! against (a) a bare str0m ICE-lite server — one `Rtc` per source address, built the way
-//! the relay builds its sessions (ICE-lite, shared DTLS certificate and crypto provider,
-//! DTLS and SCTP server), nothing else — and (b) the relay core, [`Relay`]. A session is
+//! against (a) a bare str0m ICE-lite server — one `Rtc` per source address, built by the
+//! relay's own [`RtcTemplate`] (ICE-lite, shared DTLS certificate and crypto provider, DTLS
+//! and SCTP server), nothing else — and (b) the relay core, [`Relay`]. A session is
 //! ICE + DTLS + SCTP + DataChannel open, then (core only) Hello/Welcome and a join, then the
 //! client's close and the server dropping its state.
 //!
@@ -23,12 +23,12 @@ use std::time::{Duration, Instant};
 use bootstrap_codec::{IceUfrag, RelayAddress, RelayEntry};
 use keystore::RelayIdentity;
 use lumamesh_relay::client::{ClientOutput, Connection};
-use lumamesh_relay::core::{Input, Limits, Output, Relay, RelayConfig};
+use lumamesh_relay::core::{Input, Limits, Output, Relay, RelayConfig, RtcTemplate};
 use lumamesh_relay::protocol::{ClientMessage, RelayMessage, RoomId, PROTOCOL_V1};
-use str0m::config::{DtlsCert, Fingerprint};
+use str0m::config::DtlsCert;
 use str0m::ice::StunMessage;
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, IceCreds, Rtc, RtcConfig};
+use str0m::{Event, Rtc};
 
 const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 3478);
 
@@ -120,36 +120,14 @@ impl Server for Core {
 /// A bare str0m server: one `Rtc` per source address, created by a binding request naming
 /// our ufrag, dropped when its channel or connection closes.
 struct Bare {
-    creds: IceCreds,
-    cert: DtlsCert,
-    provider: std::sync::Arc<str0m::config::CryptoProvider>,
+    template: RtcTemplate,
     sessions: HashMap<SocketAddr, (Rtc, Instant)>,
     gone: Vec<SocketAddr>,
 }
 
 impl Bare {
     fn build(&self, remote_ufrag: &str, now: Instant) -> Rtc {
-        let mut rtc = RtcConfig::new()
-            .set_ice_lite(true)
-            .set_local_ice_credentials(self.creds.clone())
-            .set_dtls_cert(self.cert.clone())
-            .set_fingerprint_verification(false)
-            .set_crypto_provider(self.provider.clone())
-            .build(now);
-        rtc.add_local_candidate(Candidate::host(SERVER, "udp").expect("host candidate"));
-        let mut api = rtc.direct_api();
-        api.set_ice_controlling(false);
-        api.set_remote_ice_credentials(IceCreds {
-            ufrag: remote_ufrag.to_owned(),
-            pass: "unusedunusedunusedunused".to_owned(),
-        });
-        api.set_remote_fingerprint(Fingerprint {
-            hash_func: "sha-256".to_owned(),
-            bytes: vec![0; 32],
-        });
-        api.start_dtls(false).expect("dtls");
-        api.start_sctp(false);
-        rtc
+        self.template.build(remote_ufrag, now).expect("rtc")
     }
 
     /// Polls one `Rtc` until its timeout; returns whether it is finished.
@@ -447,15 +425,8 @@ fn main() {
         timeout: None,
     };
     let mut bare = Bare {
-        creds: IceCreds {
-            ufrag: config.ufrag.as_str().to_owned(),
-            pass: config.pwd.as_str().to_owned(),
-        },
-        cert: DtlsCert {
-            certificate: config.cert_der.clone(),
-            private_key: config.key_pkcs8_der.clone(),
-        },
-        provider: lumamesh_relay::dtls::crypto_provider(),
+        // The core's own builder, so that the bare server's sessions are the core's.
+        template: RtcTemplate::new(&config, lumamesh_relay::dtls::crypto_provider()),
         sessions: HashMap::new(),
         gone: Vec::new(),
     };

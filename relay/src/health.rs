@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use crate::core::Stats;
+use crate::driver::IoStats;
 use crate::mesh::swarm::MeshReport;
 
 /// Largest request head read.
@@ -28,6 +29,8 @@ pub struct Snapshot {
     pub relay: Stats,
     /// The federation's, if the relay is federated.
     pub mesh: Option<MeshReport>,
+    /// What the driver counted on the socket (datagrams the relay itself dropped).
+    pub io: IoStats,
 }
 
 /// What the health server reports.
@@ -104,7 +107,11 @@ fn respond(method: &str, path: &str, state: &HealthState) -> (&'static str, &'st
             "method not allowed\n".into(),
         );
     }
-    let Snapshot { relay: stats, mesh } = *state.stats.borrow();
+    let Snapshot {
+        relay: stats,
+        mesh,
+        io,
+    } = *state.stats.borrow();
     match path {
         "/healthz" => {
             let body = json!({ "nodeId": state.node_id, "ok": true, "ts": unix_millis() });
@@ -116,6 +123,7 @@ fn respond(method: &str, path: &str, state: &HealthState) -> (&'static str, &'st
                 "ts": unix_millis(),
                 "uptimeSecs": state.started.elapsed().as_secs(),
                 "stats": stats,
+                "io": io,
             });
             if let Some(mesh) = mesh {
                 body["mesh"] = json!(mesh);
@@ -124,6 +132,7 @@ fn respond(method: &str, path: &str, state: &HealthState) -> (&'static str, &'st
         }
         "/metrics" => {
             let mut text = prometheus(&stats, state.started.elapsed());
+            io_prometheus(&io, &mut text);
             // A relay that is not federated shows zeros, so the series always exist.
             mesh_prometheus(&mesh.unwrap_or_default(), &mut text);
             ("200 OK", "text/plain; version=0.0.4", text)
@@ -172,6 +181,16 @@ pub fn prometheus(stats: &Stats, uptime: Duration) -> String {
         }
     }
     out
+}
+
+/// Appends the driver's `lumamesh_relay_*_total` counters ([`IoStats`]).
+pub fn io_prometheus(io: &IoStats, out: &mut String) {
+    if let Ok(Value::Object(fields)) = serde_json::to_value(io) {
+        for (name, n) in &fields {
+            let _ = writeln!(out, "# TYPE lumamesh_relay_{name}_total counter");
+            let _ = writeln!(out, "lumamesh_relay_{name}_total {n}");
+        }
+    }
 }
 
 /// Appends the federation's `lumamesh_mesh_*` lines: gauges as-is, in/out counters with a
@@ -231,8 +250,9 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 mod tests {
     use std::time::Duration;
 
-    use super::{mesh_prometheus, prometheus};
+    use super::{io_prometheus, mesh_prometheus, prometheus};
     use crate::core::Stats;
+    use crate::driver::IoStats;
     use crate::mesh::swarm::MeshReport;
 
     #[test]
@@ -276,6 +296,31 @@ mod tests {
         for name in ["signals_limited", "joins_limited", "room_churn_limited"] {
             assert!(fields.contains_key(name), "{name} not in the stats");
         }
+    }
+
+    #[test]
+    fn io_metrics_text() {
+        let io = IoStats {
+            queue_dropped: 3,
+            send_errors: 1,
+            ..IoStats::default()
+        };
+        let mut text = prometheus(&Stats::default(), Duration::ZERO);
+        io_prometheus(&io, &mut text);
+        for line in [
+            "lumamesh_relay_queue_dropped_total 3\n",
+            "lumamesh_relay_send_errors_total 1\n",
+            "lumamesh_relay_recv_errors_total 0\n",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
+        let types = text.lines().filter(|l| l.starts_with("# TYPE")).count();
+        let names: std::collections::HashSet<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split(['{', ' ']).next().unwrap())
+            .collect();
+        assert_eq!(types, names.len(), "no name twice: {text}");
     }
 
     #[test]

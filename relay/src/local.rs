@@ -28,11 +28,11 @@ use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::core::{ConfigError, Limits, Relay, RelayConfig, Stats};
-use crate::driver;
+use crate::core::{ConfigError, Limits, RelayConfig, Stats};
+use crate::driver::{self, Socket};
 use crate::health::Snapshot;
 use crate::mesh::swarm::{Mesh, MeshError, MeshReport, MeshSettings};
-use crate::shard::Shards;
+use crate::shard::Cores;
 
 /// Why a local relay could not start, or did not stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -88,14 +88,6 @@ pub struct LocalOptions {
     pub limits: Option<Limits>,
 }
 
-/// One core, run by [`driver::run`], or several shards (never federated). The one core is
-/// boxed: it is much larger than the shards' handle, and the value lives only until the task
-/// starts.
-enum Cores {
-    One(Box<Relay>),
-    Sharded(Shards),
-}
-
 /// A relay running on a task of the current tokio runtime, with a throwaway identity.
 ///
 /// Dropping it aborts the task (and closes the socket); call [`LocalRelay::stop`] for a
@@ -139,6 +131,8 @@ impl LocalRelay {
             RelayAddress::from_ip(ip).map_err(|source| LocalRelayError::Address { ip, source })?;
         let bind = |source| LocalRelayError::Bind { ip, source };
         let socket = UdpSocket::bind((ip, 0)).await.map_err(bind)?;
+        let socket = Socket::new(socket).map_err(bind)?;
+        socket.set_buffer_sizes(driver::DEFAULT_BUFFER_BYTES);
         let local_addr = socket.local_addr().map_err(bind)?;
         // The kernel never hands out port 0 for a bound socket.
         let port = NonZeroU16::new(local_addr.port()).expect("bound UDP socket has a port");
@@ -148,12 +142,7 @@ impl LocalRelay {
         if let Some(limits) = &options.limits {
             config.limits = limits.clone();
         }
-        // Several shards, or one core run as it always was.
-        let cores = if threads > 1 {
-            Cores::Sharded(Shards::new(config, threads, Instant::now())?)
-        } else {
-            Cores::One(Box::new(Relay::new(config, Instant::now())?))
-        };
+        let cores = Cores::new(config, threads, Instant::now())?;
         let mesh = match &options.mesh {
             Some(settings) => Some(Mesh::start(settings, identity.node_secret(), &entry).await?),
             None => None,
@@ -166,12 +155,7 @@ impl LocalRelay {
         let shutdown = async move {
             let _ = shutdown_rx.await;
         };
-        let task = match cores {
-            Cores::One(relay) => {
-                tokio::spawn(driver::run(*relay, socket, mesh, shutdown, stats_tx))
-            }
-            Cores::Sharded(shards) => tokio::spawn(shards.run(socket, shutdown, stats_tx)),
-        };
+        let task = tokio::spawn(cores.run(socket, mesh, shutdown, stats_tx));
         Ok(Self {
             entry,
             local_addr,
@@ -247,8 +231,9 @@ impl Drop for LocalRelay {
 mod tests {
     use std::time::Duration;
 
-    use super::LocalRelay;
+    use super::{LocalOptions, LocalRelay};
     use crate::client::UdpClient;
+    use crate::driver::{RECV_BATCH, RECV_ROUNDS};
     use crate::protocol::{ClientMessage, CloseCode, RelayMessage, PROTOCOL_VERSION};
 
     /// Generous bound for anything to happen on a slow, shared machine.
@@ -313,5 +298,70 @@ mod tests {
         let ended =
             tokio::time::timeout(WAIT, async { while stats.changed().await.is_ok() {} }).await;
         assert!(ended.is_ok(), "the driver task outlived its LocalRelay");
+    }
+
+    /// Issue 17: the driver reads in batches; a burst longer than one read, and than one
+    /// turn's reads, is all handled, by one core and by two shards. The junk datagrams are
+    /// few enough (300 short ones) for the smallest default socket buffer.
+    #[tokio::test]
+    async fn a_burst_longer_than_a_batch_is_all_handled() {
+        const JUNK: usize = 300;
+        const CLIENTS: u8 = 48;
+        const { assert!(JUNK > RECV_BATCH * RECV_ROUNDS) };
+        for threads in [1, 2] {
+            let relay = LocalRelay::start_sharded(
+                "127.0.0.1".parse().unwrap(),
+                LocalOptions::default(),
+                threads,
+            )
+            .await
+            .expect("local relay starts");
+            let mut stats = relay.watch();
+            // From 30 sockets at once: the relay reads them as they come, many to a read.
+            let senders: Vec<std::net::UdpSocket> = (0..30)
+                .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").expect("bind"))
+                .collect();
+            for round in 0..JUNK / senders.len() {
+                for socket in &senders {
+                    socket
+                        .send_to(&[round as u8; 64], relay.local_addr())
+                        .expect("send");
+                }
+            }
+            tokio::time::timeout(
+                WAIT,
+                stats.wait_for(|s| s.relay.datagrams_in == JUNK as u64),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{threads} thread(s): {:?}", relay.stats()))
+            .expect("driver is running");
+            assert_eq!(relay.stats().rejects.unauthenticated, JUNK as u64);
+
+            // Clients connecting at once, 6 from each of 8 /24s (within the per-source
+            // limits): their STUN checks, DTLS flights and SCTP come in together.
+            let mut connects = tokio::task::JoinSet::new();
+            for n in 0..CLIENTS {
+                let entry = relay.entry().clone();
+                let ip = format!("127.0.{}.3", 1 + n % 8).parse().unwrap();
+                connects.spawn(async move {
+                    UdpClient::connect_from(Some(ip), &entry, None, None, WAIT).await
+                });
+            }
+            let mut clients = Vec::new();
+            while let Some(done) = connects.join_next().await {
+                clients.push(done.expect("task").expect("client connects"));
+            }
+            tokio::time::timeout(
+                WAIT,
+                stats.wait_for(|s| s.relay.handshakes == u64::from(CLIENTS)),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{threads} thread(s): {:?}", relay.stats()))
+            .expect("driver is running");
+            let io = relay.watch().borrow().io;
+            assert_eq!(io.queue_dropped, 0, "{threads} thread(s)");
+            drop(clients);
+            relay.stop().await.expect("stops");
+        }
     }
 }

@@ -12,11 +12,11 @@ use anyhow::{Context, Result};
 use bootstrap_codec::{HostName, IcePwd, IceUfrag, RelayAddress, RelayEntry};
 use clap::Parser;
 use keystore::{IdentityPaths, RelayIdentity};
-use lumamesh_relay::core::{Limits, Relay, RelayConfig};
-use lumamesh_relay::driver;
+use lumamesh_relay::core::{Limits, RelayConfig};
+use lumamesh_relay::driver::{self, Socket};
 use lumamesh_relay::health::{self, Snapshot};
 use lumamesh_relay::mesh::swarm::{Mesh, MeshError, MeshSalt, MeshSettings};
-use lumamesh_relay::shard::Shards;
+use lumamesh_relay::shard::Cores;
 use report::{usage, UsageContext};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
@@ -56,6 +56,19 @@ struct Args {
     /// Local address to bind the UDP socket to (default: all interfaces of PUBLIC_IP's family).
     #[arg(long, env = "UDP_BIND", value_name = "UDP_BIND")]
     udp_bind: Option<IpAddr>,
+    /// Bytes of UDP receive and send buffer to ask the kernel for.
+    ///
+    /// A burst of new clients waits here while the relay works; datagrams past it are
+    /// dropped by the kernel (`RcvbufErrors` in `netstat -su`) and resent by the clients
+    /// only after a timeout. The kernel caps it at net.core.rmem_max / wmem_max; the size
+    /// obtained is logged at start.
+    #[arg(
+        long,
+        env = "UDP_BUFFER_BYTES",
+        value_name = "UDP_BUFFER_BYTES",
+        default_value_t = driver::DEFAULT_BUFFER_BYTES
+    )]
+    udp_buffer_bytes: usize,
     /// ICE username fragment shared by all sessions.
     #[arg(
         long,
@@ -437,6 +450,8 @@ async fn run(args: Args, threads: usize) -> Result<()> {
             "binding UDP {bind_ip}:{} (UDP_PORT)",
             args.udp_port
         ))?;
+    let socket = Socket::new(socket).context("setting up the UDP socket")?;
+    socket.set_buffer_sizes(args.udp_buffer_bytes);
     let port = socket.local_addr()?.port();
     let nonzero_port = NonZeroU16::new(port).context("the socket has no port")?;
     let entry = identity.entry(address.clone(), nonzero_port, args.ice_ufrag.clone());
@@ -445,13 +460,7 @@ async fn run(args: Args, threads: usize) -> Result<()> {
     config.limits = limits;
     config.federated = federated;
     let started = Instant::now();
-    let cores = if threads == 1 {
-        Cores::One(Box::new(
-            Relay::new(config, started).usage("invalid limits")?,
-        ))
-    } else {
-        Cores::Sharded(Shards::new(config, threads, started).usage("invalid limits")?)
-    };
+    let cores = Cores::new(config, threads, started).usage("invalid limits")?;
     let mesh = if federated {
         Some(start_mesh(&mesh_settings, &identity, &entry).await?)
     } else {
@@ -497,18 +506,10 @@ async fn run(args: Args, threads: usize) -> Result<()> {
     drop(out);
     info!(%local_addr, threads, "relay serving");
 
-    match cores {
-        Cores::One(relay) => driver::run(*relay, socket, mesh, shutdown_signal(), stats_tx).await,
-        Cores::Sharded(shards) => shards.run(socket, shutdown_signal(), stats_tx).await,
-    }
-    .context("UDP driver failed")
-}
-
-/// The relay's cores: one (boxed: far larger than the shards' handle), run by
-/// [`driver::run`], or several shards (never federated).
-enum Cores {
-    One(Box<Relay>),
-    Sharded(Shards),
+    cores
+        .run(socket, mesh, shutdown_signal(), stats_tx)
+        .await
+        .context("UDP driver failed")
 }
 
 /// Starts the federation; a `MESH_LISTEN` that cannot be bound is the operator's to fix.

@@ -28,14 +28,14 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use str0m::config::DtlsCert;
 use str0m::crypto::Sha1HmacProvider;
 use str0m::net::{Protocol, Receive};
-use str0m::{Event, IceConnectionState, IceCreds};
+use str0m::{Event, IceConnectionState};
 use tracing::{debug, warn};
 
 pub use config::{ConfigError, Limits, RelayConfig};
 pub use federation::{MeshInput, MeshOutput};
+pub use session::RtcTemplate;
 pub use shard::{Shard, Shared};
 pub(crate) use source::prefix;
 pub use stats::{Rejects, Stats};
@@ -43,7 +43,7 @@ pub use stats::{Rejects, Stats};
 use crate::protocol::{CloseCode, PeerAddr, PeerId, RoomId};
 use forward::ForwardLimits;
 use room::Room;
-use session::{Phase, RtcTemplate, Session, Timeouts};
+use session::{Phase, Session, Timeouts};
 use shard::Gauge;
 use source::Sources;
 
@@ -141,18 +141,7 @@ impl Relay {
     pub fn new(config: RelayConfig, now: Instant) -> Result<Self, ConfigError> {
         config.validate()?;
         let provider = crate::dtls::crypto_provider();
-        let template = RtcTemplate {
-            local_addr: config.local_addr,
-            creds: IceCreds {
-                ufrag: config.ufrag.as_str().to_owned(),
-                pass: config.pwd.as_str().to_owned(),
-            },
-            cert: DtlsCert {
-                certificate: config.cert_der.clone(),
-                private_key: config.key_pkcs8_der.clone(),
-            },
-            provider: provider.clone(),
-        };
+        let template = RtcTemplate::new(&config, provider.clone());
         // str0m panics when it cannot use the certificate; find out now, not on the first
         // client. The probe session is dropped at once.
         let probe = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

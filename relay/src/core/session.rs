@@ -8,7 +8,7 @@ use str0m::channel::ChannelId;
 use str0m::config::{CryptoProvider, DtlsCert, Fingerprint};
 use str0m::{Candidate, IceCreds, Rtc, RtcConfig, RtcError};
 
-use super::config::Limits;
+use super::config::{Limits, RelayConfig};
 use super::rate::TokenBucket;
 use crate::protocol::{PeerId, RoomId};
 
@@ -56,19 +56,46 @@ pub(crate) struct Session {
     pub(crate) dirty: bool,
 }
 
-/// What is shared by every session's `Rtc`.
-pub(crate) struct RtcTemplate {
-    pub(crate) local_addr: SocketAddr,
-    pub(crate) creds: IceCreds,
-    pub(crate) cert: DtlsCert,
-    pub(crate) provider: Arc<CryptoProvider>,
+/// What is shared by every session's `Rtc`: the core builds each session's with it.
+///
+/// Public for benches only (`examples/handshake_cpu.rs` measures bare str0m sessions built
+/// exactly as the core builds them, so the two cannot drift apart).
+pub struct RtcTemplate {
+    local_addr: SocketAddr,
+    creds: IceCreds,
+    cert: DtlsCert,
+    provider: Arc<CryptoProvider>,
+}
+
+impl std::fmt::Debug for RtcTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtcTemplate")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RtcTemplate {
+    /// The template of a relay with `config`, whose `Rtc`s use `provider`.
+    pub fn new(config: &RelayConfig, provider: Arc<CryptoProvider>) -> Self {
+        Self {
+            local_addr: config.local_addr,
+            creds: IceCreds {
+                ufrag: config.ufrag.as_str().to_owned(),
+                pass: config.pwd.as_str().to_owned(),
+            },
+            cert: DtlsCert {
+                certificate: config.cert_der.clone(),
+                private_key: config.key_pkcs8_der.clone(),
+            },
+            provider,
+        }
+    }
+
     /// Builds the `Rtc` for a browser whose ICE ufrag is `remote_ufrag`: ICE-lite, controlled,
     /// DTLS server, SCTP server, with the browser's fingerprint unchecked (the relay never
     /// sees the offer; the browser authenticates the relay instead).
-    pub(crate) fn build(&self, remote_ufrag: &str, now: Instant) -> Result<Rtc, RtcError> {
+    pub fn build(&self, remote_ufrag: &str, now: Instant) -> Result<Rtc, RtcError> {
         let mut rtc = RtcConfig::new()
             .set_ice_lite(true)
             .set_local_ice_credentials(self.creds.clone())

@@ -1,7 +1,7 @@
 //! A relay on several threads: one core per thread ("shard"), one UDP socket.
 //!
-//! One task reads the socket and hands each datagram to the shard of its source's prefix
-//! ([`Router`]): every address of an IPv4 /24 or an IPv6 /64 (the prefix the per-prefix
+//! One task reads the socket in batches and hands each datagram to the shard of its
+//! source's prefix ([`Router`], [`inbound`]): every address of an IPv4 /24 or an IPv6 /64 (the prefix the per-prefix
 //! limits count, `core::prefix`) lands on one shard, so per-address and per-prefix limits
 //! stay exact, and a flood from one prefix loads only its own shard. Which shard a prefix
 //! gets is a keyed hash with a key drawn at start, so nobody can pick prefixes that land on
@@ -21,6 +21,7 @@
 //! after its `Room` answer (as `Joined`). A federated relay runs one shard (`THREADS=1`).
 
 pub mod hub;
+mod inbound;
 
 #[cfg(test)]
 mod tests;
@@ -32,18 +33,19 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
-use tracing::{debug, info};
+use tracing::info;
 
 use crate::core::{ConfigError, Input, MeshInput, Relay, RelayConfig, Shard, Shared, Stats};
-use crate::driver::{flush, RECV_BUF, SHUTDOWN_GRACE, STATS_INTERVAL};
+use crate::driver::{self, flush, Socket, SHUTDOWN_GRACE, STATS_INTERVAL};
 use crate::health::Snapshot;
+use crate::mesh::swarm::Mesh;
 use hub::Hub;
+use inbound::{Datagram, Inbound};
 
-/// Datagrams waiting for one shard; past this, the receive task drops them (UDP is lossy,
-/// and str0m retransmits), so that one busy shard cannot hold up the others.
+/// Datagrams waiting for one shard; past this, the receive task drops them and counts them
+/// ([`inbound`]).
 const QUEUE: usize = 4096;
 
 /// Most inputs one shard handles in a turn before it flushes what they made it send.
@@ -69,6 +71,55 @@ impl Router {
     pub fn shard_of(&self, source: SocketAddr) -> usize {
         let prefix = crate::core::prefix(source.ip());
         (self.key.hash_one(prefix) % self.shards as u64) as usize
+    }
+}
+
+/// A relay's cores, ready to run: one, run by [`driver::run`] (boxed: far larger than the
+/// shards' handle), or several shards (never federated).
+pub enum Cores {
+    /// One core on the current task.
+    One(Box<Relay>),
+    /// Several shards, each on a task of its own.
+    Sharded(Shards),
+}
+
+impl std::fmt::Debug for Cores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::One(_) => f.write_str("Cores::One"),
+            Self::Sharded(shards) => f.debug_tuple("Cores::Sharded").field(shards).finish(),
+        }
+    }
+}
+
+impl Cores {
+    /// One core from `config` if `threads` is 0 or 1, else `threads` shards ([`Shards::new`]).
+    pub fn new(config: RelayConfig, threads: usize, now: Instant) -> Result<Self, ConfigError> {
+        Ok(if threads > 1 {
+            Self::Sharded(Shards::new(config, threads, now)?)
+        } else {
+            Self::One(Box::new(Relay::new(config, now)?))
+        })
+    }
+
+    /// Runs the cores on `socket` until `shutdown` resolves and the graceful shutdown is
+    /// over ([`driver::run`], [`Shards::run`]). Only one core can be federated: shards given
+    /// a `mesh` refuse to start.
+    pub async fn run(
+        self,
+        socket: Socket,
+        mesh: Option<Mesh>,
+        shutdown: impl Future<Output = ()>,
+        stats: watch::Sender<Snapshot>,
+    ) -> std::io::Result<()> {
+        match (self, mesh) {
+            (Self::One(relay), mesh) => driver::run(*relay, socket, mesh, shutdown, stats).await,
+            (Self::Sharded(shards), None) => shards.run(socket, shutdown, stats).await,
+            (Self::Sharded(_), Some(_)) => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a federated relay runs one core, not shards",
+            )),
+        }
     }
 }
 
@@ -118,7 +169,7 @@ impl Shards {
     /// `rooms` the relay's distinct rooms.
     pub async fn run(
         self,
-        socket: UdpSocket,
+        socket: Socket,
         shutdown: impl Future<Output = ()>,
         stats: watch::Sender<Snapshot>,
     ) -> std::io::Result<()> {
@@ -144,6 +195,7 @@ impl Shards {
         let publisher = Arc::new(Publisher {
             slots: Mutex::new(vec![Stats::default(); n]),
             shared: self.shared,
+            socket: socket.clone(),
             tx: stats,
         });
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -169,7 +221,7 @@ impl Shards {
         }
         // In a set of its own, so that it ends with this future however that ends.
         let mut receiver = JoinSet::new();
-        receiver.spawn(receive(socket, Router::new(n), queues));
+        receiver.spawn(Inbound::new(Router::new(n), queues).run(socket));
         info!(shards = n, "relay shards running");
         let mut shutdown = std::pin::pin!(shutdown);
         let mut result = Ok(());
@@ -199,33 +251,6 @@ impl Shards {
         receiver.abort_all();
         info!("relay stopped");
         result
-    }
-}
-
-/// One datagram for a shard.
-struct Datagram {
-    source: SocketAddr,
-    contents: Vec<u8>,
-}
-
-/// Reads the socket forever, handing each datagram to its source's shard.
-async fn receive(socket: Arc<UdpSocket>, router: Router, queues: Vec<mpsc::Sender<Datagram>>) {
-    let mut buf = vec![0u8; RECV_BUF];
-    loop {
-        match socket.recv_from(&mut buf).await {
-            Ok((len, source)) => {
-                let datagram = Datagram {
-                    source,
-                    contents: buf[..len].to_vec(),
-                };
-                // A full queue drops the datagram, as a full socket buffer would.
-                if queues[router.shard_of(source)].try_send(datagram).is_err() {
-                    debug!(%source, "shard queue full, datagram dropped");
-                }
-            }
-            // ICMP errors surface here on some systems; they concern one peer only.
-            Err(e) => debug!(error = %e, "recv_from failed"),
-        }
     }
 }
 
@@ -266,6 +291,7 @@ impl Links {
 struct Publisher {
     slots: Mutex<Vec<Stats>>,
     shared: Shared,
+    socket: Arc<Socket>,
     tx: watch::Sender<Snapshot>,
 }
 
@@ -278,6 +304,7 @@ impl Publisher {
         self.tx.send_replace(Snapshot {
             relay: total,
             mesh: None,
+            io: self.socket.stats(),
         });
     }
 }
@@ -286,7 +313,7 @@ impl Publisher {
 struct ShardTask {
     index: usize,
     relay: Relay,
-    socket: Arc<UdpSocket>,
+    socket: Arc<Socket>,
     queue: mpsc::Receiver<Datagram>,
     mesh: mpsc::UnboundedReceiver<MeshInput>,
     links: Arc<Links>,
