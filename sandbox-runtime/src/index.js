@@ -18,8 +18,8 @@ import { signal2 } from './proto.js';
 export const RELAYS = [];
 // How long a lost relay waits before it is dialled again, so that the others are tried first.
 const PAUSE = 2000;
-// Whether joinRoom has warned of a room without a secret (once per page).
-let warned;
+// How many times joinRoom was asked for a room without a secret (it warns once per page).
+let warned = 0;
 const wait = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 class Net extends Emitter {
@@ -27,10 +27,9 @@ class Net extends Emitter {
     super();
     this._opts = { timeout: 8000, ...opts };
     this._dir = directory(opts.relays || RELAYS, opts.app);
-    // The first dial settles connect(); later ones are the core's. The page's own relays'
-    // peer connections exist when it returns; only then is storage read (the learned relays).
+    // The first dial settles connect(); later ones are the core's. It applies the answers of
+    // the page's own relays before the directory reads storage (the learned relays).
     this._dial().then(() => ready(this), failed);
-    this._dir.read();
     // Core record (room or peer) → { view, act, keys, rtc } on this side.
     this._views = new Map();
     this._rx = {};
@@ -121,12 +120,12 @@ class Net extends Emitter {
    * fails is forgotten. Each dial starts before this returns, unless it waits.
    */
   async _dial() {
-    const { own, rest, drop } = this._dir;
+    const { own, rest, drop, read } = this._dir;
     const tries = [];
     const go = (map) =>
       map.forEach((e) =>
         tries.push(
-          (async () => (e == this._lost && (await wait(PAUSE)), dial(e, e.verified, this._opts)))()
+          (async () => (e == this._lost && (await wait(PAUSE)), dial(e, this._opts)))()
             .catch((err) => {
               throw (map == rest && drop(e), err);
             }),
@@ -134,8 +133,9 @@ class Net extends Emitter {
       );
     const any = () => Promise.any(tries);
     go(own);
-    // Always waits (for `read()` to fill `rest`, with `learned`).
     let link = await (!this._opts.learned && Promise.race([any().catch(() => 0), wait(this._opts.timeout)]));
+    // `rest` is filled once storage is read (before `connect()` resolves).
+    await read;
     if (!link) {
       go(rest);
       link = await any().catch((e) => {
@@ -152,10 +152,8 @@ class Net extends Emitter {
   /** Joins a room by name. Only a key-derived id reaches the relay, never the name. */
   async joinRoom(name, { nick = '', secret = '', app = 'lumamesh', rtc } = {}) {
     // Without a secret the key derives from what anyone can know (docs/security.md).
-    if (!secret && !warned) {
-      warned = 1;
+    if (!secret && !warned++)
       console.warn(`lumamesh: room "${name}" has no secret: anyone knowing its name (relays too) can read and intercept it`);
-    }
     const keys = await roomKeys(app, name, secret);
     const rec = this._run({ t: 'join', id: keys.id, nick });
     const view = new Room(rec, this._feed, (p) => this._views.get(p)?.view, keys.id);

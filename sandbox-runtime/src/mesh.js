@@ -172,7 +172,7 @@ export class Mesh {
       case 'gone':
         return this._close(p);
     }
-    throw Error('lumamesh: unknown input ' + i.t);
+    throw Error('unknown input ' + i.t);
   }
 
   _frame(f) {

@@ -6,18 +6,18 @@ import { hello, decode, address, WELCOME, CLOSING } from './proto.js';
 /**
  * Dials a relay. Resolves to a link once the relay's Welcome arrives:
  * `{ entry, welcome, send(frame), close(), onframe, onclose }`, with our own address on the
- * relay in `welcome.me`. `verified` is the promise of the entry's signature check; the link
+ * relay in `welcome.me`. `entry.verified` is the promise of its signature check; the link
  * is abandoned if it rejects, or if no Welcome comes within `o.timeout` ms. The peer
  * connection, its channel and its implicit offer are made before anything waits, or taken
  * from `o.pc` (`[pc, dc, pc.setLocalDescription()]`, made by the page while the library
  * loaded), which only the first dial takes.
  */
-export async function dial(entry, verified, o) {
+export async function dial(entry, o) {
   const [pc = new RTCPeerConnection(), dc = pc.createDataChannel('lumamesh'), offered = pc.setLocalDescription()] = o.pc || [];
   o.pc = 0;
   dc.binaryType = 'arraybuffer';
   const link = { entry, onframe() {}, onclose() {}, send: (f) => dc.send(f) };
-  let done = false;
+  let done;
   link.close = () => {
     if (done) return;
     done = true;
@@ -27,8 +27,8 @@ export async function dial(entry, verified, o) {
   try {
     // Implicit offer: one call instead of createOffer + setLocalDescription.
     await offered;
-    const e = await verified;
-    await pc.setRemoteDescription({ type: 'answer', sdp: staticAnswer(e, offerMid(pc.localDescription.sdp), o.lite) });
+    await entry.verified;
+    await pc.setRemoteDescription({ type: 'answer', sdp: staticAnswer(entry, offerMid(pc.localDescription.sdp), o.lite) });
     link.welcome = await new Promise((ok, no) => {
       const t = setTimeout(() => no(Error('relay did not answer')), o.timeout);
       dc.onopen = () => dc.send(hello());
@@ -37,9 +37,9 @@ export async function dial(entry, verified, o) {
         if (f.t == WELCOME) clearTimeout(t), ok(f);
         else if (f.t == CLOSING) no(Error('relay closing: ' + f.code));
       };
-      dc.onclose = () => no(Error('relay channel closed'));
+      dc.onclose = () => no(Error('relay closed'));
     });
-    link.welcome.me = address(link.welcome, e.nk);
+    link.welcome.me = address(link.welcome, entry.nk);
   } catch (err) {
     link.close();
     throw err;

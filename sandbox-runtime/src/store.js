@@ -20,7 +20,7 @@ export const range = ({ ip, host }) =>
 
 /**
  * The directory for `app`: the page's own relays (`own`, from `lines`) and the learned ones
- * (`rest`, from localStorage where the page may use it, once `read()` has read them: the
+ * (`rest`, from localStorage where the page may use it, once `read` has settled: the
  * page dials its own relays first, so storage stays off its critical path), maps of entries
  * by relay.txt token; `learn(line)` adds one, `drop(e)` forgets a learned one, `save()`
  * writes the learned ones, then the page's own.
@@ -38,6 +38,7 @@ export function directory(lines, app) {
   };
   // Adds a relay entry (relay.txt token) to `map`, or refreshes its last-seen time;
   // ignores a bad (logged), refused or surplus one, and forgets one whose signature fails.
+  // Returns the check of an entry it added.
   const learn = (line, map = rest, seen = Date.now()) => {
     // Too old or in the future, as every item a runtime before issue 14 stored (bare lines).
     if (!(Date.now() - seen < WEEK && seen <= Date.now())) return;
@@ -51,13 +52,14 @@ export function directory(lines, app) {
       else if (map.size >= LEARNED || (r && !ranges.has(r))) return;
       e.seen = seen;
       e.verified = verifyEntry(e);
-      e.verified.catch(() => map.delete(k) && save());
       map.set(k, e);
+      // Settles with the check, never rejects.
+      return e.verified.catch(() => map.delete(k) && save());
     } catch (err) {
       console.error('lumamesh: ignoring relay entry:', err.message);
     }
   };
-  for (const line of lines) learn(line, own);
+  const checks = lines.map((line) => learn(line, own));
   const read = () => {
     try {
       // Bounded in bytes before it is parsed. Anything but an array of [line, time] throws
@@ -67,5 +69,14 @@ export function directory(lines, app) {
     } catch {}
     save();
   };
-  return { own, rest, learn, save, read, drop: (e) => rest.delete(e.line) && save() };
+  return {
+    own,
+    rest,
+    learn,
+    save,
+    // Storage is read (a synchronous load, ms in Firefox) once the page's own entries are
+    // checked, off the path to the first packet: a dial applies its answer first.
+    read: Promise.all(checks).then(read),
+    drop: (e) => rest.delete(e.line) && save(),
+  };
 }
