@@ -10,19 +10,30 @@
 //!     [--engine chromium|firefox]
 //! ```
 //!
-//! A third page is the runtime page without the early start: `connect()` makes the peer
-//! connection itself once the library has loaded.
+//! Every page starts with `fixtures/pages/bench/start.html` (the first script, so the pages
+//! cannot drift apart), then its own part (`bare.html`, `runtime.html`). The runtime page
+//! comes in four starts: "early start" (after the module script, a classic script makes the
+//! relay link's `[pc, dc, setLocalDescription()]` for `connect({ pc })`, `early.html`), "no
+//! early start" (`connect()` makes it), "modulepreload + early start" (as the starter page:
+//! `<link rel=modulepreload>` of the library first), "import() + early start" (a classic
+//! script's `import()` of the library first).
 //!
-//! With `--before REV` a fourth page runs in the same rotation: the runtime as it was at git
-//! revision REV (`git show REV:sandbox-runtime/src/<module>`, bundled like today's), so a
-//! change is measured side by side with what it replaces.
+//! With `--before REV` another page runs in the same rotation: the runtime as it was at git
+//! revision REV (`git show REV:sandbox-runtime/src/<module>`, bundled like today's), without
+//! the early start (as the starter page was), so a change is measured side by side with what
+//! it replaces. `PROBE=1` adds an empty library's page (the floor of an imported module);
+//! `DUMP=FILE` writes today's bundle there.
 //!
 //! Every figure is ms from the page's first script (an inline classic script at the top of
 //! `<head>`; its own `performance.now()` is printed as "first script" from navigation
-//! start). "open" is the relay DataChannel's `open`; "ready" is the relay's Welcome for the
-//! bare page and `connect()` resolved for the runtime; "module" is when the page's module
-//! body starts (for the runtime: after the library's fetch, parse and evaluation); "pc" is
-//! the first `new RTCPeerConnection`. The first two rounds are warm-up and are dropped.
+//! start). "library fetch"/"fetched" are the library's resource timing (start, response
+//! end); "module" is when the page's module body starts (for the runtime: after the
+//! library's fetch, parse and evaluation); "pc" is the first `new RTCPeerConnection`;
+//! "answer" its first `setRemoteDescription` call; "open" the relay DataChannel's `open`;
+//! "Welcome" its first message; "ready" is the relay's Welcome for the bare page and
+//! `connect()` resolved for the runtime. The first two rounds are warm-up and are dropped.
+//! A load that does not report within 30 s is counted ("no report") and its notes printed
+//! (errors, `connect()` rejected, every peer connection's states).
 
 use std::net::Ipv4Addr;
 use std::process::Command;
@@ -36,9 +47,9 @@ use lumamesh_relay::local::LocalRelay;
 use serde_json::Value;
 
 const PAGE_BARE: &str = "4444444444444444444444444444444444444444444444444444444444444444i0";
-const PAGE_NOW: &str = "5555555555555555555555555555555555555555555555555555555555555555i0";
 const PAGE_BEFORE: &str = "6666666666666666666666666666666666666666666666666666666666666666i0";
-const PAGE_LATE: &str = "9999999999999999999999999999999999999999999999999999999999999999i0";
+const LIB_EMPTY: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaai0";
+const PAGE_EMPTY: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbi0";
 const LIB_NOW: &str = "7777777777777777777777777777777777777777777777777777777777777777i0";
 const LIB_BEFORE: &str = "8888888888888888888888888888888888888888888888888888888888888888i0";
 const WARM_UP: usize = 2;
@@ -81,10 +92,21 @@ fn bundle_at(rev: &str, relays: &[RelayEntry]) -> String {
     sandbox_runtime::minify(&out).expect("the old runtime minifies")
 }
 
+/// How a runtime page starts its relay link (see `runtime_page` in `main`).
+#[derive(Clone, Copy)]
+enum Start {
+    Late,
+    Early,
+    Preload,
+    Import,
+}
+
 /// One page's samples: a map of mark → ms per load.
 struct Samples {
     name: &'static str,
     loads: Vec<serde_json::Map<String, Value>>,
+    /// Loads that never reported within [`T`] (warm-up rounds included).
+    failed: usize,
 }
 
 impl Samples {
@@ -92,6 +114,14 @@ impl Samples {
         self.loads
             .iter()
             .filter_map(|m| m.get(key).and_then(Value::as_f64))
+            .collect()
+    }
+
+    /// `key` − `base`, per load that has both.
+    fn gap(&self, key: &str, base: &str) -> Vec<f64> {
+        self.loads
+            .iter()
+            .filter_map(|m| Some(m.get(key)?.as_f64()? - m.get(base)?.as_f64()?))
             .collect()
     }
 }
@@ -120,6 +150,7 @@ async fn run_engine(engine: Engine, pages: &[(&'static str, String)], rounds: us
         .map(|(name, _)| Samples {
             name,
             loads: Vec::new(),
+            failed: 0,
         })
         .collect();
     for round in 0..rounds {
@@ -127,9 +158,21 @@ async fn run_engine(engine: Engine, pages: &[(&'static str, String)], rounds: us
         for k in 0..pages.len() {
             let i = (round + k) % pages.len();
             let page = browser.open(&pages[i].1).await.expect("page opens");
-            page.wait_for("window.ps && ps.done", T)
-                .await
-                .unwrap_or_else(|e| panic!("{engine} {}: {e}", pages[i].0));
+            let reported = page.wait_for("window.ps && ps.done", T).await;
+            // A load that never reports is counted and its notes printed (errors, every peer
+            // connection's states), not fatal: one stalled load says more with the rest.
+            if let Err(e) = reported {
+                let notes = page
+                    .eval("JSON.stringify(window.ps ? [ps.m, ps.log] : 'no ps')")
+                    .await;
+                println!(
+                    "{engine} {} round {round}: no report ({e}): {notes:?}",
+                    pages[i].0
+                );
+                all[i].failed += 1;
+                page.close().await.expect("tab closes");
+                continue;
+            }
             let v = page
                 .eval("JSON.stringify(Object.assign({ t0: ps.t0 }, ps.m))")
                 .await
@@ -150,26 +193,43 @@ fn print_engine(engine: Engine, all: &[Samples]) {
     let n = all[0].loads.len();
     println!("\n### {engine}: {n} loads per page (after {WARM_UP} warm-up rounds)\n");
     println!("ms from the page's first script; medians (p95)\n");
-    println!(
-        "| page | first script (from nav. start) | module | pc | open | ready | pc − module |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    let cell = |s: &[f64]| format!("{:.1} ({:.1})", median(s), percentile(s, 95.0));
+    let cell = |s: &[f64]| {
+        if s.is_empty() {
+            return "–".to_owned();
+        }
+        format!("{:.1} ({:.1})", median(s), percentile(s, 95.0))
+    };
+    println!("| page | first script (from nav. start) | library fetch | library fetched | module | pc | answer | open | Welcome | ready | no report |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for s in all {
-        let gap: Vec<f64> = s
+        let marks = [
+            "t0", "fetch", "fetched", "module", "pc", "answer", "open", "welcome", "ready",
+        ];
+        let cells: Vec<String> = marks.iter().map(|k| cell(&s.of(k))).collect();
+        println!("| {} | {} | {} |", s.name, cells.join(" | "), s.failed);
+    }
+    println!("\nPhases, per load: module − fetched (evaluation), answer − max(module, pc) (before `setRemoteDescription`), open − answer, Welcome − open, ready − Welcome\n");
+    println!("| page | module − fetched | answer − max(module, pc) | open − answer | Welcome − open | ready − Welcome |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for s in all {
+        let start: Vec<f64> = s
             .loads
             .iter()
-            .filter_map(|m| Some(m.get("pc")?.as_f64()? - m.get("module")?.as_f64()?))
+            .filter_map(|m| {
+                Some(
+                    m.get("answer")?.as_f64()?
+                        - m.get("module")?.as_f64()?.max(m.get("pc")?.as_f64()?),
+                )
+            })
             .collect();
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             s.name,
-            cell(&s.of("t0")),
-            cell(&s.of("module")),
-            cell(&s.of("pc")),
-            cell(&s.of("open")),
-            cell(&s.of("ready")),
-            cell(&gap)
+            cell(&s.gap("module", "fetched")),
+            cell(&start),
+            cell(&s.gap("open", "answer")),
+            cell(&s.gap("welcome", "open")),
+            cell(&s.gap("ready", "welcome")),
         );
     }
     let bare = &all[0];
@@ -217,9 +277,13 @@ async fn main() {
         },
     )
     .expect("answer");
-    let bare = fixtures::read("pages/bench/bare.html")
-        .replace("{{ANSWER}}", &serde_json::to_string(&answer).unwrap());
-    let runtime = fixtures::read("pages/bench/runtime.html");
+    // Every page starts with the same first script (start.html), then its own part.
+    let page = |name: &str, rest: &str| {
+        fixtures::read("pages/bench/start.html").replace("{{NAME}}", name)
+            + &fixtures::read(&format!("pages/bench/{rest}.html"))
+    };
+    let bare = page("bare", "bare").replace("{{ANSWER}}", &serde_json::to_string(&answer).unwrap());
+    let runtime = page("runtime", "runtime");
     let html = |s: String| Inscription::new("text/html;charset=utf-8", s);
     let js = |s: &str| Inscription::brotli("text/javascript", s.as_bytes());
     let id = |s: &str| s.parse::<InscriptionId>().unwrap();
@@ -227,35 +291,63 @@ async fn main() {
     store.insert(id(PAGE_BARE), html(bare));
     let now = sandbox_runtime::bundle(relays).expect("bundle");
     store.insert(id(LIB_NOW), js(&now.js));
-    // `early`: the page starts the relay link's peer connection while the library loads, as
-    // the starter page does; without it, `connect()` makes it.
-    let runtime_page = |lib: &str, early: bool| {
-        let (script, options) = if early {
-            (
-                fixtures::read("pages/bench/early.html"),
+    if let Some(path) = std::env::var_os("DUMP") {
+        std::fs::write(path, &now.js).expect("DUMP written");
+    }
+    // How the page starts: `Late`, `connect()` makes the relay link's peer connection once
+    // the library has loaded; the others start it while the library loads (early.html) and
+    // hand it to `connect({ pc })`, after the module script (`Early`), or after a
+    // `<link rel=modulepreload>` of the library (`Preload`), or after a classic script's
+    // `import()` of it, so its fetch goes out before the peer connection (`Import`).
+    let runtime_page = |lib: &str, start: Start| {
+        let early = fixtures::read("pages/bench/early.html");
+        let import = format!("import {{ connect }} from '/content/{lib}';");
+        let (prelude, import, after, options) = match start {
+            Start::Late => (String::new(), import, String::new(), ""),
+            Start::Early => (String::new(), import, early, "{ pc: relayLink }"),
+            Start::Preload => (
+                format!("<link rel=\"modulepreload\" href=\"/content/{lib}\">\n"),
+                import,
+                early,
                 "{ pc: relayLink }",
-            )
-        } else {
-            (String::new(), "")
+            ),
+            Start::Import => (
+                format!("<script>\nconst lib = import('/content/{lib}');\n</script>\n{early}"),
+                "const { connect } = await lib;".to_owned(),
+                String::new(),
+                "{ pc: relayLink }",
+            ),
         };
         html(
             runtime
-                .replace("{{LIB}}", lib)
-                .replace("{{EARLY}}", &script)
+                .replace("{{PRELUDE}}", &prelude)
+                .replace("{{IMPORT}}", &import)
+                .replace("{{EARLY}}", &after)
                 .replace("{{OPTIONS}}", options),
         )
     };
-    store.insert(id(PAGE_NOW), runtime_page(LIB_NOW, true));
-    store.insert(id(PAGE_LATE), runtime_page(LIB_NOW, false));
-    let mut names = vec![
-        ("bare", PAGE_BARE),
-        ("runtime", PAGE_NOW),
-        ("runtime, no early start", PAGE_LATE),
+    let mut names = vec![("bare", PAGE_BARE)];
+    let variants = [
+        ("runtime, early start", Start::Early),
+        ("runtime, no early start", Start::Late),
+        ("runtime, modulepreload + early start", Start::Preload),
+        ("runtime, import() + early start", Start::Import),
     ];
+    for (k, (name, start)) in variants.into_iter().enumerate() {
+        let page = format!("{:064x}i0", 0x5550 + k);
+        store.insert(id(&page), runtime_page(LIB_NOW, start));
+        names.push((name, &*page.leak()));
+    }
+    // The floor of an imported module: a library that only resolves (no relay).
+    if std::env::var_os("PROBE").is_some() {
+        store.insert(id(LIB_EMPTY), js("export const connect = async () => {};"));
+        store.insert(id(PAGE_EMPTY), runtime_page(LIB_EMPTY, Start::Late));
+        names.push(("empty library", PAGE_EMPTY));
+    }
     if let Some(rev) = &before {
         store.insert(id(LIB_BEFORE), js(&bundle_at(rev, relays)));
-        store.insert(id(PAGE_BEFORE), runtime_page(LIB_BEFORE, false));
-        names.push(("runtime before", PAGE_BEFORE));
+        store.insert(id(PAGE_BEFORE), runtime_page(LIB_BEFORE, Start::Late));
+        names.push(("before, no early start", PAGE_BEFORE));
     }
     let server = ContentServer::start(store, ServerConfig::default())
         .await
