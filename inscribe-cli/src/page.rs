@@ -72,30 +72,41 @@ pub fn starter_page(name: &str, runtime: &Runtime) -> String {
     let room = serde_json::to_string(name)
         .expect("a string serializes")
         .replace("</", "<\\/");
-    let (runtime_script, import, options) = match runtime {
+    // The library's fetch starts at the top of the page (`modulepreload`), before the relay
+    // link's peer connection is made; the module script at the end imports it from there.
+    let preload = |id: &dyn std::fmt::Display| {
+        format!("<link rel=\"modulepreload\" href=\"/content/{id}\">\n")
+    };
+    let (preload, runtime_script, import, options) = match runtime {
         Runtime::Inscription(id) => (
+            preload(id),
             String::new(),
             format!("import {{ connect }} from '/content/{id}';"),
-            String::new(),
+            "{ pc: relayLink }".to_owned(),
         ),
         // The published page dials the newest child list's relays with the embedded ones.
         Runtime::Published => (
+            preload(&LIBRARY_PLACEHOLDER),
             String::new(),
             format!(
                 "import {{ connect, RELAYS }} from '/content/{LIBRARY_PLACEHOLDER}';\n{}",
                 // From the function on: its doc comment and the file's notes stay out.
                 CHILDREN_JS[CHILDREN_JS.find("export ").unwrap_or(0)..].replacen("export ", "", 1)
             ),
-            format!("{{ relays: [...(await childRelays('{LIST_PLACEHOLDER}')), ...RELAYS] }}"),
+            format!(
+                "{{ relays: [...(await childRelays('{LIST_PLACEHOLDER}')), ...RELAYS], pc: relayLink }}"
+            ),
         ),
         Runtime::Inline(js) => (
+            String::new(),
             // A module script cannot contain "</script"; a minified bundle never does.
             format!("<script type=\"module\">{js}</script>\n"),
             "const { connect } = globalThis.lumamesh;".to_owned(),
-            String::new(),
+            "{ pc: relayLink }".to_owned(),
         ),
     };
     PAGE.replace("{{title}}", &title)
+        .replace("{{preload}}", &preload)
         .replace("{{room}}", &room)
         .replace("{{runtime_script}}", &runtime_script)
         .replace("{{import}}", &import)
@@ -145,13 +156,37 @@ mod tests {
         assert!(page.contains("async function childRelays("), "{page}");
         assert!(!page.contains("export "), "{page}");
         assert!(page.contains(&format!(
-            "connect({{ relays: [...(await childRelays('{LIST_PLACEHOLDER}')), ...RELAYS] }})"
+            "connect({{ relays: [...(await childRelays('{LIST_PLACEHOLDER}')), ...RELAYS], pc: relayLink }})"
         )));
         let id: InscriptionId = ID.parse().unwrap();
         let linked = link_library(&page, &id, &id).unwrap();
         assert!(!linked.contains(LIST_PLACEHOLDER) && !linked.contains(LIBRARY_PLACEHOLDER));
         let lib = starter_page("lobby", &Runtime::Inscription(id));
-        assert!(!lib.contains("childRelays") && lib.contains("await connect();"));
+        assert!(!lib.contains("childRelays") && lib.contains("await connect({ pc: relayLink });"));
+    }
+
+    /// Issue 17: the library's fetch starts at the top of the page and the relay link's peer
+    /// connection right after it, both before the module script; `connect()` takes the link.
+    #[test]
+    fn the_page_starts_the_library_and_the_relay_link_first() {
+        let id: InscriptionId = ID.parse().unwrap();
+        for (runtime, lib) in [
+            (Runtime::Inscription(id), ID),
+            (Runtime::Published, LIBRARY_PLACEHOLDER),
+        ] {
+            let page = starter_page("lobby", &runtime);
+            let at = |s: &str| page.find(s).unwrap_or_else(|| panic!("{s}: {page}"));
+            let preload = at(&format!(
+                r#"<link rel="modulepreload" href="/content/{lib}">"#
+            ));
+            let link = at("const relayLink = ");
+            assert!(preload < link && link < at("<script type=\"module\">"));
+            assert!(page.contains("pc: relayLink }"));
+        }
+        let linked = link_library(&starter_page("lobby", &Runtime::Published), &id, &id).unwrap();
+        assert!(linked.contains(&format!(r#"href="/content/{ID}""#)));
+        let inline = starter_page("lobby", &Runtime::Inline(String::new()));
+        assert!(!inline.contains("modulepreload") && inline.contains("connect({ pc: relayLink })"));
     }
 
     /// ord's explorer frames inscriptions in `<iframe sandbox=allow-scripts>`, without
