@@ -91,7 +91,7 @@ class Net extends Emitter {
           .then(() => open(v.keys, a.from, a.to, a.blob))
           .then(
             (body) => this._run({ t: 'sig', room: a.room, from: a.from, body, ep: a.ep }),
-            () => console.error('lumamesh: a signal did not decrypt'),
+            () => console.error('lumamesh: unreadable signal'),
           );
         return;
       case 'dial':

@@ -7,8 +7,9 @@ import { hello, decode, address, WELCOME, CLOSING } from './proto.js';
  * Dials a relay. Resolves to a link once the relay's Welcome arrives:
  * `{ entry, welcome, send(frame), close(), onframe, onclose }`, with our own address on the
  * relay in `welcome.me`. `entry.verified` is the promise of its signature check; the link
- * is abandoned if it rejects, or if no Welcome comes within `o.timeout` ms. The peer
- * connection, its channel and its implicit offer are made before anything waits, or taken
+ * is abandoned if it rejects, or if no Welcome comes within `o.timeout` ms of the dial's
+ * start. The peer connection, its channel and its implicit offer are made before anything
+ * waits, or taken
  * from `o.pc` (`[pc, dc, pc.setLocalDescription()]`, made by the page while the library
  * loaded), which only the first dial takes.
  */
@@ -25,11 +26,8 @@ export async function dial(entry, o) {
     link.onclose();
   };
   try {
-    // Implicit offer: one call instead of createOffer + setLocalDescription.
-    await offered;
-    await entry.verified;
-    await pc.setRemoteDescription({ type: 'answer', sdp: staticAnswer(entry, offerMid(pc.localDescription.sdp), o.lite) });
     link.welcome = await new Promise((ok, no) => {
+      // From the start: an offer, a check or an answer that never settles gives up too.
       const t = setTimeout(() => no(Error('relay did not answer')), o.timeout);
       dc.onopen = () => dc.send(hello());
       dc.onmessage = (m) => {
@@ -38,6 +36,12 @@ export async function dial(entry, o) {
         else if (f.t == CLOSING) no(Error('relay closing: ' + f.code));
       };
       dc.onclose = () => no(Error('relay closed'));
+      (async () => {
+        // Implicit offer: one call instead of createOffer + setLocalDescription.
+        await offered;
+        await entry.verified;
+        await pc.setRemoteDescription({ type: 'answer', sdp: staticAnswer(entry, offerMid(pc.localDescription.sdp), o.lite) });
+      })().catch(no);
     });
     link.welcome.me = address(link.welcome, entry.nk);
   } catch (err) {

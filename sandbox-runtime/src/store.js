@@ -47,7 +47,7 @@ export function directory(lines, app) {
       const k = (e.line = line);
       const r = range(e);
       const old = own.get(k) || rest.get(k);
-      if (old) return void (old.seen = seen);
+      if (old) return (old.seen = seen);
       if (map == own) ranges.add(r);
       else if (map.size >= LEARNED || (r && !ranges.has(r))) return;
       e.seen = seen;

@@ -12,12 +12,15 @@ install();
 // `hang` never answers.
 const dialled = [];
 const hang = new Set();
+// A relay on a port in `stall` holds the answer itself: setRemoteDescription never settles.
+const stall = new Set();
 // Every static answer applied.
 const answers = [];
 globalThis.RTCPeerConnection = class extends FakePc {
   async setRemoteDescription(d) {
     const port = /a=candidate:\S+ \S+ udp \S+ \S+ (\d+) typ host/.exec(d.sdp)?.[1];
     if (port) dialled.push(+port), answers.push(d.sdp);
+    if (stall.has(+port)) return new Promise(() => {});
     if (!hang.has(+port)) return super.setRemoteDescription(d);
   }
 };
@@ -287,6 +290,16 @@ test("issue 17: storage is read only once the page's own relays' answers are app
   // The read (a synchronous localStorage load, ms in Firefox) waits behind both answers.
   assert.equal(readAnswers[0], before + 2);
   assert.ok(lines().includes(other));
+});
+
+test('issue 17: a dial whose answer never applies gives up after the timeout, as one with no Welcome does', async () => {
+  const [stuck] = await live();
+  stall.add(port(stuck));
+  // Without the timeout over the whole dial, connect() never settled (a 30 s stall in the
+  // page_start bench would look like this); 5 s is only the bound for "never".
+  const hung = new Promise((ok) => setTimeout(ok, 5000, 'still pending'));
+  const out = await Promise.race([page({ relays: [stuck], timeout: 300 }).then(() => 'connected', (e) => e.message), hung]);
+  assert.match(out, /no relay reachable: relay did not answer/);
 });
 
 test('issue 17: the static answer carries no a=ice-lite unless `lite` asks for it', async () => {
