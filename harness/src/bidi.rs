@@ -59,6 +59,25 @@ pub const FIREFOX_PREFS: &[(&str, &str)] = &[
     // media plug-in (OpenH264, Widevine) manager, …
     ("media.gmp-manager.updateEnabled", "false"),
     ("media.gmp-manager.url", "\"data:,\""),
+    // … telemetry, which a fresh profile still sends about 40 s after start (the Glean
+    // pings: a negative port drops every ping unsent; the legacy ones go nowhere) …
+    ("telemetry.fog.test.localhost_port", "-1"),
+    ("toolkit.telemetry.server", "\"data:,\""),
+    ("datareporting.usage.uploadEnabled", "false"),
+    ("toolkit.telemetry.newProfilePing.enabled", "false"),
+    ("toolkit.telemetry.firstShutdownPing.enabled", "false"),
+    ("toolkit.telemetry.shutdownPingSender.enabled", "false"),
+    ("toolkit.telemetry.unified", "false"),
+    ("toolkit.telemetry.archive.enabled", "false"),
+    ("toolkit.telemetry.updatePing.enabled", "false"),
+    ("toolkit.telemetry.bhrPing.enabled", "false"),
+    ("toolkit.telemetry.dap_enabled", "false"),
+    ("browser.newtabpage.activity-stream.telemetry", "false"),
+    (
+        "browser.newtabpage.activity-stream.feeds.telemetry",
+        "false",
+    ),
+    ("app.shield.optoutstudies.enabled", "false"),
     // … and names resolved by the system resolver, as plain DNS packets a capture reads,
     // never over DNS-over-HTTPS (`5`: off by choice).
     ("network.trr.mode", "5"),

@@ -208,7 +208,11 @@ pub async fn check_stored(
                 .collect();
             endpoints.extend(server_address(server.origin()));
             endpoints.extend(top.2.iter().chain(&iframe.2));
-            packets::judge(&attempts, &endpoints)
+            let mut wire = packets::judge(&attempts, &endpoints);
+            if options.launch.engine == Engine::Firefox {
+                wire.retain(|r| !firefox::own_lookup(r));
+            }
+            wire
         }
         None => Vec::new(),
     };

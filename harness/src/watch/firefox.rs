@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::netlog::NetworkLog;
+use super::packets::WireRecord;
 use super::record::{
     CspRecord, LinkRecord, LogRecord, Observation, RequestRecord, SocketRecord, TargetKind, Where,
 };
@@ -28,6 +29,19 @@ const EXERCISE: &str = "(() => { const done = []; \
        if (f.form) f.form.requestSubmit ? f.form.requestSubmit() : f.form.submit(); done.push('typed into ' + (f.name || f.id || f.tagName.toLowerCase())); } \
      for (const b of document.querySelectorAll('button, input[type=button], input[type=submit]')) { b.click(); done.push('clicked ' + (b.id || b.textContent.trim() || 'a button')); } \
      return done; })()";
+
+/// Names Firefox ESR looks up itself, whatever its prefs, and which a packet capture of
+/// a check must not blame on the page: `incoming.telemetry.mozilla.org`, about 60 s after
+/// start, with every telemetry pref of `crate::bidi::FIREFOX_PREFS` set (measured on
+/// 153.8; no pref found stops it). Only the DNS query is passed over: a fixed name carries
+/// nothing of the page's, and in the check's namespace the lookup is never answered, so
+/// no connection follows.
+pub const OWN_LOOKUPS: &[&str] = &["incoming.telemetry.mozilla.org"];
+
+/// Whether `record` is one of Firefox's own lookups ([`OWN_LOOKUPS`]).
+pub fn own_lookup(record: &WireRecord) -> bool {
+    record.what.starts_with("a DNS query") && OWN_LOOKUPS.contains(&record.target.as_str())
+}
 
 /// One visit in Firefox, as [`visit`] saw it.
 pub struct Visit {

@@ -400,3 +400,32 @@ fn the_check_names_a_wire_leak_in_its_verdict() {
         .message
         .contains("to 192.0.2.53:53, seen on the wire"));
 }
+
+#[test]
+fn only_firefox_own_lookups_are_passed_over() {
+    use crate::watch::firefox::own_lookup;
+    let dns = |name: &str| {
+        attempt(
+            "lmcheck0",
+            event(
+                "10.77.0.1:41000",
+                "10.255.255.53:53",
+                What::Dns { name: name.into() },
+            ),
+        )
+    };
+    let attempts = [
+        dns("incoming.telemetry.mozilla.org"),
+        dns("leak.incoming.telemetry.mozilla.org"),
+        dns("leak.example"),
+    ];
+    let kept: Vec<String> = judge(&attempts, &[])
+        .into_iter()
+        .filter(|r| !own_lookup(r))
+        .map(|r| r.target)
+        .collect();
+    assert_eq!(
+        kept,
+        ["leak.incoming.telemetry.mozilla.org", "leak.example"]
+    );
+}
