@@ -95,7 +95,8 @@ pub struct Check {
     /// Default: every engine installed (a missing one is named, with how to install it).
     /// Naming an engine that is not installed is an error. Firefox runs the whole check in
     /// a private network namespace (loopback and one private address, nothing beyond), so
-    /// a page that leaks reaches nothing; only the check's own throwaway relay is
+    /// a page that leaks reaches nothing, and every packet Firefox sends there is captured
+    /// and judged (a problem of api `wire` names its destination); only the check's own throwaway relay is
     /// reachable there, so Firefox cannot check a page with --relays or with relays of its
     /// own (those are checked in Chromium).
     #[arg(long, value_enum, value_name = "ENGINE")]
