@@ -307,11 +307,19 @@ mod tests {
         };
         let mut text = prometheus(&Stats::default(), Duration::ZERO);
         io_prometheus(&io, &mut text);
-        for line in [
-            "lumamesh_relay_queue_dropped_total 3\n",
-            "lumamesh_relay_send_errors_total 1\n",
-            "lumamesh_relay_recv_errors_total 0\n",
-        ] {
+        has_lines_each_name_typed_once(
+            &text,
+            &[
+                "lumamesh_relay_queue_dropped_total 3\n",
+                "lumamesh_relay_send_errors_total 1\n",
+                "lumamesh_relay_recv_errors_total 0\n",
+            ],
+        );
+    }
+
+    /// `text` holds every one of `lines`, and one `# TYPE` line per series name.
+    fn has_lines_each_name_typed_once(text: &str, lines: &[&str]) {
+        for line in lines {
             assert!(text.contains(line), "{line} missing from\n{text}");
         }
         let types = text.lines().filter(|l| l.starts_with("# TYPE")).count();
@@ -320,7 +328,7 @@ mod tests {
             .filter(|l| !l.starts_with('#'))
             .map(|l| l.split(['{', ' ']).next().unwrap())
             .collect();
-        assert_eq!(types, names.len(), "no name twice: {text}");
+        assert_eq!(types, names.len(), "one TYPE line per name: {text}");
     }
 
     #[test]
@@ -335,27 +343,20 @@ mod tests {
         report.connections = 2;
         let mut text = String::new();
         mesh_prometheus(&report, &mut text);
-        for line in [
-            "lumamesh_mesh_peers 2\n",
-            "lumamesh_mesh_known_relays 3\n",
-            "lumamesh_mesh_connections 2\n",
-            "lumamesh_mesh_gossip_bytes_total{direction=\"in\"} 100\n",
-            "lumamesh_mesh_gossip_bytes_total{direction=\"out\"} 0\n",
-            "lumamesh_mesh_gossip_messages_total{direction=\"in\"} 0\n",
-            "lumamesh_mesh_signals_total{direction=\"out\"} 4\n",
-            "lumamesh_mesh_refused_total{reason=\"forged\"} 5\n",
-            "lumamesh_mesh_refused_total{reason=\"rate_limited\"} 0\n",
-            "lumamesh_mesh_publish_unheard_total 6\n",
-        ] {
-            assert!(text.contains(line), "{line} missing from\n{text}");
-        }
-        // Every series has one TYPE line.
-        let types = text.lines().filter(|l| l.starts_with("# TYPE")).count();
-        let names: std::collections::HashSet<&str> = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| l.split(['{', ' ']).next().unwrap())
-            .collect();
-        assert_eq!(types, names.len(), "{text}");
+        has_lines_each_name_typed_once(
+            &text,
+            &[
+                "lumamesh_mesh_peers 2\n",
+                "lumamesh_mesh_known_relays 3\n",
+                "lumamesh_mesh_connections 2\n",
+                "lumamesh_mesh_gossip_bytes_total{direction=\"in\"} 100\n",
+                "lumamesh_mesh_gossip_bytes_total{direction=\"out\"} 0\n",
+                "lumamesh_mesh_gossip_messages_total{direction=\"in\"} 0\n",
+                "lumamesh_mesh_signals_total{direction=\"out\"} 4\n",
+                "lumamesh_mesh_refused_total{reason=\"forged\"} 5\n",
+                "lumamesh_mesh_refused_total{reason=\"rate_limited\"} 0\n",
+                "lumamesh_mesh_publish_unheard_total 6\n",
+            ],
+        );
     }
 }
