@@ -556,4 +556,4 @@ impl Relay {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,106 +1,39 @@
 //! Shards in memory: real str0m clients against two relay cores, the [`Router`] choosing the
 //! core of each datagram and the [`Hub`] carrying what one core must tell the other, with
-//! fake time and lossless delivery (as `core::tests::harness`, for several cores).
+//! fake time and lossless delivery (`core::tests::harness`'s network, with [`Cores`] as
+//! its relay side).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use bootstrap_codec::{IceUfrag, RelayAddress, RelayEntry};
-use keystore::RelayIdentity;
-
 use super::hub::Hub;
 use super::{Router, Shards};
-use crate::client::{ClientOutput, Connection};
-use crate::core::{Input, Limits, Output, Relay, RelayConfig, Shard, Stats};
+use crate::core::tests::harness::{test_config, Net, Side};
+use crate::core::{Input, Limits, Output, Relay, Shard, Stats};
 use crate::protocol::{
     ClientMessage, CloseCode, ErrorCode, PeerAddr, RelayMessage, RelayTag, RoomId, PROTOCOL_VERSION,
 };
 
-const RELAY_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 3478);
-
-struct Client {
-    conn: Connection,
-    addr: SocketAddr,
-    frames: VecDeque<Vec<u8>>,
-    open: bool,
-    closed: bool,
-    timeout: Option<Instant>,
-    /// Its address, once welcomed.
-    me: Option<PeerAddr>,
-    /// The members it was told of, per room.
-    views: HashMap<RoomId, HashSet<PeerAddr>>,
-}
-
-struct Net {
+/// Two cores behind a router, joined by a hub.
+struct Cores {
     relays: Vec<Relay>,
     router: Router,
     hub: Hub,
-    entry: RelayEntry,
     tag: RelayTag,
-    clients: Vec<Client>,
-    now: Instant,
     timeouts: Vec<Option<Instant>>,
     /// The prefixes each shard received datagrams from.
     seen: Vec<HashSet<IpAddr>>,
 }
 
-impl Net {
-    fn new(limits: Limits) -> Self {
-        let identity = RelayIdentity::generate().expect("identity generation");
-        let port = RELAY_ADDR.port().try_into().expect("non-zero port");
-        let entry = identity.entry(
-            RelayAddress::from_ip(RELAY_ADDR.ip()).expect("ip address"),
-            port,
-            IceUfrag::default_relay(),
-        );
-        let mut config = RelayConfig::new(&identity, &entry, RELAY_ADDR);
-        config.limits = limits;
-        let now = Instant::now();
-        let shards = Shards::new(config, 2, now).expect("valid config");
-        let tag = RelayTag::of(entry.node_key());
-        Self {
-            relays: shards.relays,
-            router: Router::new(2),
-            hub: Hub::new(tag, 2),
-            entry,
-            tag,
-            clients: Vec::new(),
-            now,
-            timeouts: vec![None; 2],
-            seen: vec![HashSet::new(); 2],
-        }
-    }
-
-    /// The `n`th /24 (10.0.x.0, x from 1) the router gives to `shard`.
-    fn prefix_on(&self, shard: usize, n: usize) -> u8 {
-        (1..=255u8)
-            .filter(|&x| self.router.shard_of(SocketAddr::from(([10, 0, x, 1], 1))) == shard)
-            .nth(n)
-            .expect("the router uses every shard")
-    }
-
-    /// Adds a client at host `host` of 10.0.<the first prefix of `shard`>.0.
-    fn add_client_on(&mut self, shard: usize, host: u8) -> usize {
-        let x = self.prefix_on(shard, 0);
-        let n = self.clients.len();
-        let addr = SocketAddr::from((Ipv4Addr::new(10, 0, x, host), 5000 + n as u16));
-        let conn = Connection::new(&self.entry, addr, None, self.now).expect("client");
-        self.clients.push(Client {
-            conn,
-            addr,
-            frames: VecDeque::new(),
-            open: false,
-            closed: false,
-            timeout: None,
-            me: None,
-            views: HashMap::new(),
-        });
-        n
-    }
-
-    /// Hands every shard's mesh output to the hub and the hub's answers to their shards.
-    fn route(&mut self) -> bool {
+impl Side for Cores {
+    /// Hands every shard's mesh output to the hub and the hub's answers to their shards,
+    /// then every shard's datagrams to `deliver`.
+    fn drain(
+        &mut self,
+        now: Instant,
+        deliver: &mut dyn FnMut(SocketAddr, &[u8]),
+    ) -> (bool, Option<Instant>) {
         let mut moved = false;
         let mut out = Vec::new();
         for k in 0..self.relays.len() {
@@ -109,22 +42,15 @@ impl Net {
                 self.hub.handle(k, output, &mut out);
             }
             for (shard, input) in out.drain(..) {
-                self.relays[shard].handle_mesh(self.now, input);
+                self.relays[shard].handle_mesh(now, input);
             }
         }
-        moved
-    }
-
-    fn pump(&mut self) -> bool {
-        let mut moved = self.route();
-        for k in 0..self.relays.len() {
+        for (k, relay) in self.relays.iter_mut().enumerate() {
             loop {
-                match self.relays[k].poll_output() {
+                match relay.poll_output() {
                     Output::Transmit(t) => {
                         moved = true;
-                        if let Some(c) = self.clients.iter_mut().find(|c| c.addr == t.destination) {
-                            c.conn.handle_receive(self.now, RELAY_ADDR, &t.contents);
-                        }
+                        deliver(t.destination, &t.contents);
                     }
                     Output::Timeout(t) => {
                         self.timeouts[k] = Some(t);
@@ -133,108 +59,75 @@ impl Net {
                 }
             }
         }
-        for i in 0..self.clients.len() {
-            if self.clients[i].closed {
-                continue;
-            }
-            loop {
-                match self.clients[i].conn.poll() {
-                    ClientOutput::Transmit(t) => {
-                        moved = true;
-                        let source = self.clients[i].addr;
-                        let k = self.router.shard_of(source);
-                        self.seen[k].insert(crate::core::prefix(source.ip()));
-                        let input = Input::Receive {
-                            source,
-                            contents: &t.contents,
-                        };
-                        self.relays[k].handle_input(self.now, input);
-                    }
-                    ClientOutput::Open => self.clients[i].open = true,
-                    ClientOutput::Frame(f) => self.clients[i].frames.push_back(f),
-                    ClientOutput::Closed => {
-                        self.clients[i].closed = true;
-                        break;
-                    }
-                    ClientOutput::Timeout(t) => {
-                        self.clients[i].timeout = Some(t);
-                        break;
-                    }
-                }
-            }
-        }
-        moved
+        (moved, self.timeouts.iter().flatten().copied().min())
     }
 
-    fn step(&mut self) {
-        if self.pump() {
-            return;
-        }
-        let next = (self.clients.iter())
-            .filter(|c| !c.closed)
-            .filter_map(|c| c.timeout)
-            .chain(self.timeouts.iter().flatten().copied())
-            .min()
-            .unwrap_or(self.now + Duration::from_millis(10));
-        self.now = next.max(self.now + Duration::from_millis(1));
-        let now = self.now;
-        for k in 0..self.relays.len() {
+    fn receive(&mut self, now: Instant, source: SocketAddr, contents: &[u8]) {
+        let k = self.router.shard_of(source);
+        self.seen[k].insert(crate::core::prefix(source.ip()));
+        self.relays[k].handle_input(now, Input::Receive { source, contents });
+    }
+
+    fn wake(&mut self, now: Instant) {
+        for (k, relay) in self.relays.iter_mut().enumerate() {
             if self.timeouts[k].is_some_and(|t| t <= now) {
-                self.relays[k].handle_input(now, Input::Timeout);
-            }
-        }
-        for c in self.clients.iter_mut().filter(|c| !c.closed) {
-            if c.timeout.is_some_and(|t| t <= now) {
-                c.conn.handle_timeout(now);
+                relay.handle_input(now, Input::Timeout);
             }
         }
     }
+}
 
-    fn run_until(&mut self, what: &str, mut done: impl FnMut(&mut Net) -> bool) {
-        let start = self.now;
-        for _ in 0..200_000 {
-            if done(self) {
-                return;
-            }
-            self.step();
-            if self.now.duration_since(start) > Duration::from_secs(600) {
-                break;
-            }
-        }
-        panic!("gave up waiting for {what}");
+/// Two shards of one relay with `limits`, and no clients yet.
+fn two_shards(limits: Limits) -> Net<Cores> {
+    let (config, entry) = test_config(limits);
+    let now = Instant::now();
+    let shards = Shards::new(config, 2, now).expect("valid config");
+    let tag = RelayTag::of(entry.node_key());
+    let cores = Cores {
+        relays: shards.relays,
+        router: Router::new(2),
+        hub: Hub::new(tag, 2),
+        tag,
+        timeouts: vec![None; 2],
+        seen: vec![HashSet::new(); 2],
+    };
+    Net::on(cores, entry, now)
+}
+
+impl Net<Cores> {
+    /// The `n`th /24 (10.0.x.0, x from 1) the router gives to `shard`.
+    fn prefix_on(&self, shard: usize, n: usize) -> u8 {
+        (1..=255u8)
+            .filter(|&x| {
+                self.relay
+                    .router
+                    .shard_of(SocketAddr::from(([10, 0, x, 1], 1)))
+                    == shard
+            })
+            .nth(n)
+            .expect("the router uses every shard")
     }
 
-    fn send(&mut self, i: usize, message: ClientMessage<'_>) {
-        self.clients[i].conn.send(&message).expect("send");
-    }
-
-    fn next_frame(&mut self, i: usize) -> Vec<u8> {
-        self.run_until("a frame", |n| !n.clients[i].frames.is_empty());
-        self.clients[i].frames.pop_front().expect("checked")
+    /// Adds a client at host `host` of 10.0.<the first prefix of `shard`>.0.
+    fn add_client_in(&mut self, shard: usize, host: u8) -> usize {
+        let x = self.prefix_on(shard, 0);
+        let n = self.clients.len();
+        self.add_client_at(SocketAddr::from((
+            Ipv4Addr::new(10, 0, x, host),
+            5000 + n as u16,
+        )))
     }
 
     /// Connects client `i` with a version 2 hello; returns its address as the client works
     /// it out (the tag of the entry it dialled, the id in the Welcome).
-    fn hello(&mut self, i: usize) -> PeerAddr {
-        self.run_until("channel open", |n| n.clients[i].open);
-        self.send(
-            i,
-            ClientMessage::Hello {
-                version: PROTOCOL_VERSION,
-            },
-        );
-        let frame = self.next_frame(i);
-        match RelayMessage::decode(&frame) {
-            Ok(RelayMessage::Welcome(w)) => {
-                let me = PeerAddr {
-                    relay: self.tag,
-                    session: w.peer,
-                };
-                self.clients[i].me = Some(me);
-                me
-            }
-            other => panic!("expected welcome, got {other:?}"),
-        }
+    fn hello2(&mut self, i: usize) -> PeerAddr {
+        let session = self.hello_as(i, PROTOCOL_VERSION);
+        let me = PeerAddr {
+            relay: self.relay.tag,
+            session,
+        };
+        self.clients[i].me = Some(me);
+        me
     }
 
     /// Reads client `i`'s frames until the members it was told of in `room` (its `Room2`
@@ -271,11 +164,11 @@ impl Net {
     }
 
     fn stats(&self) -> Stats {
-        self.relays.iter().map(Relay::stats).sum()
+        self.relay.relays.iter().map(Relay::stats).sum()
     }
 
     fn shard_of(&self, i: usize) -> usize {
-        self.router.shard_of(self.clients[i].addr)
+        self.relay.router.shard_of(self.clients[i].addr)
     }
 }
 
@@ -285,17 +178,17 @@ fn room(b: u8) -> RoomId {
 
 #[test]
 fn members_on_two_shards_meet_signal_and_leave() {
-    let mut net = Net::new(Limits::default());
-    let a = net.add_client_on(0, 2);
-    let b = net.add_client_on(1, 2);
-    let (pa, pb) = (net.hello(a), net.hello(b));
+    let mut net = two_shards(Limits::default());
+    let a = net.add_client_in(0, 2);
+    let b = net.add_client_in(1, 2);
+    let (pa, pb) = (net.hello2(a), net.hello2(b));
     assert_eq!((net.shard_of(a), net.shard_of(b)), (0, 1));
     assert_eq!(Shard::owner(pa.session, 2), 0, "a peer id names its shard");
     assert_eq!(Shard::owner(pb.session, 2), 1);
     assert_eq!(
         (
-            net.relays[0].stats().sessions,
-            net.relays[1].stats().sessions
+            net.relay.relays[0].stats().sessions,
+            net.relay.relays[1].stats().sessions
         ),
         (1, 1),
         "each shard serves its own prefix"
@@ -354,7 +247,7 @@ fn members_on_two_shards_meet_signal_and_leave() {
         },
     );
     net.expect_error(a, ErrorCode::UnknownPeer);
-    assert_eq!(net.hub.dropped(), 0);
+    assert_eq!(net.relay.hub.dropped(), 0);
 }
 
 #[test]
@@ -363,14 +256,14 @@ fn room_size_is_counted_across_shards() {
         max_room_size: 2,
         ..Limits::default()
     };
-    let mut net = Net::new(limits);
-    let a = net.add_client_on(0, 2);
-    let b = net.add_client_on(1, 2);
-    let c = net.add_client_on(0, 3);
-    let d = net.add_client_on(1, 3);
-    let (pa, pb) = (net.hello(a), net.hello(b));
-    net.hello(c);
-    let pd = net.hello(d);
+    let mut net = two_shards(limits);
+    let a = net.add_client_in(0, 2);
+    let b = net.add_client_in(1, 2);
+    let c = net.add_client_in(0, 3);
+    let d = net.add_client_in(1, 3);
+    let (pa, pb) = (net.hello2(a), net.hello2(b));
+    net.hello2(c);
+    let pd = net.hello2(d);
     let r = room(2);
     net.send(a, ClientMessage::Join { room: r });
     net.members_become(a, r, &[]);
@@ -401,13 +294,13 @@ fn max_sessions_holds_across_shards() {
         close_linger: Duration::from_secs(60),
         ..Limits::default()
     };
-    let mut net = Net::new(limits);
-    let a = net.add_client_on(0, 2);
-    let b = net.add_client_on(0, 3);
-    net.hello(a);
-    net.hello(b);
+    let mut net = two_shards(limits);
+    let a = net.add_client_in(0, 2);
+    let b = net.add_client_in(0, 3);
+    net.hello2(a);
+    net.hello2(b);
     // Shard 1 serves nobody yet, but the relay is full: its first client is only told so.
-    let c = net.add_client_on(1, 2);
+    let c = net.add_client_in(1, 2);
     net.run_until("c is told the relay is full", |n| {
         !n.clients[c].frames.is_empty() || n.clients[c].closed
     });
@@ -419,7 +312,7 @@ fn max_sessions_holds_across_shards() {
         }
     );
     // Past the overflow allowance, a newcomer is not even answered.
-    let d = net.add_client_on(1, 3);
+    let d = net.add_client_in(1, 3);
     net.run_until("d is refused", |n| n.stats().rejects.relay_full >= 1);
     assert!(!net.clients[d].open);
     let stats = net.stats();
@@ -435,20 +328,24 @@ fn per_prefix_limits_stay_exact() {
         max_sessions_per_prefix: 2,
         ..Limits::default()
     };
-    let mut net = Net::new(limits);
+    let mut net = two_shards(limits);
     // Three hosts of one prefix: all on one shard, which counts them all.
-    let clients: Vec<usize> = (2..5).map(|host| net.add_client_on(1, host)).collect();
-    net.hello(clients[0]);
-    net.hello(clients[1]);
+    let clients: Vec<usize> = (2..5).map(|host| net.add_client_in(1, host)).collect();
+    net.hello2(clients[0]);
+    net.hello2(clients[1]);
     net.run_until("the third is refused", |n| {
         n.stats().rejects.prefix_sessions >= 1
     });
     assert!(!net.clients[clients[2]].open);
     // Another prefix on the other shard is not touched by it.
-    let other = net.add_client_on(0, 2);
-    net.hello(other);
+    let other = net.add_client_in(0, 2);
+    net.hello2(other);
     assert_eq!(net.stats().sessions, 3);
-    assert!(net.seen[0].is_disjoint(&net.seen[1]), "{:?}", net.seen);
+    assert!(
+        net.relay.seen[0].is_disjoint(&net.relay.seen[1]),
+        "{:?}",
+        net.relay.seen
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! An in-memory network: one relay core and str0m client connections, fake time, lossless
+//! An in-memory network: str0m client connections and a relay side — one relay core, or
+//! several behind a router ([`Side`]; the shards' tests) — with fake time and lossless
 //! delivery. Time only moves when nothing is in flight, to the earliest timeout.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -10,52 +11,112 @@ use keystore::RelayIdentity;
 
 use crate::client::{ClientOutput, Connection};
 use crate::core::{Input, Limits, Output, Relay, RelayConfig};
-use crate::protocol::{ClientMessage, PeerId, RelayMessage, PROTOCOL_V1};
+use crate::protocol::{ClientMessage, PeerAddr, PeerId, RelayMessage, RoomId, PROTOCOL_V1};
 
-pub(super) const RELAY_ADDR: SocketAddr =
+pub(crate) const RELAY_ADDR: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 3478);
 
 /// One simulated client.
-pub(super) struct Client {
-    pub(super) conn: Connection,
-    pub(super) addr: SocketAddr,
-    pub(super) frames: VecDeque<Vec<u8>>,
-    pub(super) open: bool,
-    pub(super) closed: bool,
+pub(crate) struct Client {
+    pub(crate) conn: Connection,
+    pub(crate) addr: SocketAddr,
+    pub(crate) frames: VecDeque<Vec<u8>>,
+    pub(crate) open: bool,
+    pub(crate) closed: bool,
     /// A silent client stops sending (its host vanished) but still receives.
-    pub(super) silent: bool,
+    pub(crate) silent: bool,
+    /// Its address, once a test has worked it out from its Welcome.
+    pub(crate) me: Option<PeerAddr>,
+    /// The members it was told of, per room, as a test reads them.
+    pub(crate) views: HashMap<RoomId, HashSet<PeerAddr>>,
     timeout: Option<Instant>,
 }
 
-pub(super) struct Net {
-    pub(super) relay: Relay,
-    pub(super) entry: RelayEntry,
-    pub(super) clients: Vec<Client>,
-    pub(super) now: Instant,
+/// What the clients talk to: one relay core, or several behind a router.
+pub(crate) trait Side {
+    /// Hands every datagram the side has to send to `deliver`; returns whether anything
+    /// moved and when the side next wants [`Side::wake`].
+    fn drain(
+        &mut self,
+        now: Instant,
+        deliver: &mut dyn FnMut(SocketAddr, &[u8]),
+    ) -> (bool, Option<Instant>);
+    /// A datagram from `source`.
+    fn receive(&mut self, now: Instant, source: SocketAddr, contents: &[u8]);
+    /// The time [`Side::drain`] last asked for has come.
+    fn wake(&mut self, now: Instant);
+}
+
+impl Side for Relay {
+    fn drain(
+        &mut self,
+        _: Instant,
+        deliver: &mut dyn FnMut(SocketAddr, &[u8]),
+    ) -> (bool, Option<Instant>) {
+        let mut moved = false;
+        loop {
+            match self.poll_output() {
+                Output::Transmit(t) => {
+                    moved = true;
+                    deliver(t.destination, &t.contents);
+                }
+                Output::Timeout(t) => return (moved, Some(t)),
+            }
+        }
+    }
+
+    fn receive(&mut self, now: Instant, source: SocketAddr, contents: &[u8]) {
+        self.handle_input(now, Input::Receive { source, contents });
+    }
+
+    fn wake(&mut self, now: Instant) {
+        self.handle_input(now, Input::Timeout);
+    }
+}
+
+/// A relay config for tests on [`RELAY_ADDR`] with `limits`, and its entry.
+pub(crate) fn test_config(limits: Limits) -> (RelayConfig, RelayEntry) {
+    let identity = RelayIdentity::generate().expect("identity generation");
+    let port = RELAY_ADDR.port().try_into().expect("non-zero port");
+    let entry = identity.entry(
+        RelayAddress::from_ip(RELAY_ADDR.ip()).expect("ip address"),
+        port,
+        IceUfrag::default_relay(),
+    );
+    let mut config = RelayConfig::new(&identity, &entry, RELAY_ADDR);
+    config.limits = limits;
+    (config, entry)
+}
+
+pub(crate) struct Net<S: Side = Relay> {
+    /// The relay side: one core (the core's tests), or the shards.
+    pub(crate) relay: S,
+    pub(crate) entry: RelayEntry,
+    pub(crate) clients: Vec<Client>,
+    pub(crate) now: Instant,
     /// Datagrams the relay sent to addresses no client has (spoofed sources, victims).
-    pub(super) strays: Vec<(SocketAddr, usize)>,
+    pub(crate) strays: Vec<(SocketAddr, usize)>,
     relay_timeout: Option<Instant>,
 }
 
 impl Net {
-    pub(super) fn new(limits: Limits) -> Self {
+    pub(crate) fn new(limits: Limits) -> Self {
         Self::with(limits, false)
     }
 
     /// A relay whose config says whether it is federated.
-    pub(super) fn with(limits: Limits, federated: bool) -> Self {
-        let identity = RelayIdentity::generate().expect("identity generation");
-        let port = RELAY_ADDR.port().try_into().expect("non-zero port");
-        let entry = identity.entry(
-            RelayAddress::from_ip(RELAY_ADDR.ip()).expect("ip address"),
-            port,
-            IceUfrag::default_relay(),
-        );
-        let mut config = RelayConfig::new(&identity, &entry, RELAY_ADDR);
-        config.limits = limits;
+    pub(crate) fn with(limits: Limits, federated: bool) -> Self {
+        let (mut config, entry) = test_config(limits);
         config.federated = federated;
         let now = Instant::now();
         let relay = Relay::new(config, now).expect("valid config");
+        Net::on(relay, entry, now)
+    }
+}
+
+impl<S: Side> Net<S> {
+    /// Clients of `relay`, whose entry is `entry`, at `now`.
+    pub(crate) fn on(relay: S, entry: RelayEntry, now: Instant) -> Self {
         Self {
             relay,
             entry,
@@ -67,7 +128,7 @@ impl Net {
     }
 
     /// Adds a client at 10.0.<ip_byte>.1:5000+n, n being its index, which it returns.
-    pub(super) fn add_client_on(&mut self, ip_byte: u8) -> usize {
+    pub(crate) fn add_client_on(&mut self, ip_byte: u8) -> usize {
         let n = self.clients.len();
         self.add_client_at(SocketAddr::from((
             Ipv4Addr::new(10, 0, ip_byte, 1),
@@ -76,7 +137,7 @@ impl Net {
     }
 
     /// Adds a client at `addr`; returns its index.
-    pub(super) fn add_client_at(&mut self, addr: SocketAddr) -> usize {
+    pub(crate) fn add_client_at(&mut self, addr: SocketAddr) -> usize {
         let n = self.clients.len();
         let conn = Connection::new(&self.entry, addr, None, self.now).expect("client");
         self.clients.push(Client {
@@ -86,34 +147,29 @@ impl Net {
             open: false,
             closed: false,
             silent: false,
+            me: None,
+            views: HashMap::new(),
             timeout: None,
         });
         n
     }
 
-    pub(super) fn add_client(&mut self) -> usize {
+    pub(crate) fn add_client(&mut self) -> usize {
         let n = self.clients.len() as u8;
         self.add_client_on(n + 1)
     }
 
     /// Delivers everything in flight; returns whether anything moved.
-    pub(super) fn pump(&mut self) -> bool {
-        let mut moved = false;
-        loop {
-            match self.relay.poll_output() {
-                Output::Transmit(t) => {
-                    moved = true;
-                    match self.clients.iter_mut().find(|c| c.addr == t.destination) {
-                        Some(c) => c.conn.handle_receive(self.now, RELAY_ADDR, &t.contents),
-                        None => self.strays.push((t.destination, t.contents.len())),
-                    }
-                }
-                Output::Timeout(t) => {
-                    self.relay_timeout = Some(t);
-                    break;
-                }
-            }
-        }
+    pub(crate) fn pump(&mut self) -> bool {
+        let (clients, strays, now) = (&mut self.clients, &mut self.strays, self.now);
+        let (mut moved, timeout) = self.relay.drain(now, &mut |to, contents| match clients
+            .iter_mut()
+            .find(|c| c.addr == to)
+        {
+            Some(c) => c.conn.handle_receive(now, RELAY_ADDR, contents),
+            None => strays.push((to, contents.len())),
+        });
+        self.relay_timeout = timeout;
         for c in &mut self.clients {
             if c.closed {
                 continue;
@@ -123,11 +179,7 @@ impl Net {
                     ClientOutput::Transmit(t) => {
                         moved = true;
                         if !c.silent {
-                            let input = Input::Receive {
-                                source: c.addr,
-                                contents: &t.contents,
-                            };
-                            self.relay.handle_input(self.now, input);
+                            self.relay.receive(self.now, c.addr, &t.contents);
                         }
                     }
                     ClientOutput::Open => c.open = true,
@@ -147,7 +199,7 @@ impl Net {
     }
 
     /// One step: deliver, and if nothing moved advance time to the earliest timeout.
-    pub(super) fn step(&mut self) {
+    pub(crate) fn step(&mut self) {
         if self.pump() {
             return;
         }
@@ -156,7 +208,7 @@ impl Net {
     }
 
     /// The earliest time the relay or a client wants to be woken.
-    pub(super) fn next_wake(&self) -> Instant {
+    pub(crate) fn next_wake(&self) -> Instant {
         self.clients
             .iter()
             .filter(|c| !c.closed)
@@ -167,11 +219,11 @@ impl Net {
     }
 
     /// Moves time to `next` (at least 1 ms on) and wakes whoever asked for it.
-    pub(super) fn advance(&mut self, next: Instant) {
+    pub(crate) fn advance(&mut self, next: Instant) {
         // Never stand still: str0m may ask for "now" repeatedly.
         self.now = next.max(self.now + Duration::from_millis(1));
         if self.relay_timeout.is_some_and(|t| t <= self.now) {
-            self.relay.handle_input(self.now, Input::Timeout);
+            self.relay.wake(self.now);
         }
         let now = self.now;
         for c in self.clients.iter_mut().filter(|c| !c.closed) {
@@ -182,7 +234,7 @@ impl Net {
     }
 
     /// Steps until `done` holds; panics after a generous bound of simulated time.
-    pub(super) fn run_until(&mut self, what: &str, mut done: impl FnMut(&mut Net) -> bool) {
+    pub(crate) fn run_until(&mut self, what: &str, mut done: impl FnMut(&mut Self) -> bool) {
         let start = self.now;
         for _ in 0..200_000 {
             if done(self) {
@@ -197,7 +249,7 @@ impl Net {
     }
 
     /// Runs for `d` of simulated time.
-    pub(super) fn run_for(&mut self, d: Duration) {
+    pub(crate) fn run_for(&mut self, d: Duration) {
         let end = self.now + d;
         for _ in 0..200_000 {
             if self.now >= end {
@@ -209,7 +261,7 @@ impl Net {
 
     /// Runs for exactly `d` of simulated time: unlike [`Self::run_for`], never jumps past its
     /// end to a later timeout (for tests that inject traffic at a steady rate).
-    pub(super) fn run_exactly(&mut self, d: Duration) {
+    pub(crate) fn run_exactly(&mut self, d: Duration) {
         let end = self.now + d;
         for _ in 0..200_000 {
             if self.now >= end {
@@ -222,20 +274,20 @@ impl Net {
         }
     }
 
-    pub(super) fn connect(&mut self, i: usize) {
+    pub(crate) fn connect(&mut self, i: usize) {
         self.run_until("channel open", |n| n.clients[i].open);
     }
 
-    pub(super) fn send(&mut self, i: usize, message: ClientMessage<'_>) {
+    pub(crate) fn send(&mut self, i: usize, message: ClientMessage<'_>) {
         self.clients[i].conn.send(&message).expect("send");
     }
 
-    pub(super) fn send_raw(&mut self, i: usize, frame: &[u8]) {
+    pub(crate) fn send_raw(&mut self, i: usize, frame: &[u8]) {
         self.clients[i].conn.send_raw(frame).expect("send");
     }
 
     /// Waits for client `i`'s next frame and returns it (owned bytes).
-    pub(super) fn next_frame(&mut self, i: usize) -> Vec<u8> {
+    pub(crate) fn next_frame(&mut self, i: usize) -> Vec<u8> {
         self.run_until("a frame", |n| !n.clients[i].frames.is_empty());
         self.clients[i]
             .frames
@@ -244,12 +296,12 @@ impl Net {
     }
 
     /// Connects client `i` and completes a version 1 hello; returns its peer id.
-    pub(super) fn hello(&mut self, i: usize) -> PeerId {
+    pub(crate) fn hello(&mut self, i: usize) -> PeerId {
         self.hello_as(i, PROTOCOL_V1)
     }
 
     /// Connects client `i` and completes a hello for `version`; returns its peer id.
-    pub(super) fn hello_as(&mut self, i: usize, version: u8) -> PeerId {
+    pub(crate) fn hello_as(&mut self, i: usize, version: u8) -> PeerId {
         self.connect(i);
         self.send(i, ClientMessage::Hello { version });
         let frame = self.next_frame(i);
@@ -257,7 +309,7 @@ impl Net {
     }
 
     /// Checks `frame` is this relay's `Welcome` for `version`; returns the peer id.
-    pub(super) fn welcomed(&self, frame: &[u8], version: u8) -> PeerId {
+    pub(crate) fn welcomed(&self, frame: &[u8], version: u8) -> PeerId {
         match RelayMessage::decode(frame) {
             Ok(RelayMessage::Welcome(w)) => {
                 assert_eq!(w.entry, self.entry.to_bytes().as_slice());

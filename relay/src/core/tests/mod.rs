@@ -4,7 +4,7 @@ mod admission;
 mod churn;
 mod federation;
 mod forwarding;
-mod harness;
+pub(crate) mod harness;
 mod limits;
 mod mesh_fuzz;
 mod mesh_input;
