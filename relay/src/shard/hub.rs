@@ -174,102 +174,62 @@ mod tests {
         }
     }
 
+    /// What `shard`'s `output` makes the hub tell the shards.
+    fn tell(hub: &mut Hub, shard: usize, output: MeshOutput) -> Vec<(usize, MeshInput)> {
+        let mut out = Vec::new();
+        hub.handle(shard, output, &mut out);
+        out
+    }
+
+    fn joins(room: RoomId, n: u32) -> MeshOutput {
+        MeshOutput::Joined {
+            room,
+            session: id(n),
+        }
+    }
+
+    fn leaves(room: RoomId, n: u32) -> MeshOutput {
+        MeshOutput::Left {
+            room,
+            session: id(n),
+        }
+    }
+
     #[test]
     fn joins_leaves_and_signals_reach_the_right_shards() {
         let room = RoomId::from_bytes([1; 32]);
-        let mut hub = Hub::new(TAG, 3);
-        let mut out = Vec::new();
+        let hub = &mut Hub::new(TAG, 3);
+        let joined = |n| MeshInput::Joined {
+            room,
+            peer: addr(n),
+        };
+        let left = |n| MeshInput::Left {
+            room,
+            peer: addr(n),
+        };
+        let members = |ns: &[u32]| MeshInput::Members {
+            room,
+            relay: TAG,
+            sessions: ns.iter().map(|&n| id(n)).collect(),
+        };
         // Shard 0 gives out 1, 4, …; shard 1 gives out 2, 5, …; shard 2 gives out 3, 6, ….
-        hub.handle(
-            0,
-            MeshOutput::Joined {
-                room,
-                session: id(1),
-            },
-            &mut out,
-        );
-        assert_eq!(out, vec![], "nobody else is in the room");
-        hub.handle(
-            1,
-            MeshOutput::Joined {
-                room,
-                session: id(2),
-            },
-            &mut out,
+        assert_eq!(
+            tell(hub, 0, joins(room, 1)),
+            vec![],
+            "nobody else is in the room"
         );
         assert_eq!(
-            std::mem::take(&mut out),
-            vec![
-                (
-                    0,
-                    MeshInput::Joined {
-                        room,
-                        peer: addr(2)
-                    }
-                ),
-                (
-                    1,
-                    MeshInput::Members {
-                        room,
-                        relay: TAG,
-                        sessions: vec![id(1)]
-                    }
-                ),
-            ]
-        );
-        hub.handle(
-            1,
-            MeshOutput::Joined {
-                room,
-                session: id(5),
-            },
-            &mut out,
+            tell(hub, 1, joins(room, 2)),
+            vec![(0, joined(2)), (1, members(&[1]))]
         );
         assert_eq!(
-            std::mem::take(&mut out),
-            vec![(
-                0,
-                MeshInput::Joined {
-                    room,
-                    peer: addr(5)
-                }
-            )],
+            tell(hub, 1, joins(room, 5)),
+            vec![(0, joined(5))],
             "shard 1 already had the list"
         );
-        hub.handle(
-            2,
-            MeshOutput::Joined {
-                room,
-                session: id(3),
-            },
-            &mut out,
-        );
         assert_eq!(
-            std::mem::take(&mut out),
-            vec![
-                (
-                    0,
-                    MeshInput::Joined {
-                        room,
-                        peer: addr(3)
-                    }
-                ),
-                (
-                    1,
-                    MeshInput::Joined {
-                        room,
-                        peer: addr(3)
-                    }
-                ),
-                (
-                    2,
-                    MeshInput::Members {
-                        room,
-                        relay: TAG,
-                        sessions: vec![id(1), id(2), id(5)]
-                    }
-                ),
-            ]
+            tell(hub, 2, joins(room, 3)),
+            vec![(0, joined(3)), (1, joined(3)), (2, members(&[1, 2, 5]))]
         );
         let signal = |to| MeshOutput::Signal {
             room,
@@ -277,9 +237,8 @@ mod tests {
             to,
             blob: b"x".to_vec(),
         };
-        hub.handle(2, signal(addr(5)), &mut out);
         assert_eq!(
-            std::mem::take(&mut out),
+            tell(hub, 2, signal(addr(5))),
             vec![(
                 1,
                 MeshInput::Signal {
@@ -291,60 +250,22 @@ mod tests {
             )]
         );
         // To its own shard, or to another relay: not the hub's to route.
-        hub.handle(2, signal(addr(6)), &mut out);
+        assert_eq!(tell(hub, 2, signal(addr(6))), vec![]);
         let elsewhere = PeerAddr {
             relay: RelayTag::from_bytes([9; 8]),
             session: id(1),
         };
-        hub.handle(2, signal(elsewhere), &mut out);
-        assert_eq!((out.len(), hub.dropped()), (0, 2));
+        assert_eq!(tell(hub, 2, signal(elsewhere)), vec![]);
+        assert_eq!(hub.dropped(), 2);
 
-        hub.handle(
-            0,
-            MeshOutput::Left {
-                room,
-                session: id(1),
-            },
-            &mut out,
-        );
         assert_eq!(
-            std::mem::take(&mut out),
-            vec![
-                (
-                    1,
-                    MeshInput::Left {
-                        room,
-                        peer: addr(1)
-                    }
-                ),
-                (
-                    2,
-                    MeshInput::Left {
-                        room,
-                        peer: addr(1)
-                    }
-                ),
-            ]
+            tell(hub, 0, leaves(room, 1)),
+            vec![(1, left(1)), (2, left(1))]
         );
         // A leave it never heard the join of is nobody's news.
-        hub.handle(
-            0,
-            MeshOutput::Left {
-                room,
-                session: id(4),
-            },
-            &mut out,
-        );
-        assert!(out.is_empty());
+        assert_eq!(tell(hub, 0, leaves(room, 4)), vec![]);
         for (shard, session) in [(1, 2), (1, 5), (2, 3)] {
-            hub.handle(
-                shard,
-                MeshOutput::Left {
-                    room,
-                    session: id(session),
-                },
-                &mut out,
-            );
+            tell(hub, shard, leaves(room, session));
         }
         assert!(hub.rooms.is_empty(), "an empty room is forgotten");
     }
